@@ -1,0 +1,47 @@
+# Sluice: the two commands a user needs are `make run` and `make test`.
+# Every target installs its Debian dependencies first (scripts/install-deps is idempotent).
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+ARGS ?=
+
+.PHONY: deps build run test test-release test-asan test-tiny bench fuzz clean
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	@ln -sf release/apps/sluice/sluice build/sluice
+
+# Builds and starts the collector with its defaults (ports 2055, 4739, 6343).
+run: build
+	build/sluice serve $(ARGS)
+
+test: deps test-release test-asan test-tiny
+
+test-release: build
+	ctest --preset release -j $(JOBS)
+
+test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+test-tiny: deps
+	cmake --preset tiny-batch >/dev/null
+	cmake --build --preset tiny-batch -j $(JOBS)
+	ctest --preset tiny-batch -j $(JOBS)
+
+bench: build
+	bench/run-all
+
+# Runs every libFuzzer target for FUZZ_SECONDS each (clang, ASan+UBSan).
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	fuzz/run-all build/fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "cli/args.h"
+
+#include <charconv>
+
+namespace sluice::cli {
+
+std::optional<std::uint64_t> ParseUnsigned(std::string_view text, std::uint64_t min,
+                                           std::uint64_t max) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<HostPort> ParseHostPort(std::string_view text) {
+  HostPort result;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    result.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return std::nullopt;
+    }
+    result.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  const auto port = ParseUnsigned(port_text, 0, 65535);
+  if (!port || result.host.empty()) {
+    return std::nullopt;
+  }
+  result.port = static_cast<std::uint16_t>(*port);
+  return result;
+}
+
+}  // namespace sluice::cli
