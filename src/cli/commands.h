@@ -12,6 +12,7 @@ namespace sluice::cli {
 int RunDecode(std::span<const std::string_view> args);
 int RunReplay(std::span<const std::string_view> args);
 int RunServe(std::span<const std::string_view> args);
+int RunFields(std::span<const std::string_view> args);
 
 // Dispatches `sluice SUBCOMMAND ARGS...`; prints usage for unknown subcommands.
 int RunMain(std::span<const std::string_view> argv);

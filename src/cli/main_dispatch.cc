@@ -14,6 +14,7 @@ constexpr const char* kUsage =
     "  serve    receive, decode and count flows (NetFlow v5/v9, IPFIX, sFlow)\n"
     "  decode   decode export packets from pcap/pcapng or raw payload files to NDJSON\n"
     "  replay   resend the export payloads of a capture to a collector\n"
+    "  fields   list the flow record's fields (names used by every output)\n"
     "\n"
     "Run 'sluice COMMAND --help' for a command's options.\n";
 
@@ -31,6 +32,9 @@ int RunMain(std::span<const std::string_view> argv) {
   }
   if (command == "replay") {
     return RunReplay(args);
+  }
+  if (command == "fields") {
+    return RunFields(args);
   }
   if (command == "serve") {
     return RunServe(args);

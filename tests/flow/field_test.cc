@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "flow/field.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "flow/flow_batch.h"
+#include "flow/record_json.h"
+
+namespace sluice::flow {
+namespace {
+
+TEST(FieldCatalogueTest, NamesAreUniqueAndFindable) {
+  std::set<std::string_view> names;
+  for (const FieldInfo& info : FieldCatalogue()) {
+    EXPECT_TRUE(names.insert(info.name).second) << info.name;
+    ASSERT_TRUE(FieldByName(info.name).has_value());
+    EXPECT_EQ(*FieldByName(info.name), info.id);
+  }
+  EXPECT_EQ(names.size(), kFieldCount);
+  EXPECT_FALSE(FieldByName("no_such_field").has_value());
+}
+
+TEST(FieldCatalogueTest, DocumentationListsEveryField) {
+  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/docs/flow_record.md");
+  ASSERT_TRUE(in) << "docs/flow_record.md is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const FieldInfo& info : FieldCatalogue()) {
+    EXPECT_NE(text.str().find("| `" + std::string(info.name) + "` |"), std::string::npos)
+        << info.name << " is not in docs/flow_record.md: regenerate it with `sluice fields --markdown`";
+  }
+}
+
+TEST(FlowBatchTest, NewRowsAreZeroAfterClear) {
+  FlowBatch batch;
+  const std::size_t row = batch.AppendRow();
+  batch.cols().bytes[row] = 42;
+  batch.cols().src_addr[row] = IpAddress::FromV4(0x0A000001);
+  batch.cols().app[row] = batch.AddString("https");
+  batch.Clear();
+  const std::size_t again = batch.AppendRow();
+  EXPECT_EQ(again, 0u);
+  EXPECT_EQ(batch.cols().bytes[again], 0u);
+  EXPECT_TRUE(batch.cols().src_addr[again].IsUnset());
+  EXPECT_EQ(batch.cols().app[again].length, 0u);
+}
+
+TEST(FlowBatchTest, AppendCopyOfKeepsStrings) {
+  FlowBatch src;
+  const std::size_t row = src.AppendRow();
+  src.cols().app[row] = src.AddString("dns");
+  src.cols().dst_port[row] = 53;
+  FlowBatch dst;
+  dst.AppendRow();  // so the copy lands on another row
+  const std::size_t copy = dst.AppendCopyOf(src, row);
+  EXPECT_EQ(dst.String(dst.cols().app[copy]), "dns");
+  EXPECT_EQ(dst.cols().dst_port[copy], 53u);
+}
+
+TEST(IpAddressTest, ParsesAndPrintsBothFamilies) {
+  EXPECT_EQ(IpAddress::Parse("10.1.2.3")->ToString(), "10.1.2.3");
+  EXPECT_TRUE(IpAddress::Parse("10.1.2.3")->IsV4());
+  EXPECT_EQ(IpAddress::Parse("2001:db8::1")->ToString(), "2001:db8::1");
+  EXPECT_FALSE(IpAddress::Parse("2001:db8::1")->IsV4());
+  EXPECT_FALSE(IpAddress::Parse("10.1.2").has_value());
+  EXPECT_FALSE(IpAddress::Parse("").has_value());
+}
+
+TEST(RecordJsonTest, LeavesUnsetAddressesOutAndEscapesStrings) {
+  FlowBatch batch;
+  const std::size_t row = batch.AppendRow();
+  batch.cols().src_addr[row] = IpAddress::FromV4(0xC0000201);
+  batch.cols().app[row] = batch.AddString("a\"b");
+  batch.cols().src_mac[row] = 0x0011223344ffULL;
+  std::string json;
+  AppendRecordJson(batch, row, json);
+  EXPECT_NE(json.find("\"src_addr\":\"192.0.2.1\""), std::string::npos);
+  EXPECT_EQ(json.find("\"dst_addr\""), std::string::npos);
+  EXPECT_NE(json.find("\"app\":\"a\\\"b\""), std::string::npos);
+  EXPECT_NE(json.find("\"src_mac\":\"00:11:22:33:44:ff\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::flow
