@@ -93,7 +93,7 @@ class FlowBatch {
   static constexpr std::size_t kCapacity = kBatchCapacity;
   // Strings longer than this are cut; the arena holds at most kMaxArenaBytes.
   static constexpr std::size_t kMaxStringLength = 255;
-  static constexpr std::size_t kMaxArenaBytes = kCapacity * 64;
+  static constexpr std::size_t kMaxArenaBytes = kCapacity * 64 < 4096 ? 4096 : kCapacity * 64;
 
   FlowBatch();
 
