@@ -91,6 +91,12 @@ DecodeOutcome Decoder::Decode(const flow::Datagram& datagram, flow::BatchWriter&
   return outcome;
 }
 
-void Decoder::ExpireTemplates(UnixMillis /*now*/) {}
+void Decoder::ExpireTemplates(UnixMillis now) {
+  exporters_.ForEachMutable([now](ExporterState& exporter) {
+    const TemplateCache::ExpireCounts expired = exporter.templates.Expire(now);
+    exporter.counters.templates_expired += expired.templates;
+    exporter.counters.pending_sets_dropped += expired.pending_sets;
+  });
+}
 
 }  // namespace sluice::decode

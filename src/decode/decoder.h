@@ -47,6 +47,12 @@ class Decoder {
 
   const ExporterTable& exporters() const { return exporters_; }
 
+  // The state of `address`, created if new; nullptr if the exporter table is full. For
+  // restoring saved state (decoder_state.h), not for decoding.
+  ExporterState* FindOrAddExporter(const flow::IpAddress& address) {
+    return exporters_.FindOrAdd(address);
+  }
+
   // Datagrams whose first bytes matched no protocol (they have no exporter state when
   // the exporter is new, so they are counted here too).
   std::uint64_t unknown_datagrams() const { return unknown_datagrams_; }
