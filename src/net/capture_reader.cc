@@ -240,10 +240,31 @@ Result<CaptureStats> ReadCapture(const std::string& path, const CaptureOptions& 
     flow::Datagram datagram;
     datagram.exporter = options.raw_exporter;
     datagram.time_received = options.raw_time_received;
-    datagram.payload = bytes;
-    stats.frames = 1;
-    stats.datagrams = 1;
-    visit(datagram, 0);
+    const std::span<const std::uint8_t> all(bytes);
+    // An IPFIX file (RFC 5655, named *.ipfix) is IPFIX messages back to back: each becomes
+    // a datagram. Any other file is one datagram, as it arrived.
+    const bool ipfix_file = path.size() > 6 && path.compare(path.size() - 6, 6, ".ipfix") == 0;
+    std::size_t offset = 0;
+    while (offset < all.size()) {
+      std::size_t length = all.size() - offset;
+      if (ipfix_file && length >= 16 && LoadBe16(all.data() + offset) == 10) {
+        const std::size_t message_length = LoadBe16(all.data() + offset + 2);
+        if (message_length >= 16 && message_length <= length) {
+          length = message_length;
+        }
+      }
+      datagram.payload = all.subspan(offset, length);
+      ++stats.frames;
+      ++stats.datagrams;
+      visit(datagram, 0);
+      offset += length;
+    }
+    if (all.empty()) {
+      datagram.payload = all;
+      stats.frames = 1;
+      stats.datagrams = 1;
+      visit(datagram, 0);
+    }
     return stats;
   }
 

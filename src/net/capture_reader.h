@@ -36,7 +36,8 @@ using DatagramVisitor = std::function<void(const flow::Datagram& datagram, std::
 bool IsCaptureFile(const std::string& path);
 
 // Reads `path`: a pcap/pcapng capture (Ethernet, 802.1Q/QinQ, Linux cooked v1/v2, raw IP,
-// BSD loopback framing) or, if it is not one, a raw payload file. Fails with a clear
+// BSD loopback framing) or, if it is not one, a raw payload file: one datagram, or for an
+// IPFIX file (RFC 5655, *.ipfix: messages back to back) one datagram per message. Fails with a clear
 // message if the file cannot be opened or is a corrupt capture.
 Result<CaptureStats> ReadCapture(const std::string& path, const CaptureOptions& options,
                                  const DatagramVisitor& visit);
