@@ -100,7 +100,9 @@ enum class OpKind : std::uint8_t {
   kU32,           // ... uint32 column
   kU64,           // ... uint64 column
   kIpv4,          // 4 bytes into an IpAddress column
-  kIpv6,          // 16 bytes into an IpAddress column
+  kIpv6,          // 16 bytes into an IpAddress column, unless all-zero
+  kIpv4NonZero,   // kIpv4 for a later element of the same field: 0.0.0.0 never
+                  // overrides a non-zero address written by an earlier one
   kMac,           // 6 bytes into a MAC (uint64) column
   kSlot,          // unsigned, 1..8 bytes, into a slot
   kFloatSlot,     // float64 or float32 into a slot (as float64 bits)
@@ -142,10 +144,20 @@ struct Template {
   // Fixed-length templates: only the fields that map to something, with offsets.
   // Variable-length templates: every field in order (kSkip for unmapped ones).
   std::vector<FieldOp> ops;
+  // Repeated elements (several fields of the template map to the same record field,
+  // e.g. the outer and inner addresses of Cisco SRv6 templates, or IPv4 and IPv6
+  // alternatives): the last one in template order wins, except that an all-zero
+  // address never overrides a non-zero one. Resolved by CompileTemplate(): the earlier
+  // duplicates of a non-address field are dropped from `ops` (kSkip in variable-length
+  // templates), so each such field has one op; the address ops of a field with several
+  // stay, in template order, the later ones kIpv4NonZero/kIpv6.
+  //
   // Fixed-length templates also have the ops grouped by what they do, so the record
-  // loop runs a few tight loops instead of one branch per field. Within a group the
-  // order is the template's; a field named twice in different groups may resolve
-  // either way.
+  // loop runs a few tight loops instead of one branch per field. Every record field is
+  // written by one op, except the address fields with several elements: their ops all
+  // go to other_ops, in template order. (ICMP type/code (32/139) is compiled into two
+  // u8 ops there, so that it resolves against icmpType/icmpCode elements like any other
+  // field.)
   std::vector<IntOp> u8_ops;
   std::vector<IntOp> u16_ops;
   std::vector<IntOp> u32_ops;
@@ -153,7 +165,7 @@ struct Template {
   std::vector<IntOp> slot_ops;
   std::vector<FieldOp> ipv4_ops;
   std::vector<FieldOp> ipv6_ops;
-  std::vector<FieldOp> other_ops;  // floats, MPLS, ICMP type/code, strings
+  std::vector<FieldOp> other_ops;  // floats, MPLS, strings, repeated address fields
   std::uint32_t record_length = 0;  // fixed length; for variable ones the minimum
   bool variable_length = false;
   std::uint64_t slots = 0;          // SlotBit() of every slot an op writes

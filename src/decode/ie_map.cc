@@ -3,7 +3,10 @@
 #include "decode/ie_map.h"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "flow/flow_batch.h"
 
@@ -294,7 +297,98 @@ Mapping OptionsMapping(std::uint16_t ie) {
   }
 }
 
+// Repeated elements. What record field(s) an op writes, as keys that tell the fields
+// apart: a FlowColumns column by its offset, a slot by its index, and applicationId
+// apart from applicationName (it is a fallback for the same column, not an
+// alternative: a name wins whatever the order).
+enum class KeySpace : std::uint64_t { kColumn = 0, kSlot = 1, kAppId = 2, kOptionString = 3 };
+
+constexpr std::uint64_t Key(KeySpace space, std::uint32_t value) {
+  return (static_cast<std::uint64_t>(space) << 32) | value;
+}
+
+struct FieldKeys {
+  std::array<std::uint64_t, 2> keys{};
+  std::size_t count = 0;
+};
+
+FieldKeys KeysOf(const FieldOp& op) {
+  switch (op.kind) {
+    case OpKind::kSkip:
+      return {};
+    case OpKind::kSlot:
+    case OpKind::kFloatSlot:
+      return {{Key(KeySpace::kSlot, op.target)}, 1};
+    case OpKind::kIcmpTypeCode:  // variable-length templates only; see CompileTemplate()
+      return {{Key(KeySpace::kColumn, SLUICE_COL(icmp_type)), Key(KeySpace::kColumn, SLUICE_COL(icmp_code))},
+              2};
+    case OpKind::kAppId:
+      return {{Key(KeySpace::kAppId, op.target)}, 1};
+    case OpKind::kIfName:
+    case OpKind::kIfDescription:
+      return {{Key(KeySpace::kOptionString, static_cast<std::uint32_t>(op.kind))}, 1};
+    default:
+      return {{Key(KeySpace::kColumn, op.target)}, 1};
+  }
+}
+
 #undef SLUICE_COL
+
+bool IsAddress(OpKind kind) {
+  return kind == OpKind::kIpv4 || kind == OpKind::kIpv6 || kind == OpKind::kIpv4NonZero;
+}
+
+template <typename T>
+bool Contains(const std::vector<T>& values, T value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// The rule for several elements of a template that map to the same record field (a
+// repeated element, such as the outer and inner addresses, ports and protocol of Cisco
+// SRv6 templates, or IPv4 and IPv6 alternatives of one field): the last one in template
+// order wins, except that an all-zero address never overrides a non-zero one (dual-stack
+// templates send 0.0.0.0 or :: for the family the flow does not use). Decided here, once
+// per template: an op whose fields are all written again by a later op is dropped (made
+// kSkip, so that variable-length templates still walk over it); the address ops of a
+// field stay, since which one wins depends on the values, and every one after the first
+// is made conditional (kIpv4NonZero; kIpv6 never writes ::). Returns the address
+// columns written by more than one op.
+std::vector<std::uint32_t> ResolveRepeatedFields(std::vector<FieldOp>& ops) {
+  std::vector<std::uint64_t> written_later;
+  for (std::size_t idx = ops.size(); idx-- > 0;) {
+    FieldOp& op = ops[idx];
+    const FieldKeys keys = KeysOf(op);
+    bool overridden = keys.count != 0 && !IsAddress(op.kind);
+    for (std::size_t k = 0; k < keys.count; ++k) {
+      if (!Contains(written_later, keys.keys[k])) {
+        overridden = false;
+        written_later.push_back(keys.keys[k]);
+      }
+    }
+    if (overridden) {
+      op.kind = OpKind::kSkip;
+      op.target = 0;
+    }
+  }
+  std::vector<std::uint32_t> address_columns;
+  std::vector<std::uint32_t> repeated;
+  for (FieldOp& op : ops) {
+    if (!IsAddress(op.kind)) {
+      continue;
+    }
+    if (!Contains(address_columns, op.target)) {
+      address_columns.push_back(op.target);
+      continue;
+    }
+    if (op.kind == OpKind::kIpv4) {
+      op.kind = OpKind::kIpv4NonZero;
+    }
+    if (!Contains(repeated, op.target)) {
+      repeated.push_back(op.target);
+    }
+  }
+  return repeated;
+}
 
 Mapping MapField(const Template& tmpl, std::size_t field_idx, const Presence& has) {
   const FieldSpec& field = tmpl.fields[field_idx];
@@ -326,6 +420,7 @@ bool FieldLengthFits(OpKind kind, std::size_t length) {
     case OpKind::kSlot:
       return length >= 1 && length <= 8;
     case OpKind::kIpv4:
+    case OpKind::kIpv4NonZero:
       return length == 4;
     case OpKind::kIpv6:
       return length == 16;
@@ -389,7 +484,14 @@ std::optional<DecodeErrorKind> CompileTemplate(Template& tmpl) {
     if (!variable && !FieldLengthFits(mapping.kind, field.length)) {
       mapping = {};
     }
-    if (tmpl.variable_length || mapping.kind != OpKind::kSkip) {
+    if (mapping.kind == OpKind::kIcmpTypeCode && !tmpl.variable_length) {
+      // Two one-byte fields (type, then code), so the record loop reads them as u8 ops
+      // and they resolve against icmpType/icmpCode elements (176-179) by template order.
+      tmpl.ops.push_back(FieldOp{static_cast<std::uint32_t>(offsetof(flow::FlowColumns, icmp_type)),
+                                 static_cast<std::uint16_t>(offset), 1, OpKind::kU8});
+      tmpl.ops.push_back(FieldOp{static_cast<std::uint32_t>(offsetof(flow::FlowColumns, icmp_code)),
+                                 static_cast<std::uint16_t>(offset + 1), 1, OpKind::kU8});
+    } else if (tmpl.variable_length || mapping.kind != OpKind::kSkip) {
       tmpl.ops.push_back(FieldOp{mapping.target, static_cast<std::uint16_t>(offset), field.length,
                                  mapping.kind});
     }
@@ -404,6 +506,10 @@ std::optional<DecodeErrorKind> CompileTemplate(Template& tmpl) {
     }
   }
   tmpl.record_length = offset;
+  const std::vector<std::uint32_t> repeated_addresses = ResolveRepeatedFields(tmpl.ops);
+  if (!tmpl.variable_length) {
+    std::erase_if(tmpl.ops, [](const FieldOp& op) { return op.kind == OpKind::kSkip; });
+  }
   tmpl.u8_ops.clear();
   tmpl.u16_ops.clear();
   tmpl.u32_ops.clear();
@@ -434,10 +540,15 @@ std::optional<DecodeErrorKind> CompileTemplate(Template& tmpl) {
           tmpl.slot_ops.push_back(int_op);
           break;
         case OpKind::kIpv4:
-          tmpl.ipv4_ops.push_back(op);
-          break;
         case OpKind::kIpv6:
-          tmpl.ipv6_ops.push_back(op);
+          // An address field with several elements: all its ops, in template order.
+          if (Contains(repeated_addresses, op.target)) {
+            tmpl.other_ops.push_back(op);
+          } else if (op.kind == OpKind::kIpv4) {
+            tmpl.ipv4_ops.push_back(op);
+          } else {
+            tmpl.ipv6_ops.push_back(op);
+          }
           break;
         case OpKind::kSkip:
           break;

@@ -65,6 +65,11 @@ inline std::uint64_t LoadTail(const std::uint8_t* rec, const IntOp& op) {
   return (LoadBe64(rec + op.end - 8) << op.shift) >> op.shift;
 }
 
+// Unset (::) or IPv4 0.0.0.0.
+inline bool IsZeroAddress(const flow::IpAddress& address) {
+  return address.IsUnset() || (address.IsV4() && address.V4() == 0);
+}
+
 double SlotDouble(std::uint64_t bits) { return std::bit_cast<double>(bits); }
 
 // Applies one op of a data record. kChecked: the length comes from the record
@@ -104,6 +109,15 @@ inline void ApplyDataOp(const FieldOp& op, const std::uint8_t* p, std::size_t le
         Put(base, op.target, row, flow::IpAddress::FromV6(p));
       }
       break;
+    case OpKind::kIpv4NonZero: {
+      // A later element of an address field (compiled_template.h, repeated elements):
+      // 0.0.0.0 is written only over nothing or another zero address.
+      const std::uint32_t v4 = LoadBe32(p);
+      if (v4 != 0 || IsZeroAddress(At<flow::IpAddress>(base, op.target, row))) {
+        Put(base, op.target, row, flow::IpAddress::FromV4(v4));
+      }
+      break;
+    }
     case OpKind::kMac:
       Put(base, op.target, row, LoadBeN(p, 6));
       break;

@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "decode/decoder.h"
+#include "decode/ie_map.h"
 #include "decode/template_cache.h"
 #include "testing/collecting_sink.h"
 #include "testing/hex.h"
@@ -235,6 +238,143 @@ TEST(IpfixTest, DecodesVariableLengthInBothForms) {
   // Strings are cut to the batch's limit; the record after them still lines up.
   EXPECT_EQ(h.sink[2].batch->String(h.cols(2).app[h.row(2)]).size(), flow::FlowBatch::kMaxStringLength);
   EXPECT_EQ(h.cols(2).src_port[h.row(2)], 99u);
+}
+
+// Repeated elements (compiled_template.h): when several elements of a template map to
+// the same record field, the last one in template order wins, except that an all-zero
+// address never overrides a non-zero one. Cisco SRv6 templates name the outer (tunnel)
+// addresses, ports and protocol first and the inner (user traffic) ones later.
+void AddSrv6Record(MessageBuilder& m, std::string_view inner_src, std::string_view inner_dst,
+                   std::uint16_t inner_src_port, std::uint16_t inner_dst_port, std::uint8_t inner_proto) {
+  m.Addr("fcba:1::1").Addr("fcba:2::2").U16(0).U16(0).U8(41).U8(0).U32(448)
+      .Addr(inner_src).Addr(inner_dst).U16(inner_src_port).U16(inner_dst_port).U8(inner_proto);
+}
+
+constexpr std::initializer_list<FieldSpec> kSrv6Fields = {
+    {27, 16}, {28, 16}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {1, 4},  // outer (and counters)
+    {8, 4},   {12, 4},  {7, 2}, {11, 2}, {4, 1}};                  // inner
+
+TEST(IpfixTest, RepeatedElementsLastInTemplateOrderWins) {
+  MessageBuilder m = MessageBuilder::Ipfix(kExportTime, 0, 1);
+  m.Set(2).Template(256, kSrv6Fields);
+  m.Set(256);
+  AddSrv6Record(m, "192.0.41.144", "192.0.42.154", 1024, 862, 17);
+  // The inner addresses are 0.0.0.0: they do not override the outer ones; the inner
+  // ports and protocol (not addresses) win even when zero.
+  AddSrv6Record(m, "0.0.0.0", "0.0.0.0", 0, 0, 0);
+  Harness h;
+  EXPECT_FALSE(h.Feed(m.Build()).error.has_value());
+  ASSERT_EQ(h.sink.size(), 2u);
+  const auto& c = h.cols(0);
+  EXPECT_EQ(c.src_addr[0].ToString(), "192.0.41.144");
+  EXPECT_EQ(c.dst_addr[0].ToString(), "192.0.42.154");
+  EXPECT_EQ(c.src_port[0], 1024u);
+  EXPECT_EQ(c.dst_port[0], 862u);
+  EXPECT_EQ(c.proto[0], 17u);
+  EXPECT_EQ(c.bytes[0], 448u);
+  EXPECT_EQ(c.src_addr[1].ToString(), "fcba:1::1");
+  EXPECT_EQ(c.dst_addr[1].ToString(), "fcba:2::2");
+  EXPECT_EQ(c.src_port[1], 0u);
+  EXPECT_EQ(c.proto[1], 0u);
+}
+
+TEST(IpfixTest, RepeatedElementsInVariableLengthTemplates) {
+  std::vector<FieldSpec> fields(kSrv6Fields);
+  fields.push_back({96, 0xFFFF});
+  fields.push_back({96, 0xFFFF});  // applicationName twice: the second wins
+  MessageBuilder m = MessageBuilder::Ipfix(kExportTime, 0, 1);
+  m.Set(2).Template(256, {fields[0], fields[1], fields[2], fields[3], fields[4], fields[5],
+                          fields[6], fields[7], fields[8], fields[9], fields[10], fields[11],
+                          fields[12], fields[13]});
+  m.Set(256);
+  AddSrv6Record(m, "192.0.41.144", "192.0.42.154", 1024, 862, 17);
+  m.VarText("outer").VarText("inner");
+  AddSrv6Record(m, "0.0.0.0", "0.0.0.0", 7, 8, 6);
+  m.VarText("outer").VarText("");
+  Harness h;
+  EXPECT_FALSE(h.Feed(m.Build()).error.has_value());
+  ASSERT_EQ(h.sink.size(), 2u);
+  EXPECT_EQ(h.cols(0).src_addr[h.row(0)].ToString(), "192.0.41.144");
+  EXPECT_EQ(h.cols(0).dst_addr[h.row(0)].ToString(), "192.0.42.154");
+  EXPECT_EQ(h.cols(0).dst_port[h.row(0)], 862u);
+  EXPECT_EQ(h.cols(0).proto[h.row(0)], 17u);
+  EXPECT_EQ(h.sink[0].batch->String(h.cols(0).app[h.row(0)]), "inner");
+  EXPECT_EQ(h.cols(1).src_addr[h.row(1)].ToString(), "fcba:1::1");
+  EXPECT_EQ(h.cols(1).src_port[h.row(1)], 7u);
+  EXPECT_EQ(h.cols(1).proto[h.row(1)], 6u);
+  EXPECT_EQ(h.sink[1].batch->String(h.cols(1).app[h.row(1)]), "");
+}
+
+TEST(IpfixTest, AddressAlternativesInEitherOrder) {
+  // IPv6 before IPv4 (IPv4 before IPv6 is the Procera case): the family the flow does
+  // not use is all-zero and never overrides the other, whatever the order.
+  MessageBuilder m = MessageBuilder::Ipfix(kExportTime, 0, 1);
+  m.Set(2).Template(256, {{27, 16}, {28, 16}, {8, 4}, {12, 4}, {8, 4}});
+  m.Set(256);
+  m.Addr("2001:db8::1").Addr("2001:db8::2").Addr("0.0.0.0").Addr("0.0.0.0").Addr("0.0.0.0");
+  m.Addr("::").Addr("::").Addr("10.0.0.1").Addr("10.0.0.2").Addr("0.0.0.0");
+  m.Addr("::").Addr("::").Addr("10.0.0.1").Addr("0.0.0.0").Addr("10.0.0.3");
+  m.Addr("::").Addr("::").Addr("0.0.0.0").Addr("0.0.0.0").Addr("0.0.0.0");
+  Harness h;
+  EXPECT_FALSE(h.Feed(m.Build()).error.has_value());
+  ASSERT_EQ(h.sink.size(), 4u);
+  const auto& c = h.cols(0);
+  EXPECT_EQ(c.src_addr[0].ToString(), "2001:db8::1");
+  EXPECT_EQ(c.dst_addr[0].ToString(), "2001:db8::2");
+  EXPECT_EQ(c.src_addr[1].ToString(), "10.0.0.1");  // the repeated 8 is 0.0.0.0
+  EXPECT_EQ(c.dst_addr[1].ToString(), "10.0.0.2");
+  EXPECT_EQ(c.src_addr[2].ToString(), "10.0.0.3");  // the repeated 8 is the last non-zero
+  EXPECT_EQ(c.dst_addr[2].ToString(), "0.0.0.0");
+  // All zero: IPv4 0.0.0.0, as with an IPv4-only template.
+  EXPECT_EQ(c.src_addr[3], flow::IpAddress::FromV4(0));
+  EXPECT_EQ(c.dst_addr[3], flow::IpAddress::FromV4(0));
+}
+
+TEST(IpfixTest, IcmpTypeCodeResolvesAgainstTypeAndCodeElements) {
+  MessageBuilder m = MessageBuilder::Ipfix(kExportTime, 0, 1);
+  m.Set(2).Template(256, {{4, 1}, {32, 2}, {176, 1}}).Template(257, {{4, 1}, {176, 1}, {32, 2}});
+  m.Set(256).U8(1).U16(0x0800).U8(3);
+  m.Set(257).U8(1).U8(3).U16(0x0800);
+  Harness h;
+  EXPECT_FALSE(h.Feed(m.Build()).error.has_value());
+  ASSERT_EQ(h.sink.size(), 2u);
+  const auto& c = h.cols(0);
+  EXPECT_EQ(c.icmp_type[0], 3u);  // icmpTypeIPv4 comes last
+  EXPECT_EQ(c.icmp_code[0], 0u);
+  EXPECT_EQ(c.dst_port[0], 0x0300u);
+  EXPECT_EQ(c.icmp_type[1], 8u);  // icmpTypeCodeIPv4 comes last
+  EXPECT_EQ(c.icmp_code[1], 0u);
+  EXPECT_EQ(c.dst_port[1], 0x0800u);
+}
+
+TEST(CompileTemplateTest, DropsEarlierDuplicatesAtCompileTime) {
+  Template tmpl;
+  tmpl.family = TemplateFamily::kIpfix;
+  tmpl.fields = std::vector<FieldSpec>(kSrv6Fields);
+  ASSERT_FALSE(CompileTemplate(tmpl).has_value());
+  // One op per non-address field: the inner ports and protocol.
+  ASSERT_EQ(tmpl.u8_ops.size(), 2u);  // tcp flags, inner protocol
+  EXPECT_EQ(tmpl.u8_ops[1].end, tmpl.record_length);
+  ASSERT_EQ(tmpl.u16_ops.size(), 2u);
+  EXPECT_EQ(tmpl.u16_ops[0].end, tmpl.record_length - 3);
+  EXPECT_EQ(tmpl.u16_ops[1].end, tmpl.record_length - 1);
+  // The addresses of the fields with several elements stay, in template order, the later
+  // ones conditional.
+  EXPECT_TRUE(tmpl.ipv4_ops.empty());
+  EXPECT_TRUE(tmpl.ipv6_ops.empty());
+  ASSERT_EQ(tmpl.other_ops.size(), 4u);
+  EXPECT_EQ(tmpl.other_ops[0].kind, OpKind::kIpv6);
+  EXPECT_EQ(tmpl.other_ops[1].kind, OpKind::kIpv6);
+  EXPECT_EQ(tmpl.other_ops[2].kind, OpKind::kIpv4NonZero);
+  EXPECT_EQ(tmpl.other_ops[3].kind, OpKind::kIpv4NonZero);
+  EXPECT_EQ(tmpl.ops.size(), 9u);
+
+  // Without repeats, nothing moves: the record loop's common case.
+  Template plain;
+  plain.fields = {{8, 4}, {12, 4}, {4, 1}};
+  ASSERT_FALSE(CompileTemplate(plain).has_value());
+  EXPECT_EQ(plain.ipv4_ops.size(), 2u);
+  EXPECT_TRUE(plain.other_ops.empty());
 }
 
 TEST(IpfixTest, SkipsEnterpriseElements) {

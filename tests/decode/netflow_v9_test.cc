@@ -69,6 +69,24 @@ TEST(NetflowV9Test, DecodesTemplateAndDataWithUptimeTimes) {
   EXPECT_EQ(c.obs_domain[0], 0x0100u);
 }
 
+TEST(NetflowV9Test, RepeatedElementsLastInTemplateOrderWins) {
+  // A Cisco SRv6-like v9 template: outer IPv6 addresses and protocol, then the inner
+  // IPv4 ones (compiled_template.h, repeated elements).
+  MessageBuilder m = MessageBuilder::NetflowV9(kUptime, kUnixSecs, 10, 0);
+  m.Set(0).Template(256, {{27, 16}, {28, 16}, {4, 1}, {1, 4}, {8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}});
+  m.Set(256).Addr("fcba:1::1").Addr("fcba:2::2").U8(41).U32(100)
+      .Addr("192.0.41.144").Addr("192.0.42.154").U16(1024).U16(862).U8(17).Zeros(2);
+  Harness h;
+  EXPECT_FALSE(h.Feed(m.Build()).error.has_value());
+  ASSERT_EQ(h.sink.size(), 1u);
+  const auto& c = h.cols(0);
+  EXPECT_EQ(c.src_addr[0].ToString(), "192.0.41.144");
+  EXPECT_EQ(c.dst_addr[0].ToString(), "192.0.42.154");
+  EXPECT_EQ(c.proto[0], 17u);
+  EXPECT_EQ(c.dst_port[0], 862u);
+  EXPECT_EQ(c.bytes[0], 100u);
+}
+
 TEST(NetflowV9Test, UptimeWrapIsHandled) {
   // The flow started before the 32-bit uptime wrapped; the export is after it.
   MessageBuilder m = MessageBuilder::NetflowV9(1000, kUnixSecs, 1, 0);

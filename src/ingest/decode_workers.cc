@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "ingest/decode_workers.h"
+
+#include <utility>
+
+#include "common/check.h"
+
+namespace sluice::ingest {
+namespace {
+
+// Datagrams a worker takes from one ring before looking at the next (fairness).
+constexpr std::size_t kDrainChunk = 256;
+// How often a busy worker expires old templates.
+constexpr UnixMillis kExpireEveryMs = 10'000;
+
+}  // namespace
+
+DecodeWorkers::DecodeWorkers(DecodeWorkersOptions options, const SinkFactory& make_sink,
+                             const Clock& clock)
+    : options_(std::move(options)), clock_(&clock) {
+  if (options_.workers == 0) {
+    options_.workers = 1;
+  }
+  if (options_.producers == 0) {
+    options_.producers = 1;
+  }
+  for (std::size_t worker_idx = 0; worker_idx < options_.workers; ++worker_idx) {
+    auto sink = make_sink ? make_sink(worker_idx) : nullptr;
+    if (!sink) {
+      sink = std::make_unique<CountingSink>();
+    }
+    auto worker = std::make_unique<Worker>(options_.decoder, std::move(sink));
+    for (std::size_t producer_idx = 0; producer_idx < options_.producers; ++producer_idx) {
+      worker->rings.push_back(std::make_unique<DatagramRing>(options_.queue_bytes));
+    }
+    workers_.push_back(std::move(worker));
+  }
+  for (std::size_t producer_idx = 0; producer_idx < options_.producers; ++producer_idx) {
+    producers_.push_back(std::make_unique<Producer>());
+  }
+}
+
+DecodeWorkers::~DecodeWorkers() {
+  Stop();
+}
+
+void DecodeWorkers::Start() {
+  if (started_) {
+    return;
+  }
+  started_ = true;
+  for (auto& worker : workers_) {
+    Worker* raw = worker.get();
+    worker->thread = std::thread([this, raw] { Run(*raw); });
+  }
+}
+
+void DecodeWorkers::Stop() {
+  if (!started_) {
+    // Never started: decode what is queued on this thread so nothing is lost silently.
+    stopping_.store(true, std::memory_order_release);
+    for (auto& worker : workers_) {
+      Run(*worker);
+    }
+    started_ = true;
+    return;
+  }
+  if (stopping_.exchange(true, std::memory_order_acq_rel)) {
+    for (auto& worker : workers_) {
+      if (worker->thread.joinable()) {
+        worker->thread.join();
+      }
+    }
+    return;
+  }
+  for (auto& worker : workers_) {
+    worker->doorbell.fetch_add(1, std::memory_order_release);
+    worker->doorbell.notify_all();
+  }
+  for (auto& worker : workers_) {
+    if (worker->thread.joinable()) {
+      worker->thread.join();
+    }
+  }
+}
+
+std::size_t DecodeWorkers::WorkerFor(const flow::IpAddress& exporter) const {
+  const std::uint64_t hash = flow::IpAddressHash{}(exporter);
+  // Multiply-shift spreads the hash over the workers without a division's bias.
+  return static_cast<std::size_t>(((hash >> 32) * workers_.size()) >> 32);
+}
+
+bool DecodeWorkers::Push(std::size_t producer_idx, const flow::Datagram& datagram) {
+  SLUICE_DCHECK(producer_idx < producers_.size(), "producer index out of range");
+  Producer& producer = *producers_[producer_idx];
+  const std::size_t worker_idx = WorkerFor(datagram.exporter);
+  if (!workers_[worker_idx]->rings[producer_idx]->TryPush(datagram)) {
+    producer.queue_full.Add(1);
+    return false;
+  }
+  producer.queued.Add(1);
+  producer.dirty_workers |= std::uint64_t{1} << (worker_idx % 64);
+  return true;
+}
+
+void DecodeWorkers::Publish(std::size_t producer_idx) {
+  Producer& producer = *producers_[producer_idx];
+  if (producer.dirty_workers == 0) {
+    return;
+  }
+  for (std::size_t worker_idx = 0; worker_idx < workers_.size(); ++worker_idx) {
+    if ((producer.dirty_workers & (std::uint64_t{1} << (worker_idx % 64))) == 0) {
+      continue;
+    }
+    Worker& worker = *workers_[worker_idx];
+    worker.rings[producer_idx]->Publish();
+    worker.doorbell.fetch_add(1, std::memory_order_release);
+    worker.doorbell.notify_one();
+  }
+  producer.dirty_workers = 0;
+}
+
+void DecodeWorkers::Run(Worker& worker) {
+  UnixMillis last_expiry = clock_->NowMillis();
+  std::uint64_t datagrams = 0;
+  std::uint64_t records = 0;
+  std::uint64_t errors = 0;
+  auto decode_one = [&](const flow::Datagram& datagram) {
+    const decode::DecodeOutcome outcome = worker.decoder.Decode(datagram, worker.writer);
+    ++datagrams;
+    records += outcome.records;
+    if (outcome.error) {
+      ++errors;
+    }
+  };
+  for (;;) {
+    const std::uint32_t bell = worker.doorbell.load(std::memory_order_acquire);
+    const bool stopping = stopping_.load(std::memory_order_acquire);
+    std::size_t drained = 0;
+    for (auto& ring : worker.rings) {
+      drained += ring->Drain(decode_one, kDrainChunk);
+    }
+    const UnixMillis now = clock_->NowMillis();
+    if (now - last_expiry >= kExpireEveryMs) {
+      worker.decoder.ExpireTemplates(now);
+      last_expiry = now;
+    }
+    if (drained != 0) {
+      worker.datagrams.Add(datagrams);
+      worker.records.Add(records);
+      worker.errors.Add(errors);
+      datagrams = records = errors = 0;
+      continue;
+    }
+    // Idle: hand the partial batch on, then sleep until a producer rings.
+    worker.writer.Flush();
+    if (stopping) {
+      // `stopping` was read before draining, so everything published before Stop() is done.
+      return;
+    }
+    worker.doorbell.wait(bell, std::memory_order_acquire);
+  }
+}
+
+DecodeStats DecodeWorkers::Stats() const {
+  DecodeStats stats;
+  for (const auto& producer : producers_) {
+    stats.datagrams_queued += producer->queued.Get();
+    stats.dropped_queue_full += producer->queue_full.Get();
+  }
+  for (const auto& worker : workers_) {
+    stats.datagrams_decoded += worker->datagrams.Get();
+    stats.records += worker->records.Get();
+    stats.decode_errors += worker->errors.Get();
+  }
+  return stats;
+}
+
+}  // namespace sluice::ingest

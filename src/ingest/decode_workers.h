@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// DecodeWorkers: the decode stage of the ingest pipeline. N worker threads, each with its
+// own decode::Decoder, BatchWriter and FlowSink, fed by bounded DatagramRings.
+//
+// Every exporter is pinned to one worker (a hash of its address), so a Decoder owns its
+// exporters' templates and sequence state without locks, and one exporter's datagrams
+// are decoded in the order they were received. Each producer (receive thread) has its
+// own ring to each worker, so every ring has one producer and one consumer.
+//
+// Producers never wait: a datagram whose ring is full is dropped and counted
+// (dropped_queue_full). A worker with nothing to do sleeps on a doorbell that producers
+// ring once per published batch, after flushing its partial FlowBatch to its sink.
+
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "decode/decoder.h"
+#include "flow/datagram.h"
+#include "flow/flow_sink.h"
+#include "ingest/datagram_ring.h"
+#include "net/udp_receiver.h"
+
+namespace sluice::ingest {
+
+// Makes the sink of worker `worker_idx`; called once per worker, on the constructing
+// thread. The sink is then used by that worker's thread only. This is where a store
+// writer (or anything else that consumes FlowBatches) attaches to the pipeline.
+using SinkFactory = std::function<std::unique_ptr<flow::FlowSink>(std::size_t worker_idx)>;
+
+struct DecodeWorkersOptions {
+  std::size_t workers = 1;                          // decode threads
+  std::size_t producers = 1;                        // threads that call Push()/Publish()
+  std::size_t queue_bytes = std::size_t{16} << 20;  // per (producer, worker) ring
+  decode::DecoderOptions decoder;
+};
+
+// Totals over all workers and producers; monotonic.
+struct DecodeStats {
+  std::uint64_t datagrams_queued = 0;    // accepted by Push()
+  std::uint64_t dropped_queue_full = 0;  // refused by Push(): the worker's ring was full
+  std::uint64_t datagrams_decoded = 0;   // taken off the rings and decoded
+  std::uint64_t records = 0;             // flow records decoded and handed to the sinks
+  std::uint64_t decode_errors = 0;       // datagrams that stopped with a decode error
+};
+
+// Ownership: owns the threads, rings, decoders and sinks. Thread-safety: Push() and
+// Publish() for producer p from one thread at a time; Start/Stop from one control thread;
+// Stats() from any thread.
+class DecodeWorkers {
+ public:
+  DecodeWorkers(DecodeWorkersOptions options, const SinkFactory& make_sink, const Clock& clock);
+  ~DecodeWorkers();
+
+  DecodeWorkers(const DecodeWorkers&) = delete;
+  DecodeWorkers& operator=(const DecodeWorkers&) = delete;
+
+  void Start();
+
+  // Decodes whatever is queued, flushes every sink and joins the threads. The producers
+  // must have stopped pushing. Idempotent.
+  void Stop();
+
+  std::size_t worker_count() const { return workers_.size(); }
+
+  // The worker that owns `exporter`.
+  std::size_t WorkerFor(const flow::IpAddress& exporter) const;
+
+  // Copies `datagram` into the ring from `producer_idx` to its exporter's worker.
+  // Returns false (and counts it) if that ring is full. Never blocks.
+  bool Push(std::size_t producer_idx, const flow::Datagram& datagram);
+
+  // Makes the datagrams pushed by `producer_idx` visible and wakes their workers.
+  void Publish(std::size_t producer_idx);
+
+  DecodeStats Stats() const;
+
+  // After Stop(): the decoder of worker `worker_idx` (exporter tables for reports).
+  const decode::Decoder& decoder(std::size_t worker_idx) const;
+
+ private:
+  struct Worker;
+
+  struct alignas(64) Producer {
+    std::uint64_t dirty_workers = 0;  // bit per worker (mod 64) pushed to since Publish()
+    net::RelaxedCounter queued;
+    net::RelaxedCounter queue_full;
+  };
+
+  void Run(Worker& worker);
+
+  DecodeWorkersOptions options_;
+  const Clock* clock_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<Producer>> producers_;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+};
+
+// The per-worker state; defined here so decoder() can be inline.
+struct DecodeWorkers::Worker {
+  Worker(const decode::DecoderOptions& decoder_options, std::unique_ptr<flow::FlowSink> worker_sink)
+      : decoder(decoder_options), sink(std::move(worker_sink)), writer(*sink) {}
+
+  decode::Decoder decoder;
+  std::unique_ptr<flow::FlowSink> sink;
+  flow::BatchWriter writer;
+  std::vector<std::unique_ptr<DatagramRing>> rings;  // one per producer
+  alignas(64) std::atomic<std::uint32_t> doorbell{0};
+  alignas(64) net::RelaxedCounter datagrams;
+  net::RelaxedCounter records;
+  net::RelaxedCounter errors;
+  std::thread thread;
+};
+
+inline const decode::Decoder& DecodeWorkers::decoder(std::size_t worker_idx) const {
+  return workers_[worker_idx]->decoder;
+}
+
+// A FlowSink that only counts (the default until a store is attached).
+class CountingSink final : public flow::FlowSink {
+ public:
+  void Consume(flow::FlowBatch& batch) override { records_.Add(batch.size()); }
+
+  std::uint64_t records() const { return records_.Get(); }
+
+ private:
+  net::RelaxedCounter records_;
+};
+
+}  // namespace sluice::ingest

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "ingest/pipeline.h"
+
+#include <chrono>
+#include <utility>
+
+namespace sluice::ingest {
+namespace {
+
+// How long a receive thread sleeps in poll() before looking at the stop flag.
+constexpr int kReceivePollMs = 100;
+
+}  // namespace
+
+std::string PipelineStats::ToJson() const {
+  std::string out = "{";
+  auto add = [&out](const char* name, std::uint64_t value) {
+    if (out.size() > 1) {
+      out += ',';
+    }
+    out += '"';
+    out += name;
+    out += "\":";
+    out += std::to_string(value);
+  };
+  add("datagrams", datagrams);
+  add("bytes", bytes);
+  add("truncated", truncated);
+  add("not_allowed", not_allowed);
+  add("kernel_drops", kernel_drops);
+  add("receive_errors", receive_errors);
+  add("dropped_queue_full", dropped_queue_full);
+  add("datagrams_decoded", datagrams_decoded);
+  add("records", records);
+  add("decode_errors", decode_errors);
+  out += '}';
+  return out;
+}
+
+std::string PipelineStats::ToLogLine() const {
+  return "datagrams=" + std::to_string(datagrams) + " bytes=" + std::to_string(bytes) +
+         " records=" + std::to_string(records) + " decode_errors=" + std::to_string(decode_errors) +
+         " kernel_drops=" + std::to_string(kernel_drops) +
+         " dropped_queue_full=" + std::to_string(dropped_queue_full) +
+         " truncated=" + std::to_string(truncated) + " not_allowed=" + std::to_string(not_allowed) +
+         " receive_errors=" + std::to_string(receive_errors);
+}
+
+Pipeline::Pipeline(PipelineOptions options, const SinkFactory& make_sink, const Clock& clock)
+    : options_(std::move(options)), clock_(&clock) {
+  if (options_.receive_threads == 0) {
+    options_.receive_threads = 1;
+  }
+  DecodeWorkersOptions worker_options;
+  worker_options.workers = options_.decode_threads;
+  worker_options.producers = options_.receive_threads;
+  worker_options.queue_bytes = options_.queue_bytes;
+  worker_options.decoder = options_.decoder;
+  workers_ = std::make_unique<DecodeWorkers>(std::move(worker_options), make_sink, clock);
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Create(PipelineOptions options,
+                                                   const SinkFactory& make_sink,
+                                                   const Clock& clock) {
+  if (options.listen.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "no address to listen on");
+  }
+  std::unique_ptr<Pipeline> pipeline(new Pipeline(std::move(options), make_sink, clock));
+  const PipelineOptions& opts = pipeline->options_;
+  // sockets[r][a]: socket of receive thread r for listen address a.
+  std::vector<std::vector<net::UdpSocket>> sockets(opts.receive_threads);
+  for (const net::Endpoint& listen : opts.listen) {
+    net::UdpSocketOptions socket_options;
+    socket_options.local = listen;
+    socket_options.rcvbuf_bytes = opts.rcvbuf_bytes;
+    socket_options.reuse_port = opts.receive_threads > 1;
+    for (std::size_t receiver_idx = 0; receiver_idx < opts.receive_threads; ++receiver_idx) {
+      auto socket = net::UdpSocket::Bind(socket_options);
+      if (!socket) {
+        return tl::unexpected(socket.error());
+      }
+      // Port 0: the first socket picks the port, the others share it.
+      socket_options.local.port = socket->local().port;
+      sockets[receiver_idx].push_back(std::move(*socket));
+    }
+  }
+  net::UdpReceiverOptions receiver_options;
+  receiver_options.batch_size = opts.batch_size;
+  receiver_options.slot_bytes = opts.slot_bytes;
+  receiver_options.allow = opts.allow;
+  for (auto& thread_sockets : sockets) {
+    pipeline->receivers_.push_back(
+        std::make_unique<net::UdpReceiver>(std::move(thread_sockets), receiver_options, clock));
+  }
+  return pipeline;
+}
+
+Pipeline::~Pipeline() {
+  Stop();
+}
+
+void Pipeline::Start() {
+  if (started_) {
+    return;
+  }
+  started_ = true;
+  workers_->Start();
+  for (std::size_t receiver_idx = 0; receiver_idx < receivers_.size(); ++receiver_idx) {
+    threads_.emplace_back([this, receiver_idx] { Receive(receiver_idx); });
+  }
+}
+
+void Pipeline::Receive(std::size_t receiver_idx) {
+  net::UdpReceiver& receiver = *receivers_[receiver_idx];
+  auto forward = [&](std::span<const flow::Datagram> batch) {
+    for (const flow::Datagram& datagram : batch) {
+      (void)workers_->Push(receiver_idx, datagram);  // a full ring is counted by Push()
+    }
+    workers_->Publish(receiver_idx);
+  };
+  const auto coalesce = std::chrono::microseconds(options_.coalesce_us);
+  while (!stop_receiving_.load(std::memory_order_acquire)) {
+    const auto batch = receiver.ReceiveBatch(kReceivePollMs);
+    forward(batch);
+    if (!batch.empty() && batch.size() < options_.batch_size && options_.coalesce_us != 0) {
+      std::this_thread::sleep_for(coalesce);
+    }
+  }
+  // Whatever the kernel already holds is taken too, so a clean stop loses nothing.
+  for (;;) {
+    const auto batch = receiver.ReceiveBatch(0);
+    if (batch.empty()) {
+      break;
+    }
+    forward(batch);
+  }
+}
+
+void Pipeline::Stop() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  stop_receiving_.store(true, std::memory_order_release);
+  for (std::thread& thread : threads_) {
+    thread.join();
+  }
+  workers_->Stop();
+}
+
+PipelineStats Pipeline::Stats() const {
+  PipelineStats stats;
+  for (const auto& receiver : receivers_) {
+    const net::ReceiveCounters& counters = receiver->counters();
+    stats.datagrams += counters.datagrams.Get();
+    stats.bytes += counters.bytes.Get();
+    stats.truncated += counters.truncated.Get();
+    stats.not_allowed += counters.not_allowed.Get();
+    stats.kernel_drops += counters.kernel_drops.Get();
+    stats.receive_errors += counters.errors.Get();
+  }
+  const DecodeStats decode = workers_->Stats();
+  stats.dropped_queue_full = decode.dropped_queue_full;
+  stats.datagrams_decoded = decode.datagrams_decoded;
+  stats.records = decode.records;
+  stats.decode_errors = decode.decode_errors;
+  return stats;
+}
+
+}  // namespace sluice::ingest

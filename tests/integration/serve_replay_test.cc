@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+// End to end through real UDP sockets: the `sluice serve` binary receives what
+// `sluice replay` (real captures) and `sluice-blast` (synthetic v5/v9/IPFIX) send.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "testing/hex.h"
+
+extern char** environ;
+
+namespace sluice {
+namespace {
+
+const std::string kSluice = SLUICE_BINARY_DIR "/apps/sluice/sluice";
+const std::string kBlast = SLUICE_BINARY_DIR "/tools/flowblast/sluice-blast";
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A scratch directory under $TMPDIR, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/sluice-it-XXXXXX";
+    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
+  }
+
+  ~TempDir() {
+    if (!path_.empty()) {
+      (void)std::system(("rm -rf '" + path_ + "'").c_str());
+    }
+  }
+
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A child process whose stdout and stderr go to files.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::string& out_path,
+        const std::string& err_path)
+      : out_path_(out_path), err_path_(err_path) {
+    std::vector<char*> args;
+    for (const std::string& arg : argv) {
+      args.push_back(const_cast<char*>(arg.c_str()));
+    }
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) {
+      pid_ = -1;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+  }
+
+  ~Child() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      (void)Wait(std::chrono::seconds(5));
+    }
+  }
+
+  bool started() const { return pid_ > 0; }
+
+  void Signal(int signal_number) { ::kill(pid_, signal_number); }
+
+  // The exit status, or -1 if it is still running after `timeout`.
+  int Wait(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      int status = 0;
+      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  std::string Out() const { return ReadText(out_path_); }
+
+  std::string Err() const { return ReadText(err_path_); }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::string out_path_;
+  std::string err_path_;
+};
+
+// Runs a command to completion (at most 60 s) and returns its exit status.
+int RunCommand(const std::vector<std::string>& argv, const TempDir& dir, const std::string& name,
+               std::string* out = nullptr, std::string* err = nullptr) {
+  Child child(argv, dir.File(name + ".out"), dir.File(name + ".err"));
+  if (!child.started()) {
+    return -1;
+  }
+  const int status = child.Wait(std::chrono::seconds(60));
+  if (out != nullptr) {
+    *out = child.Out();
+  }
+  if (err != nullptr) {
+    *err = child.Err();
+  }
+  return status;
+}
+
+// Reads `"key":NUMBER` from a flat JSON object.
+std::uint64_t JsonNumber(const std::string& json, const std::string& key) {
+  const auto pos = json.find("\"" + key + "\":");
+  if (pos == std::string::npos) {
+    ADD_FAILURE() << "no " << key << " in " << json.substr(0, 400);
+    return 0;
+  }
+  return std::strtoull(json.c_str() + pos + key.size() + 3, nullptr, 10);
+}
+
+// `sluice serve` on 127.0.0.1, a free port; stops on SIGTERM.
+class Collector {
+ public:
+  explicit Collector(const TempDir& dir, std::vector<std::string> extra = {})
+      : ready_(dir.File("ready")), stats_(dir.File("stats.json")) {
+    std::vector<std::string> argv = {
+        kSluice, "serve",        "--listen", "127.0.0.1:0",      "--ready-file",
+        ready_,  "--stats-file", stats_,     "--stats-interval", "0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<Child>(argv, dir.File("serve.out"), dir.File("serve.err"));
+  }
+
+  // The address it listens on, once it does ("" after 10 s without).
+  std::string WaitReady() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string text = ReadText(ready_);
+      if (!text.empty() && text.back() == '\n') {
+        return text.substr(0, text.find('\n'));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return "";
+  }
+
+  // SIGTERM, then the final counters (JSON); "" if it did not exit 0.
+  std::string StopAndReadStats() {
+    child_->Signal(SIGTERM);
+    const int status = child_->Wait(std::chrono::seconds(20));
+    EXPECT_EQ(status, 0) << child_->Err();
+    return status == 0 ? ReadText(stats_) : "";
+  }
+
+  std::string Log() const { return child_->Err(); }
+
+ private:
+  std::string ready_;
+  std::string stats_;
+  std::unique_ptr<Child> child_;
+};
+
+TEST(ServeReplayTest, EveryRecordOfRealCapturesArrivesThroughUdp) {
+  const std::vector<std::string> files = {
+      test::SharedTestData("flows/akvorado/netflow/nfv5.pcap"),
+      test::SharedTestData(
+          "flows/pmacct-test-automation/101-NFv9-CISCO-cust_primitives/traffic-00.pcap"),
+      test::SharedTestData("flows/pmacct-test-automation/100-IPFIXv10-CISCO/traffic-00.pcap"),
+  };
+  TempDir dir;
+  // What the offline decoder gives for the same files.
+  std::vector<std::string> decode_argv = {kSluice, "decode"};
+  decode_argv.insert(decode_argv.end(), files.begin(), files.end());
+  std::string ndjson;
+  ASSERT_EQ(RunCommand(decode_argv, dir, "decode", &ndjson), 0);
+  std::uint64_t expected = 0;
+  for (const char ch : ndjson) {
+    expected += ch == '\n' ? 1 : 0;
+  }
+  ASSERT_GT(expected, 50u);
+
+  Collector collector(dir);
+  const std::string address = collector.WaitReady();
+  ASSERT_FALSE(address.empty()) << collector.Log();
+  EXPECT_NE(collector.Log().find("listening on udp " + address), std::string::npos)
+      << collector.Log();
+
+  std::vector<std::string> replay_argv = {kSluice,  "replay", "--to",   address,
+                                          "--loop", "3",      "--rate", "20000"};
+  replay_argv.insert(replay_argv.end(), files.begin(), files.end());
+  std::string replay_log;
+  ASSERT_EQ(RunCommand(replay_argv, dir, "replay", nullptr, &replay_log), 0) << replay_log;
+  EXPECT_NE(replay_log.find("sent "), std::string::npos) << replay_log;
+
+  const std::string stats = collector.StopAndReadStats();
+  ASSERT_FALSE(stats.empty());
+  EXPECT_EQ(JsonNumber(stats, "records"), 3 * expected) << stats.substr(0, 600);
+  EXPECT_EQ(JsonNumber(stats, "decode_errors"), 0u);
+  EXPECT_EQ(JsonNumber(stats, "kernel_drops"), 0u);
+  EXPECT_EQ(JsonNumber(stats, "dropped_queue_full"), 0u);
+  EXPECT_EQ(JsonNumber(stats, "datagrams"), JsonNumber(stats, "datagrams_decoded"));
+  EXPECT_NE(collector.Log().find("final: datagrams="), std::string::npos);
+}
+
+TEST(ServeReplayTest, EveryFlowTheLoadGeneratorSendsIsDecoded) {
+  for (const std::string protocol : {"v5", "v9", "ipfix"}) {
+    SCOPED_TRACE(protocol);
+    TempDir dir;
+    Collector collector(dir, {"--decode-threads", "2"});
+    const std::string address = collector.WaitReady();
+    ASSERT_FALSE(address.empty()) << collector.Log();
+    std::string summary;
+    ASSERT_EQ(RunCommand({kBlast, "--to", address, "--protocol", protocol, "--rate", "100000",
+                          "--duration", "0.3", "--exporters", "3", "--json"},
+                         dir, "blast", &summary),
+              0);
+    const std::uint64_t flows = JsonNumber(summary, "flows");
+    ASSERT_GT(flows, 10'000u) << summary;
+    const std::string stats = collector.StopAndReadStats();
+    EXPECT_EQ(JsonNumber(stats, "records"), flows) << summary << "\n" << stats.substr(0, 600);
+    EXPECT_EQ(JsonNumber(stats, "datagrams"), JsonNumber(summary, "datagrams"));
+    EXPECT_EQ(JsonNumber(stats, "decode_errors"), 0u);
+    // The encoder numbers its packets as an exporter must: no loss seen by the decoder.
+    EXPECT_NE(stats.find("\"sequence_lost\":0"), std::string::npos);
+    EXPECT_EQ(stats.find("\"sequence_lost\":1"), std::string::npos);
+  }
+}
+
+TEST(ServeReplayTest, ServeFailsClearlyWhenThePortIsTaken) {
+  TempDir dir;
+  Collector first(dir);
+  const std::string address = first.WaitReady();
+  ASSERT_FALSE(address.empty());
+  std::string err;
+  EXPECT_EQ(RunCommand({kSluice, "serve", "--listen", address}, dir, "second", nullptr, &err), 1);
+  EXPECT_NE(err.find("cannot bind udp " + address), std::string::npos) << err;
+}
+
+TEST(ServeReplayTest, ServeStopsByItselfAfterExitAfter) {
+  TempDir dir;
+  std::string err;
+  EXPECT_EQ(RunCommand({kSluice, "serve", "--listen", "127.0.0.1:0", "--exit-after", "1",
+                        "--stats-file", dir.File("stats.json")},
+                       dir, "serve", nullptr, &err),
+            0)
+      << err;
+  EXPECT_NE(ReadText(dir.File("stats.json")).find("\"final\":true"), std::string::npos);
+}
+
+TEST(ServeReplayTest, CommandsRejectBadArguments) {
+  TempDir dir;
+  EXPECT_EQ(RunCommand({kSluice, "serve", "--listen", "nowhere"}, dir, "a"), 2);
+  EXPECT_EQ(RunCommand({kSluice, "serve", "--allow", "10.0.0.0/99"}, dir, "b"), 2);
+  EXPECT_EQ(
+      RunCommand({kSluice, "replay", test::SharedTestData("flows/akvorado/netflow/nfv5.pcap")}, dir,
+                 "c"),
+      2);
+  EXPECT_EQ(
+      RunCommand({kSluice, "replay", "--to", "127.0.0.1:9", "/nonexistent/file.pcap"}, dir, "d"),
+      1);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+// sluice-blast: sends synthetic NetFlow v5/v9 or IPFIX export datagrams to a collector at
+// a set number of flows per second, for benchmarks. Datagrams are pre-encoded; sending is
+// sendmmsg in batches of 64 from one socket per simulated exporter.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flow_encoder.h"
+#include "net/socket_address.h"
+#include "net/udp_sender.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: sluice-blast --to HOST:PORT [OPTIONS]\n"
+    "\n"
+    "options:\n"
+    "  --to HOST:PORT      collector address (numeric; IPv6 as [ADDR]:PORT)\n"
+    "  --protocol P        v5, v9 or ipfix (default v9)\n"
+    "  --rate FLOWS        flow records per second; 0 = as fast as possible (default 1000000)\n"
+    "  --duration S        seconds to send (default 10; fractions allowed)\n"
+    "  --exporters N       simulated exporters, each its own socket; on IPv4 loopback each\n"
+    "                      gets its own source address 127.0.1.1, 127.0.1.2, ... (default 4)\n"
+    "  --template-every S  resend the template every S seconds (default 1)\n"
+    "  --no-gso            one datagram per send (default: UDP_SEGMENT, up to 44 datagrams\n"
+    "                      per sendmsg; the collector still receives separate datagrams)\n"
+    "  --json              print the summary as one JSON object on stdout\n";
+
+struct Exporter {
+  sluice::net::UdpSender sender;
+  sluice::tools::FlowEncoder encoder;
+  double last_template_s = -1e9;
+};
+
+bool ParseDouble(const char* text, double& value) {
+  char* end = nullptr;
+  value = std::strtod(text, &end);
+  return end != text && *end == '\0' && value >= 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using sluice::net::Endpoint;
+  std::optional<Endpoint> to;
+  sluice::tools::ExportProtocol protocol = sluice::tools::ExportProtocol::kNetflowV9;
+  std::string protocol_name = "v9";
+  double rate = 1'000'000;
+  double duration_s = 10;
+  double template_every_s = 1;
+  double exporter_count = 4;
+  bool json = false;
+  bool gso = true;
+  for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
+    const std::string_view arg = argv[arg_idx];
+    const char* value = arg_idx + 1 < argc ? argv[arg_idx + 1] : nullptr;
+    bool ok = value != nullptr;
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--json") {
+      json = true;
+      continue;
+    }
+    if (arg == "--no-gso") {
+      gso = false;
+      continue;
+    }
+    if (arg == "--to" && ok) {
+      const std::string_view text = value;
+      const auto colon = text.rfind(':');
+      std::string host(text.substr(0, colon == std::string_view::npos ? 0 : colon));
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+      }
+      const auto address = sluice::flow::IpAddress::Parse(host);
+      const int port = colon == std::string_view::npos ? 0 : std::atoi(value + colon + 1);
+      ok = address.has_value() && port > 0 && port < 65536;
+      if (ok) {
+        to = Endpoint{*address, static_cast<std::uint16_t>(port)};
+      }
+    } else if (arg == "--protocol" && ok) {
+      const auto parsed = sluice::tools::ParseExportProtocol(value);
+      ok = parsed.has_value();
+      if (ok) {
+        protocol = *parsed;
+        protocol_name = value;
+      }
+    } else if (arg == "--rate" && ok) {
+      ok = ParseDouble(value, rate);
+    } else if (arg == "--duration" && ok) {
+      ok = ParseDouble(value, duration_s);
+    } else if (arg == "--template-every" && ok) {
+      ok = ParseDouble(value, template_every_s);
+    } else if (arg == "--exporters" && ok) {
+      ok = ParseDouble(value, exporter_count) && exporter_count >= 1 && exporter_count <= 250;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "sluice-blast: bad or incomplete option %s\n\n%s", argv[arg_idx],
+                   kUsage);
+      return 2;
+    }
+    ++arg_idx;
+  }
+  if (!to) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+
+  const bool loopback_v4 = to->address.IsV4() && (to->address.V4() >> 24) == 127;
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::vector<Exporter> exporters;
+  for (std::size_t exporter_idx = 0; exporter_idx < static_cast<std::size_t>(exporter_count);
+       ++exporter_idx) {
+    std::optional<sluice::flow::IpAddress> source;
+    if (loopback_v4) {
+      source =
+          sluice::flow::IpAddress::FromV4(0x7F000101u + static_cast<std::uint32_t>(exporter_idx));
+    }
+    auto sender = sluice::net::UdpSender::Connect(*to, source);
+    if (!sender) {
+      std::fprintf(stderr, "sluice-blast: %s\n", std::string(sender.error().Message()).c_str());
+      return 1;
+    }
+    sluice::tools::FlowEncoderOptions encoder_options;
+    encoder_options.protocol = protocol;
+    encoder_options.seed = static_cast<std::uint32_t>(exporter_idx + 1);
+    encoder_options.source_id = static_cast<std::uint32_t>(exporter_idx);
+    encoder_options.now_ms = now_ms;
+    exporters.push_back(Exporter{std::move(*sender), sluice::tools::FlowEncoder(encoder_options)});
+  }
+  const std::size_t per_datagram = exporters.front().encoder.records_per_datagram();
+
+  // The pacer counts datagrams; template datagrams are few and counted with them.
+  sluice::net::Pacer pacer(rate / static_cast<double>(per_datagram));
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::span<const std::uint8_t>> batch;
+  batch.reserve(sluice::net::UdpSender::kMaxBatch + 1);
+  std::uint64_t datagrams = 0;
+  std::uint64_t flows = 0;
+  std::uint64_t templates = 0;
+  std::size_t exporter_idx = 0;
+  for (;;) {
+    const double elapsed_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (elapsed_s >= duration_s) {
+      break;
+    }
+    const std::size_t quota = pacer.WaitForQuota(datagrams, sluice::net::UdpSender::kMaxBatch);
+    Exporter& exporter = exporters[exporter_idx];
+    exporter_idx = exporter_idx + 1 == exporters.size() ? 0 : exporter_idx + 1;
+    batch.clear();
+    if (elapsed_s - exporter.last_template_s >= template_every_s) {
+      const auto tmpl = exporter.encoder.TemplateDatagram();
+      if (!tmpl.empty()) {
+        batch.push_back(tmpl);
+        ++templates;
+      }
+      exporter.last_template_s = elapsed_s;
+    }
+    if (gso) {
+      if (!batch.empty() && !exporter.sender.Send(batch)) {
+        std::fprintf(stderr, "sluice-blast: cannot send a template\n");
+        return 1;
+      }
+      datagrams += batch.size();
+      const std::size_t size = exporter.encoder.data_datagram_bytes();
+      const std::size_t per_send = std::min(sluice::net::UdpSender::kMaxSegments, 65000 / size);
+      for (std::size_t remaining = quota; remaining > 0;) {
+        std::size_t count = std::min(remaining, per_send);
+        const auto run = exporter.encoder.NextDataRun(count);
+        const auto sent = exporter.sender.SendSegmented(run, static_cast<std::uint16_t>(size));
+        if (!sent) {
+          std::fprintf(stderr, "sluice-blast: %s (try --no-gso)\n",
+                       std::string(sent.error().Message()).c_str());
+          return 1;
+        }
+        remaining -= count;
+        datagrams += count;
+        flows += count * per_datagram;
+      }
+      continue;
+    }
+    while (batch.size() < quota) {
+      batch.push_back(exporter.encoder.NextData());
+      flows += per_datagram;
+    }
+    const auto sent = exporter.sender.Send(batch);
+    if (!sent) {
+      std::fprintf(stderr, "sluice-blast: %s\n", std::string(sent.error().Message()).c_str());
+      return 1;
+    }
+    datagrams += batch.size();
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (json) {
+    std::printf(
+        "{\"protocol\":\"%s\",\"exporters\":%zu,\"records_per_datagram\":%zu,\"datagrams\":%llu,"
+        "\"template_datagrams\":%llu,\"flows\":%llu,\"seconds\":%.3f,\"flows_per_s\":%.0f}\n",
+        protocol_name.c_str(), exporters.size(), per_datagram,
+        static_cast<unsigned long long>(datagrams), static_cast<unsigned long long>(templates),
+        static_cast<unsigned long long>(flows), seconds, static_cast<double>(flows) / seconds);
+  } else {
+    std::fprintf(
+        stderr,
+        "sluice-blast: sent %llu datagrams (%llu templates) carrying %llu %s flows from %zu "
+        "exporter(s) to %s in %.3f s: %.0f flows/s\n",
+        static_cast<unsigned long long>(datagrams), static_cast<unsigned long long>(templates),
+        static_cast<unsigned long long>(flows), protocol_name.c_str(), exporters.size(),
+        to->ToString().c_str(), seconds, static_cast<double>(flows) / seconds);
+  }
+  return 0;
+}
