@@ -12,13 +12,16 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "decode/exporter_json.h"
@@ -48,7 +51,9 @@ constexpr const char* kServeUsage =
     "  --stats-file PATH      write the counters as JSON to PATH at each interval and at exit\n"
     "  --ready-file PATH      once listening, write the bound addresses to PATH, one a line\n"
     "  --exit-after S         stop by itself after S seconds\n"
-    "  --data DIR             where flows will be stored (accepted; storing is not built yet)\n"
+    "  --data DIR             data directory: decoder state (templates, sampling rates)\n"
+    "                         is saved there every 30 s and at exit, and restored at start;\n"
+    "                         flows will be stored there too (storing is not built yet)\n"
     "  -h, --help             this text\n";
 
 // Parses "123", "64K", "64M", "1G" (powers of 1024).
@@ -99,21 +104,6 @@ bool Ipv6Available() {
 
 // Writes `text` to `path` through a temporary file and rename(), so readers never see
 // half a file.
-bool WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      return false;
-    }
-    out << text;
-    if (!out.flush()) {
-      return false;
-    }
-  }
-  return std::rename(temp.c_str(), path.c_str()) == 0;
-}
-
 struct ServeConfig {
   ingest::PipelineOptions pipeline;
   std::uint64_t stats_interval_s = 10;
@@ -227,6 +217,34 @@ std::optional<int> ParseServeArgs(std::span<const std::string_view> args, ServeC
   return std::nullopt;
 }
 
+// The decoder state file under --data, and how often it is rewritten while running.
+constexpr std::string_view kDecoderStateFile = "decoder-state.bin";
+constexpr std::chrono::seconds kStateSaveInterval{30};
+
+// Loads templates and sampler rates saved by an earlier run, so v9/IPFIX data decodes
+// from the first datagram after a restart. A missing file is a first start; a bad one is
+// reported and ignored.
+void RestoreState(ingest::Pipeline& pipeline, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return;
+  }
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                        std::istreambuf_iterator<char>());
+  if (const Status status = pipeline.workers().RestoreDecoderState(bytes); !status) {
+    Log(LogLevel::kWarning, "ignoring " + path + ": " + std::string(status.error().Message()));
+    return;
+  }
+  Log(LogLevel::kInfo, "restored templates and sampling rates from " + path);
+}
+
+void SaveState(const ingest::Pipeline& pipeline, const std::string& path) {
+  if (const Status status = WriteFileAtomically(path, pipeline.workers().DecoderStateFile());
+      !status) {
+    Log(LogLevel::kError, "cannot save decoder state: " + std::string(status.error().Message()));
+  }
+}
+
 std::string StatsJson(const ingest::Pipeline& pipeline, double uptime_s, bool final_report) {
   std::string json = pipeline.Stats().ToJson();
   json.pop_back();
@@ -238,24 +256,16 @@ std::string StatsJson(const ingest::Pipeline& pipeline, double uptime_s, bool fi
   }
   json += "]";
   json += final_report ? ",\"final\":true" : ",\"final\":false";
-  if (final_report) {
-    // The decoders are only safe to read once their threads have stopped.
-    json += ",\"exporters\":[";
-    bool first = true;
-    for (std::size_t worker_idx = 0; worker_idx < pipeline.workers().worker_count(); ++worker_idx) {
-      pipeline.workers()
-          .decoder(worker_idx)
-          .exporters()
-          .ForEach([&](const decode::ExporterState& exporter) {
-            if (!first) {
-              json += ',';
-            }
-            first = false;
-            decode::AppendExporterJson(exporter, json);
-          });
-    }
-    json += "]";
+  // Per-exporter reports: snapshots the workers publish while running, the decoders
+  // themselves once stopped.
+  json += ",\"exporters\":[";
+  bool first = true;
+  for (const std::string& report : pipeline.workers().ExporterReports()) {
+    json += first ? "" : ",";
+    json += report;
+    first = false;
   }
+  json += "]";
   json += "}\n";
   return json;
 }
@@ -267,10 +277,19 @@ int RunServe(std::span<const std::string_view> args) {
   if (const auto status = ParseServeArgs(args, config)) {
     return *status;
   }
+  std::string state_path;
   if (!config.data_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(config.data_dir, error);
+    if (error) {
+      Log(LogLevel::kError, "--data " + config.data_dir + ": " + error.message());
+      return 1;
+    }
+    state_path = config.data_dir + "/" + std::string(kDecoderStateFile);
     Log(LogLevel::kWarning,
         "--data " + config.data_dir +
-            ": storing flows is not built yet; records are decoded and counted only");
+            ": storing flows is not built yet; records are decoded and counted, and decoder "
+            "state (templates, sampling rates) is kept in " + state_path);
   }
 
   // SIGINT/SIGTERM are blocked in every thread (the pipeline's threads inherit the mask)
@@ -288,6 +307,9 @@ int RunServe(std::span<const std::string_view> args) {
     return 1;
   }
   ingest::Pipeline& pipeline = **created;
+  if (!state_path.empty()) {
+    RestoreState(pipeline, state_path);
+  }
 
   std::string listening;
   std::string ready;
@@ -327,11 +349,18 @@ int RunServe(std::span<const std::string_view> args) {
       config.stats_interval_s != 0 ? start + interval : SteadyClock::time_point::max();
   ingest::PipelineStats last = pipeline.Stats();
   auto last_time = start;
+  auto next_state_save =
+      state_path.empty() ? SteadyClock::time_point::max() : start + kStateSaveInterval;
   int stop_signal = 0;
   for (;;) {
     const auto now = SteadyClock::now();
     if (now >= deadline) {
       break;
+    }
+    if (now >= next_state_save) {
+      SaveState(pipeline, state_path);  // from the snapshots asked for every second below
+      next_state_save += kStateSaveInterval;
+      continue;
     }
     if (now >= next_stats) {
       const ingest::PipelineStats stats = pipeline.Stats();
@@ -351,10 +380,13 @@ int RunServe(std::span<const std::string_view> args) {
       next_stats += interval;
       continue;
     }
-    const auto wake = std::min({deadline, next_stats, now + std::chrono::seconds(1)});
+    const auto wake =
+        std::min({deadline, next_stats, next_state_save, now + std::chrono::seconds(1)});
     const auto wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wake - now).count();
     timespec timeout{static_cast<std::time_t>(wait_ns / 1'000'000'000),
                      static_cast<long>(wait_ns % 1'000'000'000)};
+    // Keeps the workers' published state and exporter reports at most a second old.
+    pipeline.workers().RequestSnapshots();
     const int signal_number = sigtimedwait(&stop_signals, nullptr, &timeout);
     if (signal_number > 0) {
       stop_signal = signal_number;
@@ -367,6 +399,9 @@ int RunServe(std::span<const std::string_view> args) {
   pipeline.Stop();
   const double uptime = std::chrono::duration<double>(SteadyClock::now() - start).count();
   Log(LogLevel::kInfo, "final: " + pipeline.Stats().ToLogLine());
+  if (!state_path.empty()) {
+    SaveState(pipeline, state_path);
+  }
   if (!config.stats_file.empty() &&
       !WriteFileAtomically(config.stats_file, StatsJson(pipeline, uptime, true))) {
     Log(LogLevel::kError, "cannot write --stats-file " + config.stats_file);

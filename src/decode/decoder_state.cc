@@ -43,28 +43,36 @@ bool ReadBlob(std::span<const std::uint8_t> bytes, std::size_t& pos, std::size_t
 
 }  // namespace
 
-std::string SerializeDecoderState(std::span<const Decoder* const> decoders) {
+void AppendExporterStates(const Decoder& decoder, std::string& body, std::uint32_t& count) {
+  std::string blob;
+  decoder.exporters().ForEach([&](const ExporterState& exporter) {
+    body.append(reinterpret_cast<const char*>(exporter.address.bytes.data()), 16);
+    blob.clear();
+    exporter.templates.Serialize(blob);
+    AppendBlob(body, blob);
+    blob.clear();
+    SerializeSamplers(exporter.samplers, blob);
+    AppendBlob(body, blob);
+    ++count;
+  });
+}
+
+std::string MakeStateFile(std::string_view body, std::uint32_t count) {
   std::string out(kMagic);
   AppendU32(out, kVersion);
-  const std::size_t count_pos = out.size();
-  AppendU32(out, 0);
-  std::uint32_t count = 0;
-  std::string blob;
-  for (const Decoder* decoder : decoders) {
-    decoder->exporters().ForEach([&](const ExporterState& exporter) {
-      out.append(reinterpret_cast<const char*>(exporter.address.bytes.data()), 16);
-      blob.clear();
-      exporter.templates.Serialize(blob);
-      AppendBlob(out, blob);
-      blob.clear();
-      SerializeSamplers(exporter.samplers, blob);
-      AppendBlob(out, blob);
-      ++count;
-    });
-  }
-  StoreBe32(reinterpret_cast<std::uint8_t*>(out.data() + count_pos), count);
+  AppendU32(out, count);
+  out.append(body);
   AppendU32(out, Crc32({reinterpret_cast<const std::uint8_t*>(out.data()), out.size()}));
   return out;
+}
+
+std::string SerializeDecoderState(std::span<const Decoder* const> decoders) {
+  std::string body;
+  std::uint32_t count = 0;
+  for (const Decoder* decoder : decoders) {
+    AppendExporterStates(*decoder, body, count);
+  }
+  return MakeStateFile(body, count);
 }
 
 Status RestoreDecoderState(std::span<const std::uint8_t> bytes,

@@ -25,6 +25,13 @@ namespace sluice::decode {
 // Encodes the state of every exporter of `decoders` (one per decode worker).
 std::string SerializeDecoderState(std::span<const Decoder* const> decoders);
 
+// The same in two steps, for callers that collect each decoder's part on its own thread:
+// AppendExporterStates() adds every exporter of `decoder` to `body` and to `count`;
+// MakeStateFile() wraps bodies so gathered into a file.
+void AppendExporterStates(const Decoder& decoder, std::string& body, std::uint32_t& count);
+
+std::string MakeStateFile(std::string_view body, std::uint32_t count);
+
 // Restores encoded state. `owner` names the decoder that owns an exporter (the worker
 // the exporter is pinned to). Templates older than the decoders' lifetime expire as usual.
 Status RestoreDecoderState(std::span<const std::uint8_t> bytes,

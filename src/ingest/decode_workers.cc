@@ -5,13 +5,15 @@
 #include <utility>
 
 #include "common/check.h"
+#include "decode/decoder_state.h"
+#include "decode/exporter_json.h"
 
 namespace sluice::ingest {
 namespace {
 
 // Datagrams a worker takes from one ring before looking at the next (fairness).
 constexpr std::size_t kDrainChunk = 256;
-// How often a busy worker expires old templates.
+// How often a busy worker expires old templates and publishes a snapshot of its state.
 constexpr UnixMillis kExpireEveryMs = 10'000;
 
 }  // namespace
@@ -121,8 +123,74 @@ void DecodeWorkers::Publish(std::size_t producer_idx) {
   producer.dirty_workers = 0;
 }
 
+void DecodeWorkers::TakeSnapshot(Worker& worker) {
+  std::string body;
+  std::uint32_t count = 0;
+  decode::AppendExporterStates(worker.decoder, body, count);
+  std::vector<std::string> reports;
+  worker.decoder.exporters().ForEach([&reports](const decode::ExporterState& exporter) {
+    reports.emplace_back();
+    decode::AppendExporterJson(exporter, reports.back());
+  });
+  const std::lock_guard<std::mutex> lock(worker.snapshot_mu);
+  worker.state_body = std::move(body);
+  worker.state_exporters = count;
+  worker.exporter_json = std::move(reports);
+}
+
+void DecodeWorkers::RequestSnapshots() {
+  snapshot_requests_.fetch_add(1, std::memory_order_release);
+  for (auto& worker : workers_) {
+    worker->doorbell.fetch_add(1, std::memory_order_release);
+    worker->doorbell.notify_one();
+  }
+}
+
+Status DecodeWorkers::RestoreDecoderState(std::span<const std::uint8_t> state_file) {
+  SLUICE_CHECK(!started_, "decoder state is restored before the workers start");
+  return decode::RestoreDecoderState(state_file, [this](const flow::IpAddress& exporter) -> decode::Decoder& {
+    return workers_[WorkerFor(exporter)]->decoder;
+  });
+}
+
+std::string DecodeWorkers::DecoderStateFile() const {
+  std::string body;
+  std::uint32_t count = 0;
+  const bool running = started_ && !stopping_.load(std::memory_order_acquire);
+  for (const auto& worker : workers_) {
+    if (running) {
+      const std::lock_guard<std::mutex> lock(worker->snapshot_mu);
+      body += worker->state_body;
+      count += worker->state_exporters;
+    } else {
+      decode::AppendExporterStates(worker->decoder, body, count);
+    }
+  }
+  return decode::MakeStateFile(body, count);
+}
+
+std::vector<std::string> DecodeWorkers::ExporterReports() const {
+  std::vector<std::string> reports;
+  const bool running = started_ && !stopping_.load(std::memory_order_acquire);
+  for (const auto& worker : workers_) {
+    if (running) {
+      const std::lock_guard<std::mutex> lock(worker->snapshot_mu);
+      reports.insert(reports.end(), worker->exporter_json.begin(), worker->exporter_json.end());
+    } else {
+      worker->decoder.exporters().ForEach([&reports](const decode::ExporterState& exporter) {
+        reports.emplace_back();
+        decode::AppendExporterJson(exporter, reports.back());
+      });
+    }
+  }
+  return reports;
+}
+
 void DecodeWorkers::Run(Worker& worker) {
   UnixMillis last_expiry = clock_->NowMillis();
+  std::uint32_t snapshot_requests_seen = 0;
+  // Starts non-zero so that the first request publishes state restored from a file.
+  std::uint64_t decoded_since_snapshot = 1;
   std::uint64_t datagrams = 0;
   std::uint64_t records = 0;
   std::uint64_t errors = 0;
@@ -142,9 +210,20 @@ void DecodeWorkers::Run(Worker& worker) {
       drained += ring->Drain(decode_one, kDrainChunk);
     }
     const UnixMillis now = clock_->NowMillis();
+    decoded_since_snapshot += drained;
     if (now - last_expiry >= kExpireEveryMs) {
       worker.decoder.ExpireTemplates(now);
       last_expiry = now;
+      TakeSnapshot(worker);
+      decoded_since_snapshot = 0;
+    }
+    const std::uint32_t requests = snapshot_requests_.load(std::memory_order_acquire);
+    if (requests != snapshot_requests_seen) {
+      snapshot_requests_seen = requests;
+      if (decoded_since_snapshot != 0) {
+        TakeSnapshot(worker);
+        decoded_since_snapshot = 0;
+      }
     }
     if (drained != 0) {
       worker.datagrams.Add(datagrams);
@@ -153,7 +232,8 @@ void DecodeWorkers::Run(Worker& worker) {
       datagrams = records = errors = 0;
       continue;
     }
-    // Idle: hand the partial batch on, then sleep until a producer rings.
+    // Idle: hand the partial batch on, then sleep until a producer (or a snapshot
+    // request) rings.
     worker.writer.Flush();
     if (stopping) {
       // `stopping` was read before draining, so everything published before Stop() is done.

@@ -18,10 +18,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "decode/decoder.h"
 #include "flow/datagram.h"
 #include "flow/flow_sink.h"
@@ -85,6 +89,21 @@ class DecodeWorkers {
   // After Stop(): the decoder of worker `worker_idx` (exporter tables for reports).
   const decode::Decoder& decoder(std::size_t worker_idx) const;
 
+  // Restores saved decoder state (decode/decoder_state.h), each exporter into the worker
+  // it is pinned to. REQUIRES: Start() has not been called.
+  Status RestoreDecoderState(std::span<const std::uint8_t> state_file);
+
+  // Asks every worker to publish a snapshot of its decoder (state and exporter reports)
+  // if it changed since the last one. Workers also publish one every 10 s while busy.
+  void RequestSnapshots();
+
+  // The decoder state file of every worker: while running, from the last snapshots the
+  // workers published; after Stop(), from the decoders themselves.
+  std::string DecoderStateFile() const;
+
+  // Per-exporter JSON reports (decode/exporter_json.h), from the same snapshots.
+  std::vector<std::string> ExporterReports() const;
+
  private:
   struct Worker;
 
@@ -95,12 +114,14 @@ class DecodeWorkers {
   };
 
   void Run(Worker& worker);
+  static void TakeSnapshot(Worker& worker);
 
   DecodeWorkersOptions options_;
   const Clock* clock_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Producer>> producers_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint32_t> snapshot_requests_{0};
   bool started_ = false;
 };
 
@@ -118,6 +139,13 @@ struct DecodeWorkers::Worker {
   net::RelaxedCounter records;
   net::RelaxedCounter errors;
   std::thread thread;
+
+  // What the worker publishes of its decoder for other threads: written by the worker
+  // thread now and then (TakeSnapshot), read by DecoderStateFile()/ExporterReports().
+  mutable std::mutex snapshot_mu;
+  std::string state_body;                  // guarded by snapshot_mu
+  std::uint32_t state_exporters = 0;       // guarded by snapshot_mu
+  std::vector<std::string> exporter_json;  // guarded by snapshot_mu
 };
 
 inline const decode::Decoder& DecodeWorkers::decoder(std::size_t worker_idx) const {

@@ -87,6 +87,8 @@ class Pipeline {
 
   const DecodeWorkers& workers() const { return *workers_; }
 
+  DecodeWorkers& workers() { return *workers_; }
+
  private:
   Pipeline(PipelineOptions options, const SinkFactory& make_sink, const Clock& clock);
 

@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -250,13 +249,21 @@ void AddSrv6Record(MessageBuilder& m, std::string_view inner_src, std::string_vi
       .Addr(inner_src).Addr(inner_dst).U16(inner_src_port).U16(inner_dst_port).U8(inner_proto);
 }
 
-constexpr std::initializer_list<FieldSpec> kSrv6Fields = {
-    {27, 16}, {28, 16}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {1, 4},  // outer (and counters)
-    {8, 4},   {12, 4},  {7, 2}, {11, 2}, {4, 1}};                  // inner
+// Outer addresses, ports, protocol (and flags, counters), then the inner ones;
+// `with_apps`: two applicationName elements after them.
+MessageBuilder& AddSrv6Template(MessageBuilder& m, std::uint16_t id, bool with_apps = false) {
+  if (with_apps) {
+    return m.Template(id, {{27, 16}, {28, 16}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {1, 4}, {8, 4},
+                           {12, 4}, {7, 2}, {11, 2}, {4, 1}, {96, 0xFFFF}, {96, 0xFFFF}});
+  }
+  return m.Template(id, {{27, 16}, {28, 16}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {1, 4}, {8, 4},
+                         {12, 4}, {7, 2}, {11, 2}, {4, 1}});
+}
 
 TEST(IpfixTest, RepeatedElementsLastInTemplateOrderWins) {
   MessageBuilder m = MessageBuilder::Ipfix(kExportTime, 0, 1);
-  m.Set(2).Template(256, kSrv6Fields);
+  m.Set(2);
+  AddSrv6Template(m, 256);
   m.Set(256);
   AddSrv6Record(m, "192.0.41.144", "192.0.42.154", 1024, 862, 17);
   // The inner addresses are 0.0.0.0: they do not override the outer ones; the inner
@@ -279,13 +286,10 @@ TEST(IpfixTest, RepeatedElementsLastInTemplateOrderWins) {
 }
 
 TEST(IpfixTest, RepeatedElementsInVariableLengthTemplates) {
-  std::vector<FieldSpec> fields(kSrv6Fields);
-  fields.push_back({96, 0xFFFF});
-  fields.push_back({96, 0xFFFF});  // applicationName twice: the second wins
+  // applicationName twice: the second wins.
   MessageBuilder m = MessageBuilder::Ipfix(kExportTime, 0, 1);
-  m.Set(2).Template(256, {fields[0], fields[1], fields[2], fields[3], fields[4], fields[5],
-                          fields[6], fields[7], fields[8], fields[9], fields[10], fields[11],
-                          fields[12], fields[13]});
+  m.Set(2);
+  AddSrv6Template(m, 256, /*with_apps=*/true);
   m.Set(256);
   AddSrv6Record(m, "192.0.41.144", "192.0.42.154", 1024, 862, 17);
   m.VarText("outer").VarText("inner");
@@ -350,7 +354,8 @@ TEST(IpfixTest, IcmpTypeCodeResolvesAgainstTypeAndCodeElements) {
 TEST(CompileTemplateTest, DropsEarlierDuplicatesAtCompileTime) {
   Template tmpl;
   tmpl.family = TemplateFamily::kIpfix;
-  tmpl.fields = std::vector<FieldSpec>(kSrv6Fields);
+  tmpl.fields = {{27, 16}, {28, 16}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {1, 4}, {8, 4},
+                 {12, 4}, {7, 2}, {11, 2}, {4, 1}};
   ASSERT_FALSE(CompileTemplate(tmpl).has_value());
   // One op per non-address field: the inner ports and protocol.
   ASSERT_EQ(tmpl.u8_ops.size(), 2u);  // tcp flags, inner protocol

@@ -168,3 +168,50 @@ TEST(DecodeWorkersTest, StopsCleanlyWhenIdle) {
 
 }  // namespace
 }  // namespace sluice::ingest
+
+namespace sluice::ingest {
+namespace {
+
+// A v9 template datagram (template 256: IPv4 src, dst, octets, packets).
+std::vector<std::uint8_t> V9TemplateDatagram() {
+  return test::Hex(R"(
+    0009 0001 00002710 6553f100 00000001 00000007
+    0000 0018 0100 0004  0008 0004 000c 0004 0001 0004 0002 0004
+  )");
+}
+
+TEST(DecodeWorkersTest, PublishesDecoderStateWhileRunningAndRestoresIt) {
+  const std::vector<std::uint8_t> templates = V9TemplateDatagram();
+  SystemClock clock;
+  DecodeWorkersOptions options;
+  options.workers = 2;
+  std::string state;
+  {
+    DecodeWorkers workers(options, nullptr, clock);
+    workers.Start();
+    ASSERT_TRUE(workers.Push(0, From(templates, 0x0A000001)));
+    workers.Publish(0);
+    // Each worker publishes a snapshot when asked, once it has drained what is queued.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (workers.Stats().datagrams_decoded == 0 || workers.ExporterReports().empty())) {
+      workers.RequestSnapshots();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const std::vector<std::string> reports = workers.ExporterReports();
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_NE(reports[0].find("\"templates\":1"), std::string::npos) << reports[0];
+    state = workers.DecoderStateFile();
+    workers.Stop();
+  }
+  // A new set of workers restores the template into the worker the exporter is pinned to.
+  DecodeWorkers restored(options, nullptr, clock);
+  ASSERT_TRUE(restored.RestoreDecoderState(
+      {reinterpret_cast<const std::uint8_t*>(state.data()), state.size()}));
+  const std::size_t owner = restored.WorkerFor(flow::IpAddress::FromV4(0x0A000001));
+  EXPECT_EQ(restored.decoder(owner).exporters().size(), 1u);
+  EXPECT_EQ(restored.decoder(1 - owner).exporters().size(), 0u);
+}
+
+}  // namespace
+}  // namespace sluice::ingest

@@ -289,3 +289,56 @@ TEST(ServeReplayTest, CommandsRejectBadArguments) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Templates learnt before a restart decode the data that arrives after it.
+TEST(ServeReplayTest, TemplatesSurviveARestartThroughTheDataDirectory) {
+  const std::string templates =
+      test::SharedTestData("flows/logstash-codec-netflow/netflow9_test_cisco_asa_1_tpl.dat");
+  const std::string data =
+      test::SharedTestData("flows/logstash-codec-netflow/netflow9_test_cisco_asa_1_data.dat");
+  TempDir dir;
+  std::string ndjson;
+  ASSERT_EQ(RunCommand({kSluice, "decode", templates, data}, dir, "decode", &ndjson), 0);
+  std::uint64_t expected = 0;
+  for (const char ch : ndjson) {
+    expected += ch == '\n' ? 1 : 0;
+  }
+  ASSERT_GT(expected, 0u);
+  const std::string data_dir = dir.File("data");
+
+  {
+    TempDir run;
+    Collector collector(run, {"--data", data_dir});
+    const std::string address = collector.WaitReady();
+    ASSERT_FALSE(address.empty()) << collector.Log();
+    ASSERT_EQ(RunCommand({kSluice, "replay", "--to", address, templates}, run, "replay"), 0);
+    const std::string stats = collector.StopAndReadStats();
+    EXPECT_EQ(JsonNumber(stats, "records"), 0u);
+  }
+  {
+    // A collector without the saved state cannot decode the data alone.
+    TempDir run;
+    Collector collector(run);
+    const std::string address = collector.WaitReady();
+    ASSERT_FALSE(address.empty()) << collector.Log();
+    ASSERT_EQ(RunCommand({kSluice, "replay", "--to", address, data}, run, "replay"), 0);
+    EXPECT_EQ(JsonNumber(collector.StopAndReadStats(), "records"), 0u);
+  }
+  {
+    TempDir run;
+    Collector collector(run, {"--data", data_dir});
+    const std::string address = collector.WaitReady();
+    ASSERT_FALSE(address.empty()) << collector.Log();
+    EXPECT_NE(collector.Log().find("restored templates"), std::string::npos) << collector.Log();
+    ASSERT_EQ(RunCommand({kSluice, "replay", "--to", address, data}, run, "replay"), 0);
+    const std::string stats = collector.StopAndReadStats();
+    EXPECT_EQ(JsonNumber(stats, "records"), expected) << stats.substr(0, 800);
+    EXPECT_EQ(JsonNumber(stats, "sets_without_template"), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace sluice
