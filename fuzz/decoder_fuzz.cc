@@ -6,15 +6,9 @@
 
 #include "decode/decoder.h"
 #include "flow/flow_sink.h"
+#include "fuzz_util.h"
 
-namespace {
-
-class DiscardSink final : public sluice::flow::FlowSink {
- public:
-  void Consume(sluice::flow::FlowBatch& /*batch*/) override {}
-};
-
-}  // namespace
+using sluice::fuzz::DiscardSink;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   sluice::decode::Decoder decoder(sluice::decode::DecoderOptions{});

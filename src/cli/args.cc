@@ -42,4 +42,17 @@ std::optional<HostPort> ParseHostPort(std::string_view text) {
   return result;
 }
 
+std::optional<SamplingOverride> ParseSamplingOverride(std::string_view text) {
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto exporter = flow::IpAddress::Parse(text.substr(0, eq));
+  const auto rate = ParseUnsigned(text.substr(eq + 1), 1, 0xFFFFFFFFULL);
+  if (!exporter || !rate) {
+    return std::nullopt;
+  }
+  return SamplingOverride{*exporter, static_cast<std::uint32_t>(*rate)};
+}
+
 }  // namespace sluice::cli

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "flow/ip_address.h"
+
 namespace sluice::cli {
 
 // Parses a whole decimal number in [min, max].
@@ -21,5 +23,13 @@ struct HostPort {
 };
 
 std::optional<HostPort> ParseHostPort(std::string_view text);
+
+// Parses a sampling override "ADDR=RATE" (RATE >= 1).
+struct SamplingOverride {
+  flow::IpAddress exporter;
+  std::uint32_t rate = 1;
+};
+
+std::optional<SamplingOverride> ParseSamplingOverride(std::string_view text);
 
 }  // namespace sluice::cli

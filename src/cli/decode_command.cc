@@ -85,18 +85,12 @@ int RunDecode(std::span<const std::string_view> args) {
       }
       capture_options.raw_exporter = *address;
     } else if (arg == "--sampling" && has_value) {
-      const std::string_view value = args[++arg_idx];
-      const auto eq = value.find('=');
-      const auto address =
-          eq == std::string_view::npos ? std::nullopt : flow::IpAddress::Parse(value.substr(0, eq));
-      const auto rate = eq == std::string_view::npos
-                            ? std::nullopt
-                            : ParseUnsigned(value.substr(eq + 1), 1, 0xFFFFFFFFULL);
-      if (!address || !rate) {
+      const auto sampling = ParseSamplingOverride(args[++arg_idx]);
+      if (!sampling) {
         std::fprintf(stderr, "sluice decode: --sampling wants ADDR=RATE, e.g. 10.0.0.1=1000\n");
         return 2;
       }
-      decoder_options.sampling_overrides[*address] = static_cast<std::uint32_t>(*rate);
+      decoder_options.sampling_overrides[sampling->exporter] = sampling->rate;
     } else if (!arg.empty() && arg[0] == '-') {
       std::fprintf(stderr, "sluice decode: unknown option or missing value: %.*s\n\n%s",
                    static_cast<int>(arg.size()), arg.data(), kDecodeUsage);

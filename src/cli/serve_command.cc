@@ -168,16 +168,11 @@ std::optional<int> ParseServeArgs(std::span<const std::string_view> args, ServeC
       }
       pipeline.allow.push_back(*prefix);
     } else if (arg == "--sampling") {
-      const auto eq = value.find('=');
-      const auto address =
-          eq == std::string_view::npos ? std::nullopt : flow::IpAddress::Parse(value.substr(0, eq));
-      const auto rate = eq == std::string_view::npos
-                            ? std::nullopt
-                            : ParseUnsigned(value.substr(eq + 1), 1, 0xFFFFFFFFULL);
-      if (!address || !rate) {
+      const auto sampling = ParseSamplingOverride(value);
+      if (!sampling) {
         return fail("--sampling wants ADDR=RATE, e.g. 10.0.0.1=1000");
       }
-      pipeline.decoder.sampling_overrides[*address] = static_cast<std::uint32_t>(*rate);
+      pipeline.decoder.sampling_overrides[sampling->exporter] = sampling->rate;
     } else if (arg == "--stats-interval") {
       const auto seconds = ParseUnsigned(value, 0, 86400);
       if (!seconds) {
