@@ -322,16 +322,17 @@ TEST(IpfixTest, AddressAlternativesInEitherOrder) {
   Harness h;
   EXPECT_FALSE(h.Feed(m.Build()).error.has_value());
   ASSERT_EQ(h.sink.size(), 4u);
-  const auto& c = h.cols(0);
-  EXPECT_EQ(c.src_addr[0].ToString(), "2001:db8::1");
-  EXPECT_EQ(c.dst_addr[0].ToString(), "2001:db8::2");
-  EXPECT_EQ(c.src_addr[1].ToString(), "10.0.0.1");  // the repeated 8 is 0.0.0.0
-  EXPECT_EQ(c.dst_addr[1].ToString(), "10.0.0.2");
-  EXPECT_EQ(c.src_addr[2].ToString(), "10.0.0.3");  // the repeated 8 is the last non-zero
-  EXPECT_EQ(c.dst_addr[2].ToString(), "0.0.0.0");
+  auto src = [&h](std::size_t idx) { return h.cols(idx).src_addr[h.row(idx)]; };
+  auto dst = [&h](std::size_t idx) { return h.cols(idx).dst_addr[h.row(idx)]; };
+  EXPECT_EQ(src(0).ToString(), "2001:db8::1");
+  EXPECT_EQ(dst(0).ToString(), "2001:db8::2");
+  EXPECT_EQ(src(1).ToString(), "10.0.0.1");  // the repeated 8 is 0.0.0.0
+  EXPECT_EQ(dst(1).ToString(), "10.0.0.2");
+  EXPECT_EQ(src(2).ToString(), "10.0.0.3");  // the repeated 8 is the last non-zero
+  EXPECT_EQ(dst(2).ToString(), "0.0.0.0");
   // All zero: IPv4 0.0.0.0, as with an IPv4-only template.
-  EXPECT_EQ(c.src_addr[3], flow::IpAddress::FromV4(0));
-  EXPECT_EQ(c.dst_addr[3], flow::IpAddress::FromV4(0));
+  EXPECT_EQ(src(3), flow::IpAddress::FromV4(0));
+  EXPECT_EQ(dst(3), flow::IpAddress::FromV4(0));
 }
 
 TEST(IpfixTest, IcmpTypeCodeResolvesAgainstTypeAndCodeElements) {
