@@ -16,6 +16,72 @@ std::optional<std::uint64_t> ParseUnsigned(std::string_view text, std::uint64_t 
   return value;
 }
 
+std::optional<std::uint64_t> ParseSize(std::string_view text) {
+  std::uint64_t scale = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'k':
+      case 'K':
+        scale = 1ULL << 10;
+        break;
+      case 'm':
+      case 'M':
+        scale = 1ULL << 20;
+        break;
+      case 'g':
+      case 'G':
+        scale = 1ULL << 30;
+        break;
+      case 't':
+      case 'T':
+        scale = 1ULL << 40;
+        break;
+      default:
+        break;
+    }
+    if (scale != 1) {
+      text.remove_suffix(1);
+    }
+  }
+  const auto value = ParseUnsigned(text, 0, (1ULL << 60) / scale);
+  if (!value) {
+    return std::nullopt;
+  }
+  return *value * scale;
+}
+
+std::optional<std::chrono::seconds> ParseDuration(std::string_view text) {
+  std::uint64_t scale = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's':
+        break;
+      case 'm':
+        scale = 60;
+        break;
+      case 'h':
+        scale = 60 * 60;
+        break;
+      case 'd':
+        scale = 24 * 60 * 60;
+        break;
+      case 'w':
+        scale = 7 * 24 * 60 * 60;
+        break;
+      default:
+        break;
+    }
+    if (text.back() == 's' || scale != 1) {
+      text.remove_suffix(1);
+    }
+  }
+  const auto value = ParseUnsigned(text, 0, (1ULL << 40) / scale);
+  if (!value) {
+    return std::nullopt;
+  }
+  return std::chrono::seconds(static_cast<std::int64_t>(*value * scale));
+}
+
 std::optional<HostPort> ParseHostPort(std::string_view text) {
   HostPort result;
   std::string_view port_text;

@@ -3,6 +3,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +16,15 @@ namespace sluice::cli {
 // Parses a whole decimal number in [min, max].
 std::optional<std::uint64_t> ParseUnsigned(std::string_view text, std::uint64_t min,
                                            std::uint64_t max);
+
+// Parses a size in bytes: "123", or a whole number with a suffix K, M, G or T (either
+// case; powers of 1024): "64K", "64M", "1G", "100G". At most 2^60 bytes.
+std::optional<std::uint64_t> ParseSize(std::string_view text);
+
+// Parses a duration: "300" (seconds), or a whole number with a unit s, m, h, d or w:
+// "5s", "5m", "2h", "30d", "1w". No fractions and no compounds ("1h30m" is "90m").
+// At most 2^40 seconds.
+std::optional<std::chrono::seconds> ParseDuration(std::string_view text);
 
 // Splits "HOST:PORT" or "[V6]:PORT".
 struct HostPort {

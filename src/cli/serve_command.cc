@@ -21,6 +21,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/serve_config.h"
 #include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -32,13 +33,16 @@ namespace sluice::cli {
 namespace {
 
 constexpr const char* kServeUsage =
-    "usage: sluice serve [OPTIONS]\n"
+    "usage: sluice serve [--config FILE] [OPTIONS]\n"
     "\n"
     "Receives NetFlow v5/v9, IPFIX and sFlow v5 over UDP, decodes and counts the flow\n"
     "records. The protocol is recognised from each datagram, whatever its port. Counters\n"
-    "are logged every --stats-interval seconds and at exit. SIGINT/SIGTERM stop cleanly.\n"
+    "are logged every --stats-interval and at exit. SIGINT/SIGTERM stop cleanly; SIGHUP\n"
+    "re-reads the --config file. Flags override the file (docs/configuration.md).\n"
     "\n"
     "options:\n"
+    "  --config FILE          read settings from this TOML file (example:\n"
+    "                         config/sluice.example.toml)\n"
     "  --listen ADDR:PORT     listen here (repeatable; IPv6 as [ADDR]:PORT). Default:\n"
     "                         0.0.0.0 and [::] on 2055, 4739 (NetFlow/IPFIX) and 6343 (sFlow)\n"
     "  --receive-threads N    receive threads, sharing each port with SO_REUSEPORT (default 1)\n"
@@ -47,45 +51,19 @@ constexpr const char* kServeUsage =
     "  --queue BYTES          queue from each receive to each decode thread (default 16M)\n"
     "  --allow PREFIX         accept only exporters in PREFIX (repeatable; e.g. 10.0.0.0/8)\n"
     "  --sampling ADDR=RATE   override the sampling rate of exporter ADDR (repeatable)\n"
-    "  --stats-interval S     seconds between stats lines, 0 = only at exit (default 10)\n"
+    "  --stats-interval T     time between stats lines (10, 10s, 1m), 0 = only at exit\n"
+    "                         (default 10s)\n"
     "  --stats-file PATH      write the counters as JSON to PATH at each interval and at exit\n"
     "  --ready-file PATH      once listening, write the bound addresses to PATH, one a line\n"
-    "  --exit-after S         stop by itself after S seconds\n"
+    "  --exit-after T         stop by itself after T (seconds, or 30s, 5m, ...)\n"
     "  --data DIR             data directory: decoder state (templates, sampling rates)\n"
     "                         is saved there every 30 s and at exit, and restored at start;\n"
     "                         flows will be stored there too (storing is not built yet)\n"
+    "  --rotation T           store: minutes per segment, 1m to 60m (default 5m)\n"
+    "  --retention T          store: keep flows this long (default 30d)\n"
+    "  --flush-interval T     store: flush the open segment this often (default 5s)\n"
+    "  --http ADDR:PORT       HTTP API address (default 127.0.0.1:8080; not built yet)\n"
     "  -h, --help             this text\n";
-
-// Parses "123", "64K", "64M", "1G" (powers of 1024).
-std::optional<std::uint64_t> ParseBytes(std::string_view text) {
-  std::uint64_t scale = 1;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'k':
-      case 'K':
-        scale = 1ULL << 10;
-        break;
-      case 'm':
-      case 'M':
-        scale = 1ULL << 20;
-        break;
-      case 'g':
-      case 'G':
-        scale = 1ULL << 30;
-        break;
-      default:
-        break;
-    }
-    if (scale != 1) {
-      text.remove_suffix(1);
-    }
-  }
-  const auto value = ParseUnsigned(text, 0, (1ULL << 40) / scale);
-  if (!value) {
-    return std::nullopt;
-  }
-  return *value * scale;
-}
 
 std::string Mib(std::size_t bytes) {
   char text[32];
@@ -93,123 +71,14 @@ std::string Mib(std::size_t bytes) {
   return text;
 }
 
-bool Ipv6Available() {
-  const int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return false;
-  }
-  ::close(fd);
-  return true;
-}
-
-// Writes `text` to `path` through a temporary file and rename(), so readers never see
-// half a file.
-struct ServeConfig {
-  ingest::PipelineOptions pipeline;
-  std::uint64_t stats_interval_s = 10;
-  std::uint64_t exit_after_s = 0;
-  std::string stats_file;
-  std::string ready_file;
-  std::string data_dir;
-};
-
-// Parses the flags; returns an exit status if the command should stop here.
-std::optional<int> ParseServeArgs(std::span<const std::string_view> args, ServeConfig& config) {
-  ingest::PipelineOptions& pipeline = config.pipeline;
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  pipeline.decode_threads = cores > 1 ? std::min(cores - 1, 8u) : 1;
-  auto fail = [](const char* message) {
-    std::fprintf(stderr, "sluice serve: %s\n", message);
-    return 2;
-  };
-  for (std::size_t arg_idx = 0; arg_idx < args.size(); ++arg_idx) {
-    const std::string_view arg = args[arg_idx];
-    const bool has_value = arg_idx + 1 < args.size();
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kServeUsage, stdout);
-      return 0;
-    }
-    if (!has_value || arg.empty() || arg[0] != '-') {
-      std::fprintf(stderr, "sluice serve: unknown argument or missing value: %.*s\n\n%s",
-                   static_cast<int>(arg.size()), arg.data(), kServeUsage);
-      return 2;
-    }
-    const std::string_view value = args[++arg_idx];
-    if (arg == "--listen") {
-      const auto host_port = ParseHostPort(value);
-      const auto address = host_port ? flow::IpAddress::Parse(host_port->host) : std::nullopt;
-      if (!address) {
-        return fail(
-            "--listen wants ADDR:PORT with a numeric address, e.g. 0.0.0.0:2055 or [::]:2055");
-      }
-      pipeline.listen.push_back(net::Endpoint{*address, host_port->port});
-    } else if (arg == "--receive-threads" || arg == "--decode-threads") {
-      const auto count = ParseUnsigned(value, 1, 64);
-      if (!count) {
-        return fail("thread counts are numbers from 1 to 64");
-      }
-      (arg == "--receive-threads" ? pipeline.receive_threads : pipeline.decode_threads) = *count;
-    } else if (arg == "--rcvbuf") {
-      const auto bytes = ParseBytes(value);
-      if (!bytes || *bytes > (1ULL << 30)) {
-        return fail("--rcvbuf wants a size up to 1G, e.g. 67108864 or 64M");
-      }
-      pipeline.rcvbuf_bytes = *bytes;
-    } else if (arg == "--queue") {
-      const auto bytes = ParseBytes(value);
-      if (!bytes || *bytes > (1ULL << 32)) {
-        return fail("--queue wants a size up to 4G, e.g. 16M");
-      }
-      pipeline.queue_bytes = *bytes;
-    } else if (arg == "--allow") {
-      const auto prefix = net::IpPrefix::Parse(value);
-      if (!prefix) {
-        return fail("--allow wants ADDR or ADDR/LEN, e.g. 192.0.2.0/24 or 2001:db8::/32");
-      }
-      pipeline.allow.push_back(*prefix);
-    } else if (arg == "--sampling") {
-      const auto sampling = ParseSamplingOverride(value);
-      if (!sampling) {
-        return fail("--sampling wants ADDR=RATE, e.g. 10.0.0.1=1000");
-      }
-      pipeline.decoder.sampling_overrides[sampling->exporter] = sampling->rate;
-    } else if (arg == "--stats-interval") {
-      const auto seconds = ParseUnsigned(value, 0, 86400);
-      if (!seconds) {
-        return fail("--stats-interval wants seconds from 0 to 86400");
-      }
-      config.stats_interval_s = *seconds;
-    } else if (arg == "--exit-after") {
-      const auto seconds = ParseUnsigned(value, 1, 365ULL * 86400);
-      if (!seconds) {
-        return fail("--exit-after wants a number of seconds >= 1");
-      }
-      config.exit_after_s = *seconds;
-    } else if (arg == "--stats-file") {
-      config.stats_file = std::string(value);
-    } else if (arg == "--ready-file") {
-      config.ready_file = std::string(value);
-    } else if (arg == "--data") {
-      config.data_dir = std::string(value);
-    } else {
-      std::fprintf(stderr, "sluice serve: unknown option: %.*s\n\n%s", static_cast<int>(arg.size()),
-                   arg.data(), kServeUsage);
-      return 2;
+// True if -h or --help comes where an option is expected (every option takes a value).
+bool WantsHelp(std::span<const std::string_view> args) {
+  for (std::size_t arg_idx = 0; arg_idx < args.size(); arg_idx += 2) {
+    if (args[arg_idx] == "-h" || args[arg_idx] == "--help") {
+      return true;
     }
   }
-  if (pipeline.listen.empty()) {
-    const bool v6 = Ipv6Available();
-    if (!v6) {
-      Log(LogLevel::kWarning, "IPv6 is not available here: listening on IPv4 only");
-    }
-    for (const std::uint16_t port : {2055, 4739, 6343}) {
-      pipeline.listen.push_back(net::Endpoint{*flow::IpAddress::Parse("0.0.0.0"), port});
-      if (v6) {
-        pipeline.listen.push_back(net::Endpoint{*flow::IpAddress::Parse("::"), port});
-      }
-    }
-  }
-  return std::nullopt;
+  return false;
 }
 
 // The decoder state file under --data, and how often it is rewritten while running.
@@ -265,35 +134,127 @@ std::string StatsJson(const ingest::Pipeline& pipeline, double uptime_s, bool fi
   return json;
 }
 
+// What changed between two configurations and needs a restart to apply, by key.
+std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConfig& wanted) {
+  std::vector<std::string> keys;
+  const ingest::PipelineOptions& old_pipeline = running.pipeline;
+  const ingest::PipelineOptions& new_pipeline = wanted.pipeline;
+  auto check = [&keys](bool changed, const char* key) {
+    if (changed) {
+      keys.emplace_back(key);
+    }
+  };
+  auto prefixes = [](const std::vector<net::IpPrefix>& allow) {
+    std::string text;
+    for (const net::IpPrefix& prefix : allow) {
+      text += prefix.ToString() + " ";
+    }
+    return text;
+  };
+  const decode::DecoderOptions& old_decoder = old_pipeline.decoder;
+  const decode::DecoderOptions& new_decoder = new_pipeline.decoder;
+  check(old_pipeline.listen != new_pipeline.listen, "collector.listen");
+  check(old_pipeline.receive_threads != new_pipeline.receive_threads, "collector.receive_threads");
+  check(old_pipeline.decode_threads != new_pipeline.decode_threads, "collector.decode_threads");
+  check(old_pipeline.rcvbuf_bytes != new_pipeline.rcvbuf_bytes, "collector.rcvbuf");
+  check(old_pipeline.queue_bytes != new_pipeline.queue_bytes, "collector.queue");
+  check(prefixes(old_pipeline.allow) != prefixes(new_pipeline.allow), "collector.allow");
+  check(old_decoder.sampling_overrides != new_decoder.sampling_overrides, "exporter.sampling_rate");
+  check(old_decoder.max_exporters != new_decoder.max_exporters, "decoder.max_exporters");
+  check(old_decoder.max_templates_per_exporter != new_decoder.max_templates_per_exporter,
+        "decoder.max_templates_per_exporter");
+  check(old_decoder.max_fields_per_template != new_decoder.max_fields_per_template,
+        "decoder.max_fields_per_template");
+  check(old_decoder.max_pending_sets_per_exporter != new_decoder.max_pending_sets_per_exporter,
+        "decoder.max_pending_sets_per_exporter");
+  check(old_decoder.template_lifetime_ms != new_decoder.template_lifetime_ms,
+        "decoder.template_lifetime");
+  const StoreConfig& old_store = running.store;
+  const StoreConfig& new_store = wanted.store;
+  check(old_store.data_dir != new_store.data_dir, "store.data_dir");
+  check(old_store.rotation != new_store.rotation || old_store.retention != new_store.retention ||
+            old_store.max_size_bytes != new_store.max_size_bytes ||
+            old_store.flush_interval != new_store.flush_interval ||
+            old_store.compression != new_store.compression ||
+            old_store.rollup_retention != new_store.rollup_retention,
+        "store (rotation, retention, ...)");
+  check(!(running.http_listen == wanted.http_listen), "http.listen");
+  return keys;
+}
+
+// SIGHUP: re-reads the configuration (the file, then the same flags over it) and applies
+// what can change while running: the stats interval. Returns true if it applied it.
+bool Reload(std::span<const std::string_view> args, ServeConfig& config) {
+  if (config.config_path.empty()) {
+    Log(LogLevel::kInfo, "SIGHUP: no --config file, nothing to reload");
+    return false;
+  }
+  Result<ServeConfig> wanted = BuildServeConfig(args);
+  if (!wanted) {
+    Log(LogLevel::kError,
+        "SIGHUP: keeping the running configuration: " + std::string(wanted.error().Message()));
+    return false;
+  }
+  const std::vector<std::string> restart = NeedRestart(config, *wanted);
+  if (!restart.empty()) {
+    std::string keys;
+    for (const std::string& key : restart) {
+      keys += (keys.empty() ? "" : ", ") + key;
+    }
+    Log(LogLevel::kWarning, "SIGHUP: changes to " + keys + " take effect after a restart");
+  }
+  const bool applied = config.stats_interval != wanted->stats_interval;
+  if (applied) {
+    Log(LogLevel::kInfo, "SIGHUP: collector.stats_interval is now " +
+                             std::to_string(wanted->stats_interval.count()) + "s");
+    config.stats_interval = wanted->stats_interval;
+  }
+  Log(LogLevel::kInfo, "SIGHUP: reloaded " + config.config_path);
+  return applied;
+}
+
 }  // namespace
 
 int RunServe(std::span<const std::string_view> args) {
-  ServeConfig config;
-  if (const auto status = ParseServeArgs(args, config)) {
-    return *status;
+  if (WantsHelp(args)) {
+    std::fputs(kServeUsage, stdout);
+    return 0;
+  }
+  Result<ServeConfig> built = BuildServeConfig(args);
+  if (!built) {
+    std::fprintf(stderr, "sluice serve: %s\n(sluice serve --help lists the options)\n",
+                 std::string(built.error().Message()).c_str());
+    return 2;
+  }
+  ServeConfig& config = *built;
+  if (!config.config_path.empty()) {
+    Log(LogLevel::kInfo, "configuration from " + config.config_path);
   }
   std::string state_path;
-  if (!config.data_dir.empty()) {
+  const std::string& data_dir = config.store.data_dir;
+  if (!data_dir.empty()) {
     std::error_code error;
-    std::filesystem::create_directories(config.data_dir, error);
+    std::filesystem::create_directories(data_dir, error);
     if (error) {
-      Log(LogLevel::kError, "--data " + config.data_dir + ": " + error.message());
+      Log(LogLevel::kError, "data directory " + data_dir + ": " + error.message());
       return 1;
     }
-    state_path = config.data_dir + "/" + std::string(kDecoderStateFile);
+    state_path = data_dir + "/" + std::string(kDecoderStateFile);
     Log(LogLevel::kWarning,
-        "--data " + config.data_dir +
+        "data directory " + data_dir +
             ": storing flows is not built yet; records are decoded and counted, and decoder "
-            "state (templates, sampling rates) is kept in " + state_path);
+            "state (templates, sampling rates) is kept in " +
+            state_path);
   }
 
-  // SIGINT/SIGTERM are blocked in every thread (the pipeline's threads inherit the mask)
-  // and taken synchronously below with sigtimedwait().
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGINT/SIGTERM/SIGHUP are blocked in every thread (the pipeline's threads inherit the
+  // mask) and taken synchronously below with sigtimedwait().
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   SystemClock clock;
   auto created = ingest::Pipeline::Create(config.pipeline, nullptr, clock);
@@ -339,9 +300,8 @@ int RunServe(std::span<const std::string_view> args) {
   const auto start = SteadyClock::now();
   const auto deadline = config.exit_after_s != 0 ? start + std::chrono::seconds(config.exit_after_s)
                                                  : SteadyClock::time_point::max();
-  const auto interval = std::chrono::seconds(config.stats_interval_s);
-  auto next_stats =
-      config.stats_interval_s != 0 ? start + interval : SteadyClock::time_point::max();
+  auto interval = config.stats_interval;
+  auto next_stats = interval.count() != 0 ? start + interval : SteadyClock::time_point::max();
   ingest::PipelineStats last = pipeline.Stats();
   auto last_time = start;
   auto next_state_save =
@@ -382,7 +342,15 @@ int RunServe(std::span<const std::string_view> args) {
                      static_cast<long>(wait_ns % 1'000'000'000)};
     // Keeps the workers' published state and exporter reports at most a second old.
     pipeline.workers().RequestSnapshots();
-    const int signal_number = sigtimedwait(&stop_signals, nullptr, &timeout);
+    const int signal_number = sigtimedwait(&signals, nullptr, &timeout);
+    if (signal_number == SIGHUP) {
+      if (Reload(args, config)) {
+        interval = config.stats_interval;
+        next_stats =
+            interval.count() != 0 ? SteadyClock::now() + interval : SteadyClock::time_point::max();
+      }
+      continue;
+    }
     if (signal_number > 0) {
       stop_signal = signal_number;
       break;

@@ -2,17 +2,11 @@
 // End to end through real UDP sockets: the `sluice serve` binary receives what
 // `sluice replay` (real captures) and `sluice-blast` (synthetic v5/v9/IPFIX) send.
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,8 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "testing/hex.h"
-
-extern char** environ;
+#include "testing/process.h"
 
 namespace sluice {
 namespace {
@@ -29,112 +22,10 @@ namespace {
 const std::string kSluice = SLUICE_BINARY_DIR "/apps/sluice/sluice";
 const std::string kBlast = SLUICE_BINARY_DIR "/tools/flowblast/sluice-blast";
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A scratch directory under $TMPDIR, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/sluice-it-XXXXXX";
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
-  }
-
-  ~TempDir() {
-    if (!path_.empty()) {
-      (void)std::system(("rm -rf '" + path_ + "'").c_str());
-    }
-  }
-
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-// A child process whose stdout and stderr go to files.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const std::string& out_path,
-        const std::string& err_path)
-      : out_path_(out_path), err_path_(err_path) {
-    std::vector<char*> args;
-    for (const std::string& arg : argv) {
-      args.push_back(const_cast<char*>(arg.c_str()));
-    }
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-
-  ~Child() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      (void)Wait(std::chrono::seconds(5));
-    }
-  }
-
-  bool started() const { return pid_ > 0; }
-
-  void Signal(int signal_number) { ::kill(pid_, signal_number); }
-
-  // The exit status, or -1 if it is still running after `timeout`.
-  int Wait(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      int status = 0;
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-
-  std::string Out() const { return ReadText(out_path_); }
-
-  std::string Err() const { return ReadText(err_path_); }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::string out_path_;
-  std::string err_path_;
-};
-
-// Runs a command to completion (at most 60 s) and returns its exit status.
-int RunCommand(const std::vector<std::string>& argv, const TempDir& dir, const std::string& name,
-               std::string* out = nullptr, std::string* err = nullptr) {
-  Child child(argv, dir.File(name + ".out"), dir.File(name + ".err"));
-  if (!child.started()) {
-    return -1;
-  }
-  const int status = child.Wait(std::chrono::seconds(60));
-  if (out != nullptr) {
-    *out = child.Out();
-  }
-  if (err != nullptr) {
-    *err = child.Err();
-  }
-  return status;
-}
+using test::Child;
+using test::ReadText;
+using test::RunCommand;
+using test::TempDir;
 
 // Reads `"key":NUMBER` from a flat JSON object.
 std::uint64_t JsonNumber(const std::string& json, const std::string& key) {

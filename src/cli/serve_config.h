@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// ServeConfig: the settings of `sluice serve`, from a TOML file (--config) and flags.
+// Every key is documented in docs/configuration.md; config/sluice.example.toml lists them
+// with their defaults.
+
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "flow/ip_address.h"
+#include "ingest/pipeline.h"
+#include "net/socket_address.h"
+
+namespace sluice::cli {
+
+// How the store compresses its blocks.
+enum class Compression : std::uint8_t {
+  kZstd,  // the default: the smallest files
+  kLz4,   // faster, larger
+  kNone,  // for debugging and benchmarks
+};
+
+// "zstd", "lz4" or "none".
+std::string_view CompressionName(Compression compression);
+
+// The [store] section. Only data_dir is used today (decoder state); the rest is
+// validated and kept for the store (issue 3).
+struct StoreConfig {
+  // "" = none: decoder state is not kept. The store will default it to ./data.
+  std::string data_dir;
+  std::chrono::seconds rotation{5 * 60};                   // whole minutes, 1 to 60
+  std::chrono::seconds retention{30 * 24 * 3600};          // flows older than this are deleted
+  std::uint64_t max_size_bytes = 0;                        // cap on the data directory; 0 = none
+  std::chrono::seconds flush_interval{5};                  // 1 s to 5 min, at most the rotation
+  Compression compression = Compression::kZstd;            // of the blocks
+  std::chrono::seconds rollup_retention{365 * 24 * 3600};  // hourly roll-ups
+};
+
+// One [[exporter]] entry.
+struct ExporterConfig {
+  flow::IpAddress address;
+  std::string name;                 // "" = none (kept for the store and the UI)
+  std::string source;               // "" = the default source (kept for the store)
+  std::uint32_t sampling_rate = 0;  // 0 = as the exporter announces it
+};
+
+// Everything `sluice serve` runs with. Plain data; copyable.
+struct ServeConfig {
+  // Defaults, as documented; pipeline.decode_threads is 0 (automatic) and
+  // pipeline.listen empty (the default ports) until FinishServeConfig().
+  ServeConfig();
+
+  ingest::PipelineOptions pipeline;
+  std::chrono::seconds stats_interval{10};  // 0 = only at exit
+  std::uint64_t exit_after_s = 0;           // 0 = run until a signal
+  std::string stats_file;
+  std::string ready_file;
+  StoreConfig store;
+  std::vector<ExporterConfig> exporters;
+  net::Endpoint http_listen;  // 127.0.0.1:8080; the HTTP API is not built yet
+  std::string config_path;    // the --config file, "" if none
+};
+
+// Parses TOML text over the defaults. `file_name` names the file in messages, which read
+// "FILE:LINE: section.key: what was expected". Unknown sections and keys are errors.
+Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_view file_name);
+
+// Reads and parses the file at `path`.
+Result<ServeConfig> LoadServeConfig(const std::string& path);
+
+// Applies command-line flags (the options of `sluice serve --help` but --help) over
+// `config`. --config is skipped (BuildServeConfig reads it). A repeatable flag (--listen,
+// --allow) replaces the file's list; --sampling replaces the file's rate of that exporter.
+Status ApplyServeFlags(std::span<const std::string_view> args, ServeConfig& config);
+
+// Resolves what is automatic: decode threads (cores - 1, at most 8) and, with no listen
+// address, 0.0.0.0 and [::] on 2055, 4739 and 6343 ([::] only where IPv6 exists).
+void FinishServeConfig(ServeConfig& config);
+
+// Defaults, then the --config file if given, then the other flags, then
+// FinishServeConfig(). Errors are for the operator, prefixed by neither program nor
+// command.
+Result<ServeConfig> BuildServeConfig(std::span<const std::string_view> args);
+
+}  // namespace sluice::cli
