@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// Column encodings: turns the values of one column of a block into encoded bytes (and
+// chooses the encoding), and back. Compression is applied afterwards, separately.
+// Internal to store/; layouts in docs/storage_format.md.
+
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "flow/field.h"
+#include "store/coding.h"
+#include "store/format.h"
+
+namespace sluice::store {
+
+// Bytes one value of `type` takes in a FlowColumns array (StringRef for strings).
+std::size_t ValueSize(flow::FieldType type);
+
+struct EncodedColumn {
+  Encoding encoding = Encoding::kPlain;
+  ColumnStats stats;
+};
+
+// Encodes columns; reuses its scratch space from one call to the next.
+// Ownership: owns its scratch. Thread-safety: none (one per writer).
+class ColumnEncoder {
+ public:
+  ColumnEncoder();
+  ~ColumnEncoder();
+  ColumnEncoder(const ColumnEncoder&) = delete;
+  ColumnEncoder& operator=(const ColumnEncoder&) = delete;
+
+  // Encodes `rows` values laid out as in FlowColumns (`values`; strings are StringRefs
+  // into `arena`) and appends the bytes to `out`. `reference` is the values of the
+  // field's ReferenceField() in the same rows, or nullptr (then kRelative is not tried).
+  // Returns nullopt, appending nothing, when every value is the default (0, ::, empty):
+  // such a column gets no chunk.
+  std::optional<EncodedColumn> Encode(flow::FieldType type, const std::uint8_t* values,
+                                      std::size_t rows, std::string_view arena,
+                                      const std::uint8_t* reference, Buffer& out);
+
+ private:
+  struct Scratch;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+// Decodes `raw` into `rows` values laid out as in FlowColumns, replacing the contents of
+// `values`; strings become StringRefs into `strings`. Returns false if `raw` is not a
+// valid encoding of exactly `rows` values of `type` (never reads outside `raw`).
+// `reference` holds the `rows` decoded values of the field's ReferenceField(); it is
+// needed (non-null) only for kRelative.
+bool DecodeColumn(flow::FieldType type, Encoding encoding, std::span<const std::uint8_t> raw,
+                  std::size_t rows, const std::uint8_t* reference, Buffer& values,
+                  Buffer& strings);
+
+// Writes / parses the statistics of a column chunk (part of the block directory).
+void PutStats(flow::FieldType type, const ColumnStats& stats, Buffer& out);
+ColumnStats GetStats(flow::FieldType type, Cursor& in);
+
+}  // namespace sluice::store

@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "store/segment_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <bitset>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <type_traits>
+#include <utility>
+
+#include <lz4.h>
+#include <zstd.h>
+
+#include "common/crc32.h"
+#include "store/coding.h"
+#include "store/column_codec.h"
+#include "store/columns.h"
+
+namespace sluice::store {
+namespace {
+
+constexpr std::array<flow::FieldId, flow::kFieldCount> MakeAllFields() {
+  std::array<flow::FieldId, flow::kFieldCount> fields{};
+  for (std::size_t idx = 0; idx < fields.size(); ++idx) {
+    fields[idx] = static_cast<flow::FieldId>(idx);
+  }
+  return fields;
+}
+
+constexpr std::array<flow::FieldId, flow::kFieldCount> kAllFields = MakeAllFields();
+
+struct ZstdDctxDeleter {
+  void operator()(ZSTD_DCtx* ctx) const { ZSTD_freeDCtx(ctx); }
+};
+
+constexpr std::uint8_t kMaxFieldType = static_cast<std::uint8_t>(flow::FieldType::kString);
+
+// The largest encoded size a column of `rows` values of `type` can have.
+std::uint64_t MaxRawLength(flow::FieldType type, std::uint64_t rows) {
+  switch (type) {
+    case flow::FieldType::kIpAddress:
+      return rows * 17 + kMaxDictionarySize * 16 + kMaxVarintBytes;
+    case flow::FieldType::kString:
+      return rows * (2 + flow::FlowBatch::kMaxStringLength) + kMaxVarintBytes;
+    default:
+      return rows * kMaxVarintBytes + kMaxDictionarySize * 8 + kMaxVarintBytes;
+  }
+}
+
+// Counts rows per exporter while recovering a file.
+class ExporterCounter final : public flow::FlowSink {
+ public:
+  void Consume(flow::FlowBatch& batch) override {
+    for (std::size_t row = 0; row < batch.size(); ++row) {
+      ++counts[batch.cols().exporter[row]];
+    }
+  }
+
+  std::map<flow::IpAddress, std::uint64_t> counts;
+};
+
+// Fuzzing builds (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, the libFuzzer convention; set
+// for sluice_store when SLUICE_FUZZ is on) accept every checksum, so that the fuzzer
+// reaches the parsers and decoders behind them.
+bool ChecksumMatches(std::span<const std::uint8_t> bytes, std::uint32_t expected) {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  (void)bytes;
+  (void)expected;
+  return true;
+#else
+  return Crc32(bytes) == expected;
+#endif
+}
+
+}  // namespace
+
+std::span<const flow::FieldId> AllFields() { return kAllFields; }
+
+class SegmentReader::Impl {
+ public:
+  Impl(std::string path, int fd) : path_(std::move(path)), fd_(fd), zstd_(ZSTD_createDCtx()) {}
+
+  ~Impl() { ::close(fd_); }
+
+  Status Open(bool recover) {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) {
+      return MakeError(ErrorCode::kIoError, path_ + ": fstat: " + std::strerror(errno));
+    }
+    file_size_ = static_cast<std::uint64_t>(st.st_size);
+    if (Status header = ReadFileHeader(); !header) {
+      return header;
+    }
+    return recover ? ScanBlocks() : ReadFooter();
+  }
+
+  Status ReadBlock(std::size_t block_idx, std::span<const flow::FieldId> fields,
+                   flow::FlowSink& sink) {
+    if (block_idx >= blocks_.size()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       path_ + ": no block " + std::to_string(block_idx));
+    }
+    const BlockInfo& block = blocks_[block_idx];
+    if (Status checked = CheckBlockHeader(block_idx); !checked) {
+      return checked;
+    }
+    std::bitset<flow::kFieldCount> wanted;
+    loaded_.reset();
+    for (const flow::FieldId field : fields) {
+      const auto field_idx = static_cast<std::size_t>(field);
+      if (field_idx >= flow::kFieldCount || wanted[field_idx]) {
+        continue;
+      }
+      const ColumnChunk* chunk = block.Find(field);
+      if (chunk == nullptr) {
+        continue;
+      }
+      if (Status loaded = LoadChunk(block_idx, *chunk, 0); !loaded) {
+        return loaded;
+      }
+      wanted.set(field_idx);
+    }
+    for (std::size_t start = 0; start < block.row_count; start += flow::FlowBatch::kCapacity) {
+      batch_.Clear();
+      const std::size_t n = std::min<std::size_t>(flow::FlowBatch::kCapacity, block.row_count - start);
+      for (std::size_t row = 0; row < n; ++row) {
+        batch_.AppendRow();
+      }
+      for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+        if (!wanted[field_idx]) {
+          continue;
+        }
+        VisitColumn(field_idx, [&](auto member) {
+          auto& column = batch_.cols().*member;
+          using T = std::decay_t<decltype(column[0])>;
+          const std::uint8_t* values = values_[field_idx].data() + start * sizeof(T);
+          if constexpr (std::is_same_v<T, flow::StringRef>) {
+            const Buffer& strings = strings_[field_idx];
+            for (std::size_t row = 0; row < n; ++row) {
+              flow::StringRef ref;
+              std::memcpy(&ref, values + row * sizeof ref, sizeof ref);
+              column[row] = batch_.AddString(std::string_view(
+                  reinterpret_cast<const char*>(strings.data()) + ref.offset, ref.length));
+            }
+          } else {
+            std::memcpy(static_cast<void*>(column.data()), values, n * sizeof(T));
+          }
+        });
+      }
+      sink.Consume(batch_);
+    }
+    batch_.Clear();
+    return OkStatus();
+  }
+
+  const std::string& path() const { return path_; }
+  const SegmentSummary& summary() const { return summary_; }
+  const std::vector<BlockInfo>& blocks() const { return blocks_; }
+
+ private:
+  Error Corrupt(const std::string& what) const {
+    return Error(ErrorCode::kCorruption, path_ + ": " + what);
+  }
+
+  Error CorruptBlock(std::size_t block_idx, const std::string& what) const {
+    return Corrupt("block " + std::to_string(block_idx) + ": " + what);
+  }
+
+  // Reads `length` bytes at `offset` into `out`.
+  Status ReadAt(std::uint64_t offset, std::uint64_t length, Buffer& out) {
+    if (offset > file_size_ || length > file_size_ - offset) {
+      return tl::unexpected(Corrupt("offset " + std::to_string(offset) + " + " +
+                                    std::to_string(length) + " is past the end of the file"));
+    }
+    out.Resize(static_cast<std::size_t>(length));
+    std::size_t done = 0;
+    while (done < length) {
+      const ssize_t n = ::pread(fd_, out.data() + done, length - done,
+                                static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return MakeError(ErrorCode::kIoError, path_ + ": read: " + std::strerror(errno));
+      }
+      if (n == 0) {
+        return tl::unexpected(Corrupt("file shrank while reading"));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    return OkStatus();
+  }
+
+  Status ReadFileHeader() {
+    if (file_size_ < kFileHeaderSize) {
+      return tl::unexpected(Corrupt("too short for a segment header"));
+    }
+    if (Status read = ReadAt(0, kFileHeaderSize, scratch_); !read) {
+      return read;
+    }
+    if (std::memcmp(scratch_.data(), kFileMagic.data(), kFileMagic.size()) != 0) {
+      return tl::unexpected(Corrupt("not a segment file (bad magic)"));
+    }
+    Cursor in({scratch_.data() + 8, 8});
+    const std::uint32_t version = in.Fixed32();
+    const std::uint32_t crc = in.Fixed32();
+    if (!ChecksumMatches({scratch_.data(), 12}, crc)) {
+      return tl::unexpected(Corrupt("file header checksum mismatch"));
+    }
+    if (version == 0 || version > kFormatVersion) {
+      return MakeError(ErrorCode::kUnsupported,
+                       path_ + ": segment format version " + std::to_string(version) +
+                           " is not supported (this build reads 1.." +
+                           std::to_string(kFormatVersion) + ")");
+    }
+    summary_.version = version;
+    return OkStatus();
+  }
+
+  Status ReadFooter() {
+    if (file_size_ < kFileHeaderSize + kTrailerSize) {
+      return tl::unexpected(Corrupt("too short for a segment trailer (no footer)"));
+    }
+    const std::uint64_t trailer_offset = file_size_ - kTrailerSize;
+    if (Status read = ReadAt(trailer_offset, kTrailerSize, scratch_); !read) {
+      return read;
+    }
+    if (std::memcmp(scratch_.data() + 16, kTrailerMagic.data(), kTrailerMagic.size()) != 0) {
+      return tl::unexpected(Corrupt("no segment trailer (unfinished segment?)"));
+    }
+    Cursor trailer(scratch_.span());
+    const std::uint64_t footer_offset = trailer.Fixed64();
+    const std::uint32_t footer_length = trailer.Fixed32();
+    const std::uint32_t footer_crc = trailer.Fixed32();
+    if (footer_offset < kFileHeaderSize || footer_offset > trailer_offset ||
+        footer_length != trailer_offset - footer_offset) {
+      return tl::unexpected(Corrupt("footer offset/length out of bounds"));
+    }
+    Buffer footer;
+    if (Status read = ReadAt(footer_offset, footer_length, footer); !read) {
+      return read;
+    }
+    if (!ChecksumMatches(footer.span(), footer_crc)) {
+      return tl::unexpected(Corrupt("footer checksum mismatch"));
+    }
+    Cursor in(footer.span());
+    if (in.Fixed32() != kFooterMagic) {
+      return tl::unexpected(Corrupt("bad footer magic"));
+    }
+    const std::uint64_t version = in.Varint();
+    if (version != summary_.version) {
+      return tl::unexpected(Corrupt("footer version differs from the file header's"));
+    }
+    const std::uint8_t compression = in.U8();
+    if (compression > static_cast<std::uint8_t>(Compression::kZstd)) {
+      return tl::unexpected(Corrupt("unknown compression " + std::to_string(compression)));
+    }
+    summary_.compression = static_cast<Compression>(compression);
+    const std::uint64_t rows_per_block = in.Varint();
+    summary_.row_count = in.Varint();
+    if (rows_per_block > kMaxRowsPerBlock) {
+      return tl::unexpected(Corrupt("rows per block out of range"));
+    }
+    summary_.rows_per_block = static_cast<std::uint32_t>(rows_per_block);
+    for (TimeRange* range : {&summary_.first, &summary_.last, &summary_.time_received}) {
+      range->min = in.ZigZagVarint();
+      range->max = in.ZigZagVarint();
+    }
+    const std::uint64_t columns = in.Varint();
+    if (!in.ok() || columns > 256) {
+      return tl::unexpected(Corrupt("footer schema is malformed"));
+    }
+    for (std::uint64_t column_idx = 0; column_idx < columns; ++column_idx) {
+      SchemaColumn column;
+      column.field_id = in.U8();
+      const std::uint8_t type = in.U8();
+      column.encodings = in.Fixed16();
+      const std::uint64_t name_length = in.Varint();
+      const auto name = in.Bytes(std::min<std::uint64_t>(name_length, in.remaining() + 1));
+      if (!in.ok() || type > kMaxFieldType) {
+        return tl::unexpected(Corrupt("footer schema is malformed"));
+      }
+      column.type = static_cast<flow::FieldType>(type);
+      column.name.assign(reinterpret_cast<const char*>(name.data()), name.size());
+      if (column.field_id < flow::kFieldCount &&
+          flow::Info(static_cast<flow::FieldId>(column.field_id)).type != column.type) {
+        return tl::unexpected(Corrupt("column " + column.name + " has type " +
+                                      std::to_string(type) + ", not the catalogue's"));
+      }
+      summary_.schema.push_back(std::move(column));
+    }
+    const std::uint64_t exporters = in.Varint();
+    if (!in.ok() || exporters > in.remaining() / 17) {
+      return tl::unexpected(Corrupt("footer exporter list is malformed"));
+    }
+    for (std::uint64_t exporter_idx = 0; exporter_idx < exporters; ++exporter_idx) {
+      ExporterCount count;
+      const auto address = in.Bytes(16);
+      count.rows = in.Varint();
+      if (!in.ok()) {
+        return tl::unexpected(Corrupt("footer exporter list is malformed"));
+      }
+      std::memcpy(count.exporter.bytes.data(), address.data(), 16);
+      summary_.exporters.push_back(count);
+    }
+    const std::uint64_t block_count = in.Varint();
+    if (!in.ok() || block_count > in.remaining() / 8) {
+      return tl::unexpected(Corrupt("footer block index is malformed"));
+    }
+    std::uint64_t rows = 0;
+    std::uint64_t next_offset = kFileHeaderSize;
+    for (std::uint64_t block_idx = 0; block_idx < block_count; ++block_idx) {
+      BlockInfo block;
+      block.offset = in.Varint();
+      const std::uint64_t row_count = in.Varint();
+      const std::uint64_t directory_length = in.Varint();
+      const std::uint64_t data_length = in.Varint();
+      block.directory_crc = in.Fixed32();
+      const auto directory = in.Bytes(std::min<std::uint64_t>(directory_length, in.remaining() + 1));
+      if (!in.ok()) {
+        return tl::unexpected(CorruptBlock(block_idx, "footer index entry is truncated"));
+      }
+      if (block.offset != next_offset || row_count == 0 || row_count > kMaxRowsPerBlock ||
+          data_length > footer_offset ||
+          kBlockHeaderSize + directory_length + data_length > footer_offset - block.offset) {
+        return tl::unexpected(CorruptBlock(block_idx, "index entry out of bounds"));
+      }
+      if (!ChecksumMatches(directory, block.directory_crc)) {
+        return tl::unexpected(CorruptBlock(block_idx, "directory checksum mismatch (footer)"));
+      }
+      block.row_count = static_cast<std::uint32_t>(row_count);
+      block.directory_length = static_cast<std::uint32_t>(directory_length);
+      block.length = kBlockHeaderSize + directory_length + data_length;
+      if (Status parsed = ParseDirectory(block_idx, directory, data_length, block); !parsed) {
+        return parsed;
+      }
+      next_offset = block.offset + block.length;
+      rows += row_count;
+      blocks_.push_back(std::move(block));
+    }
+    if (!in.AtEnd()) {
+      return tl::unexpected(Corrupt("footer has trailing bytes"));
+    }
+    if (next_offset != footer_offset || rows != summary_.row_count) {
+      return tl::unexpected(Corrupt("footer block index does not cover the file"));
+    }
+    return OkStatus();
+  }
+
+  // Parses a block directory into `block` (whose offset and row_count are set).
+  Status ParseDirectory(std::size_t block_idx, std::span<const std::uint8_t> directory,
+                        std::uint64_t data_length, BlockInfo& block) {
+    block.chunk_of_field.fill(-1);
+    Cursor in(directory);
+    const std::uint64_t count = in.Varint();
+    if (!in.ok() || count > 256) {
+      return tl::unexpected(CorruptBlock(block_idx, "malformed directory"));
+    }
+    std::uint64_t data_offset = 0;
+    const std::uint64_t data_start = block.offset + kBlockHeaderSize + directory.size();
+    for (std::uint64_t entry = 0; entry < count; ++entry) {
+      const std::uint8_t field_id = in.U8();
+      const std::uint8_t type = in.U8();
+      const std::uint8_t encoding = in.U8();
+      const std::uint8_t compression = in.U8();
+      const std::uint64_t raw_length = in.Varint();
+      const std::uint64_t stored_length = in.Varint();
+      const std::uint32_t crc = in.Fixed32();
+      if (!in.ok() || type > kMaxFieldType || encoding > kMaxEncoding ||
+          compression > static_cast<std::uint8_t>(Compression::kZstd)) {
+        return tl::unexpected(CorruptBlock(block_idx, "malformed directory entry"));
+      }
+      const auto field_type = static_cast<flow::FieldType>(type);
+      const ColumnStats stats = GetStats(field_type, in);
+      if (!in.ok() || stored_length > data_length - data_offset ||
+          raw_length > MaxRawLength(field_type, block.row_count) ||
+          (compression == 0 && raw_length != stored_length)) {
+        return tl::unexpected(CorruptBlock(block_idx, "directory entry out of bounds"));
+      }
+      if (field_id < flow::kFieldCount) {
+        const auto field = static_cast<flow::FieldId>(field_id);
+        if (flow::Info(field).type != field_type || block.chunk_of_field[field_id] >= 0) {
+          return tl::unexpected(CorruptBlock(block_idx, "directory lists column " +
+                                                            std::string(flow::Info(field).name) +
+                                                            " twice or with a wrong type"));
+        }
+        ColumnChunk chunk;
+        chunk.field = field;
+        chunk.encoding = static_cast<Encoding>(encoding);
+        chunk.compression = static_cast<Compression>(compression);
+        chunk.offset = data_start + data_offset;
+        chunk.stored_length = static_cast<std::uint32_t>(stored_length);
+        chunk.raw_length = static_cast<std::uint32_t>(raw_length);
+        chunk.crc = crc;
+        chunk.stats = stats;
+        block.chunk_of_field[field_id] = static_cast<std::int16_t>(block.chunks.size());
+        block.chunks.push_back(chunk);
+      }
+      // A column unknown to this version (a newer writer) is skipped.
+      data_offset += stored_length;
+    }
+    if (!in.AtEnd() || data_offset != data_length) {
+      return tl::unexpected(CorruptBlock(block_idx, "directory does not match the block's data"));
+    }
+    return OkStatus();
+  }
+
+  // Checks the block's own header and directory against the block index (Open() reads
+  // the footer's copy of the directory), so that every byte of a block is verified
+  // before its rows are returned.
+  Status CheckBlockHeader(std::size_t block_idx) {
+    const BlockInfo& block = blocks_[block_idx];
+    const std::uint64_t head_length = kBlockHeaderSize + std::uint64_t{block.directory_length};
+    if (Status read = ReadAt(block.offset, head_length, scratch_); !read) {
+      return read;
+    }
+    if (scratch_.size() < kBlockHeaderSize) {
+      return tl::unexpected(CorruptBlock(block_idx, "block header out of bounds"));
+    }
+    Cursor in(scratch_.span());
+    const std::uint32_t magic = in.Fixed32();
+    const std::uint32_t row_count = in.Fixed32();
+    const std::uint32_t directory_length = in.Fixed32();
+    const std::uint32_t data_len = in.Fixed32();
+    const std::uint32_t directory_crc = in.Fixed32();
+    const std::uint32_t header_crc = in.Fixed32();
+    if (magic != kBlockMagic || !ChecksumMatches({scratch_.data(), 20}, header_crc) ||
+        row_count != block.row_count || directory_crc != block.directory_crc ||
+        kBlockHeaderSize + std::uint64_t{directory_length} + data_len != block.length) {
+      return tl::unexpected(CorruptBlock(block_idx, "block header does not match the footer"));
+    }
+    if (directory_length != block.directory_length ||
+        !ChecksumMatches({scratch_.data() + kBlockHeaderSize, directory_length}, directory_crc)) {
+      return tl::unexpected(CorruptBlock(block_idx, "directory checksum mismatch"));
+    }
+    return OkStatus();
+  }
+
+  // Reads, checks, decompresses and decodes one chunk into values_/strings_.
+  // A kRelative chunk first loads the chunk of its reference column (`depth` counts
+  // those steps; the reference chain is at most two long).
+  Status LoadChunk(std::size_t block_idx, const ColumnChunk& chunk, int depth) {
+    const auto field_idx = static_cast<std::size_t>(chunk.field);
+    if (loaded_[field_idx]) {
+      return OkStatus();
+    }
+    const flow::FieldInfo& info = flow::Info(chunk.field);
+    auto fail = [&](const std::string& what) {
+      return tl::unexpected(CorruptBlock(block_idx, "column " + std::string(info.name) + ": " + what));
+    };
+    const std::uint8_t* reference = nullptr;
+    if (chunk.encoding == Encoding::kRelative) {
+      const std::optional<flow::FieldId> ref = ReferenceField(chunk.field);
+      const ColumnChunk* ref_chunk = ref ? blocks_[block_idx].Find(*ref) : nullptr;
+      if (ref_chunk == nullptr || depth >= 2) {
+        return fail("relative encoding without its reference column");
+      }
+      if (Status loaded = LoadChunk(block_idx, *ref_chunk, depth + 1); !loaded) {
+        return loaded;
+      }
+      reference = values_[static_cast<std::size_t>(*ref)].data();
+    }
+    if (Status read = ReadAt(chunk.offset, chunk.stored_length, scratch_); !read) {
+      return read;
+    }
+    if (!ChecksumMatches(scratch_.span(), chunk.crc)) {
+      return fail("checksum mismatch");
+    }
+    std::span<const std::uint8_t> raw = scratch_.span();
+    switch (chunk.compression) {
+      case Compression::kNone:
+        break;
+      case Compression::kZstd: {
+        const unsigned long long content =
+            ZSTD_getFrameContentSize(scratch_.data(), scratch_.size());
+        if (content != chunk.raw_length) {
+          return fail("zstd frame size mismatch");
+        }
+        raw_.Resize(chunk.raw_length);
+        const std::size_t n = ZSTD_decompressDCtx(zstd_.get(), raw_.data(), raw_.size(),
+                                                  scratch_.data(), scratch_.size());
+        if (ZSTD_isError(n) || n != chunk.raw_length) {
+          return fail("zstd data is corrupt");
+        }
+        raw = raw_.span();
+        break;
+      }
+      case Compression::kLz4: {
+        if (chunk.raw_length > std::uint64_t{chunk.stored_length} * 255 + 16 ||
+            chunk.raw_length > static_cast<std::uint32_t>(std::numeric_limits<int>::max()) ||
+            chunk.stored_length > static_cast<std::uint32_t>(std::numeric_limits<int>::max())) {
+          return fail("lz4 sizes out of range");
+        }
+        raw_.Resize(chunk.raw_length);
+        const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(scratch_.data()),
+                                          reinterpret_cast<char*>(raw_.data()),
+                                          static_cast<int>(scratch_.size()),
+                                          static_cast<int>(raw_.size()));
+        if (n < 0 || static_cast<std::uint32_t>(n) != chunk.raw_length) {
+          return fail("lz4 data is corrupt");
+        }
+        raw = raw_.span();
+        break;
+      }
+    }
+    if (!DecodeColumn(info.type, chunk.encoding, raw, blocks_[block_idx].row_count, reference,
+                      values_[field_idx], strings_[field_idx])) {
+      return fail(std::string(EncodingName(chunk.encoding)) + " encoding is malformed");
+    }
+    loaded_.set(field_idx);
+    return OkStatus();
+  }
+
+  // Recovery: walks the blocks from the file header on, keeping each complete one.
+  Status ScanBlocks() {
+    summary_.recovered = true;
+    summary_.compression = Compression::kNone;
+    std::uint64_t offset = kFileHeaderSize;
+    Buffer directory;
+    std::array<bool, 3> time_seen{};
+    while (file_size_ - offset >= kBlockHeaderSize) {
+      if (!ReadAt(offset, kBlockHeaderSize, scratch_)) {
+        break;
+      }
+      Cursor header(scratch_.span());
+      const std::uint32_t magic = header.Fixed32();
+      const std::uint32_t row_count = header.Fixed32();
+      const std::uint32_t directory_length = header.Fixed32();
+      const std::uint32_t data_length = header.Fixed32();
+      const std::uint32_t directory_crc = header.Fixed32();
+      const std::uint32_t header_crc = header.Fixed32();
+      if (magic != kBlockMagic || !ChecksumMatches({scratch_.data(), 20}, header_crc) || row_count == 0 ||
+          row_count > kMaxRowsPerBlock ||
+          std::uint64_t{directory_length} + data_length > file_size_ - offset - kBlockHeaderSize) {
+        break;
+      }
+      if (!ReadAt(offset + kBlockHeaderSize, directory_length, directory) ||
+          !ChecksumMatches(directory.span(), directory_crc)) {
+        break;
+      }
+      BlockInfo block;
+      block.offset = offset;
+      block.row_count = row_count;
+      block.directory_crc = directory_crc;
+      block.directory_length = directory_length;
+      block.length = kBlockHeaderSize + std::uint64_t{directory_length} + data_length;
+      if (!ParseDirectory(blocks_.size(), directory.span(), data_length, block)) {
+        break;
+      }
+      bool chunks_ok = true;
+      for (const ColumnChunk& chunk : block.chunks) {
+        if (!ReadAt(chunk.offset, chunk.stored_length, scratch_) ||
+            !ChecksumMatches(scratch_.span(), chunk.crc)) {
+          chunks_ok = false;
+          break;
+        }
+        if (chunk.compression != Compression::kNone) {
+          summary_.compression = chunk.compression;
+        }
+      }
+      if (!chunks_ok) {
+        break;
+      }
+      summary_.row_count += row_count;
+      summary_.rows_per_block = std::max(summary_.rows_per_block, row_count);
+      for (std::size_t field_idx = 0; field_idx < 3; ++field_idx) {
+        const ColumnChunk* chunk = block.Find(static_cast<flow::FieldId>(field_idx));
+        const std::int64_t lo = chunk ? chunk->stats.time_min : 0;
+        const std::int64_t hi = chunk ? chunk->stats.time_max : 0;
+        TimeRange& range = field_idx == 0 ? summary_.time_received
+                           : field_idx == 1 ? summary_.first
+                                            : summary_.last;
+        range = time_seen[field_idx] ? TimeRange{std::min(range.min, lo), std::max(range.max, hi)}
+                                     : TimeRange{lo, hi};
+        time_seen[field_idx] = true;
+      }
+      offset += block.length;
+      blocks_.push_back(std::move(block));
+    }
+    std::array<std::uint16_t, flow::kFieldCount> encodings{};
+    for (const BlockInfo& block : blocks_) {
+      for (const ColumnChunk& chunk : block.chunks) {
+        encodings[static_cast<std::size_t>(chunk.field)] |=
+            static_cast<std::uint16_t>(1u << static_cast<unsigned>(chunk.encoding));
+      }
+    }
+    for (const flow::FieldInfo& info : flow::FieldCatalogue()) {
+      summary_.schema.push_back({static_cast<std::uint8_t>(info.id), info.type,
+                                 encodings[static_cast<std::size_t>(info.id)], std::string(info.name)});
+    }
+    ExporterCounter counter;
+    const std::array<flow::FieldId, 1> exporter{flow::FieldId::kExporter};
+    for (std::size_t block_idx = 0; block_idx < blocks_.size(); ++block_idx) {
+      if (Status read = ReadBlock(block_idx, exporter, counter); !read) {
+        // Checksums held but the contents do not decode: keep the blocks before it.
+        blocks_.resize(block_idx);
+        break;
+      }
+    }
+    for (const auto& [address, rows] : counter.counts) {
+      summary_.exporters.push_back({address, rows});
+    }
+    return OkStatus();
+  }
+
+  std::string path_;
+  int fd_;
+  std::uint64_t file_size_ = 0;
+  std::unique_ptr<ZSTD_DCtx, ZstdDctxDeleter> zstd_;
+  SegmentSummary summary_;
+  std::vector<BlockInfo> blocks_;
+
+  Buffer scratch_;  // stored bytes of one chunk
+  Buffer raw_;      // its decompressed bytes
+  std::array<Buffer, flow::kFieldCount> values_;
+  std::array<Buffer, flow::kFieldCount> strings_;
+  std::bitset<flow::kFieldCount> loaded_;  // chunks decoded by the current ReadBlock()
+  flow::FlowBatch batch_;
+};
+
+SegmentReader::SegmentReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SegmentReader::~SegmentReader() = default;
+
+namespace {
+
+Result<int> OpenForReading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return MakeError(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIoError,
+                     path + ": open: " + std::strerror(errno));
+  }
+  return fd;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::string& path) {
+  auto fd = OpenForReading(path);
+  if (!fd) {
+    return tl::unexpected(fd.error());
+  }
+  auto impl = std::make_unique<Impl>(path, *fd);
+  if (Status opened = impl->Open(/*recover=*/false); !opened) {
+    return tl::unexpected(opened.error());
+  }
+  return std::unique_ptr<SegmentReader>(new SegmentReader(std::move(impl)));
+}
+
+Result<std::unique_ptr<SegmentReader>> SegmentReader::Recover(const std::string& path) {
+  auto fd = OpenForReading(path);
+  if (!fd) {
+    return tl::unexpected(fd.error());
+  }
+  auto impl = std::make_unique<Impl>(path, *fd);
+  if (Status opened = impl->Open(/*recover=*/true); !opened) {
+    return tl::unexpected(opened.error());
+  }
+  return std::unique_ptr<SegmentReader>(new SegmentReader(std::move(impl)));
+}
+
+const std::string& SegmentReader::path() const { return impl_->path(); }
+
+const SegmentSummary& SegmentReader::summary() const { return impl_->summary(); }
+
+const std::vector<BlockInfo>& SegmentReader::blocks() const { return impl_->blocks(); }
+
+Status SegmentReader::ReadBlock(std::size_t block_idx, std::span<const flow::FieldId> fields,
+                                flow::FlowSink& sink) {
+  return impl_->ReadBlock(block_idx, fields, sink);
+}
+
+Status SegmentReader::ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink) {
+  for (std::size_t block_idx = 0; block_idx < impl_->blocks().size(); ++block_idx) {
+    if (Status read = ReadBlock(block_idx, fields, sink); !read) {
+      return read;
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace sluice::store

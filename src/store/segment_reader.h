@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// SegmentReader: opens a segment file (docs/storage_format.md), lists its blocks and their
+// statistics, and reads chosen columns of chosen blocks back into FlowBatches.
+
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "flow/field.h"
+#include "flow/flow_sink.h"
+#include "store/format.h"
+
+namespace sluice::store {
+
+// Every catalogue field, in FieldId order (a convenient `fields` argument).
+std::span<const flow::FieldId> AllFields();
+
+// A read-only view of one segment file.
+//
+// Every byte read from the file is checked (magic, version, CRC-32s, bounds) before it
+// is used: a damaged file yields an Error with code kCorruption whose message names the
+// path, never a crash or an out-of-bounds read.
+//
+// Ownership: owns the file descriptor and the parsed footer (blocks(), summary()),
+// valid for the reader's lifetime; owns scratch buffers and one FlowBatch reused by
+// every ReadBlock().
+// Thread-safety: const methods may be called concurrently; ReadBlock() may not (it uses
+// the scratch), so give each thread its own reader.
+class SegmentReader {
+ public:
+  // Opens a finished segment: checks the file header, trailer and footer.
+  static Result<std::unique_ptr<SegmentReader>> Open(const std::string& path);
+
+  // Opens a segment whose footer may be missing or damaged (a writer that crashed): scans
+  // the blocks from the start and keeps every complete block whose header, directory and
+  // column checksums hold, stopping at the first that does not. The summary is rebuilt
+  // from those blocks (summary().recovered is true).
+  static Result<std::unique_ptr<SegmentReader>> Recover(const std::string& path);
+
+  ~SegmentReader();
+  SegmentReader(const SegmentReader&) = delete;
+  SegmentReader& operator=(const SegmentReader&) = delete;
+
+  const std::string& path() const;
+  const SegmentSummary& summary() const;
+  const std::vector<BlockInfo>& blocks() const;
+
+  // Reads `fields` of block `block_idx` and hands its rows to `sink` in order, in batches
+  // of up to FlowBatch::kCapacity rows. Only the chunks of those fields are read and
+  // decompressed; every other field of the batch (and a field the segment does not have)
+  // holds its default. The batch is cleared after each Consume().
+  Status ReadBlock(std::size_t block_idx, std::span<const flow::FieldId> fields,
+                   flow::FlowSink& sink);
+
+  // ReadBlock() for every block in order.
+  Status ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink);
+
+ private:
+  class Impl;
+  explicit SegmentReader(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::store

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "store/segment_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include <lz4.h>
+#include <zstd.h>
+
+#include "common/crc32.h"
+#include "flow/field.h"
+#include "store/coding.h"
+#include "store/column_codec.h"
+#include "store/columns.h"
+
+namespace sluice::store {
+namespace {
+
+struct ZstdCctxDeleter {
+  void operator()(ZSTD_CCtx* ctx) const { ZSTD_freeCCtx(ctx); }
+};
+
+// Chunks smaller than this are not worth a compressor's frame overhead.
+constexpr std::size_t kMinCompressBytes = 32;
+
+bool AllZero(const void* bytes, std::size_t length) {
+  const auto* p = static_cast<const std::uint8_t*>(bytes);
+  std::uint64_t any = 0;
+  std::size_t pos = 0;
+  for (; pos + 8 <= length; pos += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p + pos, 8);
+    any |= word;
+  }
+  for (; pos < length; ++pos) {
+    any |= p[pos];
+  }
+  return any == 0;
+}
+
+void UpdateRange(TimeRange& range, bool& empty, std::int64_t lo, std::int64_t hi) {
+  if (empty) {
+    range = {lo, hi};
+    empty = false;
+    return;
+  }
+  range.min = std::min(range.min, lo);
+  range.max = std::max(range.max, hi);
+}
+
+}  // namespace
+
+class SegmentWriter::Impl {
+ public:
+  Impl(std::string path, int fd, const SegmentWriterOptions& options)
+      : path_(std::move(path)), fd_(fd), options_(options) {
+    if (options_.compression == Compression::kZstd) {
+      zstd_.reset(ZSTD_createCCtx());
+    }
+  }
+
+  ~Impl() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+
+  Status WriteFileHeader() {
+    Buffer header;
+    header.Append(kFileMagic.data(), kFileMagic.size());
+    header.PutFixed32(kFormatVersion);
+    header.PutFixed32(Crc32(header.span()));
+    return Write(header.span());
+  }
+
+  Status Append(const flow::FlowBatch& batch) {
+    if (!status_) {
+      return status_;
+    }
+    const flow::FlowColumns& cols = batch.cols();
+    std::size_t row = 0;
+    while (row < batch.size()) {
+      const std::size_t n =
+          std::min<std::size_t>(batch.size() - row, options_.rows_per_block - block_rows_);
+      for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+        VisitColumn(field_idx, [&](auto member) {
+          const auto& column = cols.*member;
+          using T = std::decay_t<decltype(column[0])>;
+          Buffer& out = columns_[field_idx];
+          if (out.empty()) {
+            // Columns that are all default so far in this block stay empty (no chunk).
+            if (AllZero(&column[row], n * sizeof(T))) {
+              return;
+            }
+            if (block_rows_ > 0) {
+              std::memset(out.Reserve(block_rows_ * sizeof(T)), 0, block_rows_ * sizeof(T));
+              out.Commit(block_rows_ * sizeof(T));
+            }
+          }
+          if constexpr (std::is_same_v<T, flow::StringRef>) {
+            std::string& arena = arenas_[field_idx];
+            std::uint8_t* refs = out.Reserve(n * sizeof(T));
+            std::uint32_t any_length = 0;
+            for (std::size_t idx = 0; idx < n; ++idx) {
+              any_length |= column[row + idx].length;
+            }
+            if (any_length == 0) {  // the usual case: no strings at all
+              std::memset(refs, 0, n * sizeof(T));
+              out.Commit(n * sizeof(T));
+              return;
+            }
+            for (std::size_t idx = 0; idx < n; ++idx) {
+              const std::string_view text = batch.String(column[row + idx]);
+              const flow::StringRef ref{static_cast<std::uint32_t>(arena.size()),
+                                        static_cast<std::uint32_t>(text.size())};
+              std::memcpy(refs + idx * sizeof(T), &ref, sizeof ref);
+              arena.append(text);
+            }
+            out.Commit(n * sizeof(T));
+          } else {
+            out.Append(&column[row], n * sizeof(T));
+          }
+        });
+      }
+      CountExporters(cols, row, n);
+      block_rows_ += n;
+      row += n;
+      appended_rows_ += n;
+      if (block_rows_ == options_.rows_per_block) {
+        if (Status sealed = SealBlock(); !sealed) {
+          return sealed;
+        }
+      }
+    }
+    return OkStatus();
+  }
+
+  Status Flush() {
+    if (Status sealed = SealBlock(); !sealed) {
+      return sealed;
+    }
+    if (options_.sync && ::fdatasync(fd_) != 0) {
+      return Fail("fdatasync");
+    }
+    return OkStatus();
+  }
+
+  Status Finish() {
+    if (!status_) {
+      return status_;
+    }
+    if (fd_ < 0) {
+      return MakeError(ErrorCode::kInvalidArgument, path_ + ": segment already finished");
+    }
+    if (Status sealed = SealBlock(); !sealed) {
+      return sealed;
+    }
+    Buffer footer;
+    footer.PutFixed32(kFooterMagic);
+    footer.PutVarint(kFormatVersion);
+    footer.PutU8(static_cast<std::uint8_t>(options_.compression));
+    footer.PutVarint(options_.rows_per_block);
+    footer.PutVarint(sealed_rows_);
+    for (const TimeRange* range : {&first_, &last_, &time_received_}) {
+      footer.PutVarint(ZigZag(range->min));
+      footer.PutVarint(ZigZag(range->max));
+    }
+    footer.PutVarint(flow::kFieldCount);
+    for (const flow::FieldInfo& info : flow::FieldCatalogue()) {
+      const auto field_idx = static_cast<std::size_t>(info.id);
+      footer.PutU8(static_cast<std::uint8_t>(info.id));
+      footer.PutU8(static_cast<std::uint8_t>(info.type));
+      footer.PutFixed16(encodings_used_[field_idx]);
+      footer.PutString(info.name);
+    }
+    footer.PutVarint(exporters_.size());
+    std::vector<std::pair<flow::IpAddress, std::uint64_t>> exporters(exporters_.begin(),
+                                                                     exporters_.end());
+    std::sort(exporters.begin(), exporters.end());
+    for (const auto& [exporter, rows] : exporters) {
+      footer.Append(exporter.bytes.data(), 16);
+      footer.PutVarint(rows);
+    }
+    footer.PutVarint(block_count_);
+    footer.Append(index_.span());
+
+    const std::uint64_t footer_offset = offset_;
+    Buffer trailer;
+    trailer.PutFixed64(footer_offset);
+    trailer.PutFixed32(static_cast<std::uint32_t>(footer.size()));
+    trailer.PutFixed32(Crc32(footer.span()));
+    trailer.Append(kTrailerMagic.data(), kTrailerMagic.size());
+    footer.Append(trailer.span());
+    if (Status written = Write(footer.span()); !written) {
+      return written;
+    }
+    if (options_.sync && ::fsync(fd_) != 0) {
+      return Fail("fsync");
+    }
+    const int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0) {
+      return Fail("close");
+    }
+    status_ = MakeError(ErrorCode::kInvalidArgument, path_ + ": segment already finished");
+    return OkStatus();
+  }
+
+  std::uint64_t row_count() const { return appended_rows_; }
+  std::uint64_t file_size() const { return offset_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  // Counts rows per exporter, one hash lookup per run of equal exporters.
+  void CountExporters(const flow::FlowColumns& cols, std::size_t row, std::size_t n) {
+    std::size_t run_start = row;
+    for (std::size_t idx = row + 1; idx <= row + n; ++idx) {
+      if (idx == row + n || cols.exporter[idx] != cols.exporter[run_start]) {
+        exporters_[cols.exporter[run_start]] += idx - run_start;
+        run_start = idx;
+      }
+    }
+  }
+
+  // Encodes, compresses and writes the buffered rows as one block.
+  Status SealBlock() {
+    if (!status_) {
+      return status_;
+    }
+    if (block_rows_ == 0) {
+      return OkStatus();
+    }
+    entries_.clear();
+    data_.clear();
+    std::uint64_t column_count = 0;
+    bool time_present[3] = {false, false, false};
+    for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+      const auto field = static_cast<flow::FieldId>(field_idx);
+      const flow::FieldType type = flow::Info(field).type;
+      if (columns_[field_idx].empty()) {
+        continue;  // all default
+      }
+      raw_.clear();
+      const std::uint8_t* reference = nullptr;
+      if (const std::optional<flow::FieldId> ref = ReferenceField(field)) {
+        const Buffer& ref_values = columns_[static_cast<std::size_t>(*ref)];
+        reference = ref_values.empty() ? nullptr : ref_values.data();
+      }
+      const std::optional<EncodedColumn> encoded = encoder_.Encode(
+          type, columns_[field_idx].data(), block_rows_, arenas_[field_idx], reference, raw_);
+      if (!encoded) {
+        continue;
+      }
+      ++column_count;
+      encodings_used_[field_idx] |= static_cast<std::uint16_t>(1u << static_cast<unsigned>(encoded->encoding));
+      const auto [compression, stored] = Compress(raw_.span());
+      entries_.PutU8(static_cast<std::uint8_t>(field_idx));
+      entries_.PutU8(static_cast<std::uint8_t>(type));
+      entries_.PutU8(static_cast<std::uint8_t>(encoded->encoding));
+      entries_.PutU8(static_cast<std::uint8_t>(compression));
+      entries_.PutVarint(raw_.size());
+      entries_.PutVarint(stored.size());
+      entries_.PutFixed32(Crc32(stored));
+      PutStats(type, encoded->stats, entries_);
+      data_.Append(stored);
+      if (field_idx <= static_cast<std::size_t>(flow::FieldId::kLast)) {
+        time_present[field_idx] = true;
+        TimeRange* range = field_idx == 0 ? &time_received_ : field_idx == 1 ? &first_ : &last_;
+        UpdateRange(*range, time_empty_[field_idx], encoded->stats.time_min, encoded->stats.time_max);
+      }
+    }
+    // A time column with no chunk is all zero in this block.
+    for (std::size_t field_idx = 0; field_idx < 3; ++field_idx) {
+      if (!time_present[field_idx]) {
+        TimeRange* range = field_idx == 0 ? &time_received_ : field_idx == 1 ? &first_ : &last_;
+        UpdateRange(*range, time_empty_[field_idx], 0, 0);
+      }
+    }
+    directory_.clear();
+    directory_.PutVarint(column_count);
+    directory_.Append(entries_.span());
+    const std::uint32_t directory_crc = Crc32(directory_.span());
+
+    block_.clear();
+    block_.PutFixed32(kBlockMagic);
+    block_.PutFixed32(static_cast<std::uint32_t>(block_rows_));
+    block_.PutFixed32(static_cast<std::uint32_t>(directory_.size()));
+    block_.PutFixed32(static_cast<std::uint32_t>(data_.size()));
+    block_.PutFixed32(directory_crc);
+    block_.PutFixed32(Crc32(block_.span()));
+    block_.Append(directory_.span());
+
+    const std::uint64_t block_offset = offset_;
+    if (Status written = Write(block_.span()); !written) {
+      return written;
+    }
+    if (Status written = Write(data_.span()); !written) {
+      return written;
+    }
+    index_.PutVarint(block_offset);
+    index_.PutVarint(block_rows_);
+    index_.PutVarint(directory_.size());
+    index_.PutVarint(data_.size());
+    index_.PutFixed32(directory_crc);
+    index_.Append(directory_.span());
+    ++block_count_;
+    sealed_rows_ += block_rows_;
+    block_rows_ = 0;
+    for (Buffer& column : columns_) {
+      column.clear();
+    }
+    for (std::string& arena : arenas_) {
+      arena.clear();
+    }
+    return OkStatus();
+  }
+
+  // Returns the compression used and the bytes to store (raw_ or compressed_).
+  std::pair<Compression, std::span<const std::uint8_t>> Compress(std::span<const std::uint8_t> raw) {
+    if (raw.size() >= kMinCompressBytes) {
+      if (options_.compression == Compression::kZstd) {
+        const std::size_t bound = ZSTD_compressBound(raw.size());
+        compressed_.Resize(bound);
+        const std::size_t n = ZSTD_compressCCtx(zstd_.get(), compressed_.data(), bound, raw.data(),
+                                                raw.size(), options_.zstd_level);
+        if (!ZSTD_isError(n) && n < raw.size()) {
+          return {Compression::kZstd, {compressed_.data(), n}};
+        }
+      } else if (options_.compression == Compression::kLz4) {
+        const int bound = LZ4_compressBound(static_cast<int>(raw.size()));
+        compressed_.Resize(static_cast<std::size_t>(bound));
+        const int n = LZ4_compress_default(reinterpret_cast<const char*>(raw.data()),
+                                           reinterpret_cast<char*>(compressed_.data()),
+                                           static_cast<int>(raw.size()), bound);
+        if (n > 0 && static_cast<std::size_t>(n) < raw.size()) {
+          return {Compression::kLz4, {compressed_.data(), static_cast<std::size_t>(n)}};
+        }
+      }
+    }
+    return {Compression::kNone, raw};
+  }
+
+  Status Write(std::span<const std::uint8_t> bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return Fail("write");
+      }
+      done += static_cast<std::size_t>(n);
+      offset_ += static_cast<std::uint64_t>(n);
+    }
+    return OkStatus();
+  }
+
+  Status Fail(std::string_view what) {
+    status_ = MakeError(ErrorCode::kIoError,
+                        path_ + ": " + std::string(what) + ": " + std::strerror(errno));
+    return status_;
+  }
+
+  std::string path_;
+  int fd_;
+  SegmentWriterOptions options_;
+  Status status_;
+  std::unique_ptr<ZSTD_CCtx, ZstdCctxDeleter> zstd_;
+  ColumnEncoder encoder_;
+
+  // The block being filled: one buffer of FlowColumns-layout values per field, and an
+  // arena per string field.
+  std::array<Buffer, flow::kFieldCount> columns_;
+  std::array<std::string, flow::kFieldCount> arenas_;
+  std::size_t block_rows_ = 0;
+
+  // Scratch reused by every block.
+  Buffer raw_;
+  Buffer compressed_;
+  Buffer entries_;
+  Buffer directory_;
+  Buffer data_;
+  Buffer block_;
+
+  // For the footer.
+  Buffer index_;
+  std::uint64_t block_count_ = 0;
+  std::uint64_t sealed_rows_ = 0;
+  std::uint64_t appended_rows_ = 0;
+  std::uint64_t offset_ = 0;
+  TimeRange time_received_;
+  TimeRange first_;
+  TimeRange last_;
+  bool time_empty_[3] = {true, true, true};
+  std::array<std::uint16_t, flow::kFieldCount> encodings_used_{};
+  std::unordered_map<flow::IpAddress, std::uint64_t, flow::IpAddressHash> exporters_;
+};
+
+SegmentWriter::SegmentWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SegmentWriter::~SegmentWriter() = default;
+
+Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(const std::string& path,
+                                                             const SegmentWriterOptions& options) {
+  if (options.rows_per_block == 0 || options.rows_per_block > kMaxRowsPerBlock) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     path + ": rows_per_block must be 1.." + std::to_string(kMaxRowsPerBlock));
+  }
+  if (options.zstd_level < -7 || options.zstd_level > 22) {
+    return MakeError(ErrorCode::kInvalidArgument, path + ": zstd level must be -7..22");
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return MakeError(ErrorCode::kIoError, path + ": open: " + std::strerror(errno));
+  }
+  auto impl = std::make_unique<Impl>(path, fd, options);
+  if (Status header = impl->WriteFileHeader(); !header) {
+    return tl::unexpected(header.error());
+  }
+  return std::unique_ptr<SegmentWriter>(new SegmentWriter(std::move(impl)));
+}
+
+Status SegmentWriter::Append(const flow::FlowBatch& batch) { return impl_->Append(batch); }
+
+Status SegmentWriter::Flush() { return impl_->Flush(); }
+
+Status SegmentWriter::Finish() { return impl_->Finish(); }
+
+std::uint64_t SegmentWriter::row_count() const { return impl_->row_count(); }
+
+std::uint64_t SegmentWriter::file_size() const { return impl_->file_size(); }
+
+const std::string& SegmentWriter::path() const { return impl_->path(); }
+
+}  // namespace sluice::store

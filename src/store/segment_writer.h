@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+// SegmentWriter: writes FlowBatches to one segment file in the columnar format of
+// docs/storage_format.md (sealed, self-describing blocks, then a footer).
+
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "flow/flow_batch.h"
+#include "store/format.h"
+
+namespace sluice::store {
+
+struct SegmentWriterOptions {
+  Compression compression = Compression::kZstd;
+  int zstd_level = 1;                    // -7..22; 1-3 keep up with ingest
+  std::uint32_t rows_per_block = 16384;  // 1..kMaxRowsPerBlock
+  bool sync = true;                      // fdatasync() in Flush(), fsync() in Finish()
+};
+
+// Accumulates rows into a block of `rows_per_block` rows; a full block is encoded,
+// compressed and written at once (a sealed block). Flush() seals a partial block early,
+// so that a crash loses only the rows appended since; SegmentReader::Recover() reads
+// back every sealed block of a file that has no footer. Finish() writes the footer.
+//
+// The writer writes the file in place at `path`; publishing it atomically (temporary
+// name, rename) is the caller's business.
+//
+// Ownership: owns the file descriptor (closed by Finish() or the destructor; a writer
+// destroyed before Finish() leaves a footer-less but recoverable file) and one block of
+// buffered rows. After any error every later call returns that error.
+// Thread-safety: none; one thread appends.
+class SegmentWriter {
+ public:
+  // Creates (truncates) `path` and writes the file header.
+  static Result<std::unique_ptr<SegmentWriter>> Create(const std::string& path,
+                                                       const SegmentWriterOptions& options = {});
+
+  ~SegmentWriter();
+  SegmentWriter(const SegmentWriter&) = delete;
+  SegmentWriter& operator=(const SegmentWriter&) = delete;
+
+  // Copies the batch's rows (strings included); writes each block that fills up.
+  Status Append(const flow::FlowBatch& batch);
+
+  // Seals the buffered rows as a block (if any) and syncs the file (options.sync).
+  Status Flush();
+
+  // Seals the buffered rows, writes the footer and trailer, syncs and closes the file.
+  // REQUIRES: not called before. Append()/Flush() after it fail.
+  Status Finish();
+
+  // Rows appended so far (sealed or buffered).
+  std::uint64_t row_count() const;
+
+  // Bytes written to the file so far.
+  std::uint64_t file_size() const;
+
+  const std::string& path() const;
+
+ private:
+  class Impl;
+  explicit SegmentWriter(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::store

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: Apache-2.0
+// Round trips through SegmentWriter and SegmentReader: every field, every encoding and
+// compression, block boundaries, column subsets, statistics and the footer summary.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "segment_test_util.h"
+#include "store/format.h"
+
+namespace sluice::store {
+namespace {
+
+using flow::FieldId;
+using flow::FlowBatch;
+using flow::IpAddress;
+using test::ExpectedRows;
+using test::ExpectSameRows;
+using test::FillEveryField;
+using test::TempDir;
+using test::WriteSegment;
+
+test::CollectingSink ReadEverything(SegmentReader& reader,
+                                    std::span<const FieldId> fields = AllFields()) {
+  test::CollectingSink sink;
+  const Status read = reader.ReadAll(fields, sink);
+  EXPECT_TRUE(read) << read.error().Message();
+  return sink;
+}
+
+class SegmentRoundTripTest : public ::testing::TestWithParam<Compression> {};
+
+TEST_P(SegmentRoundTripTest, EveryFieldSurvivesWithEachCompression) {
+  TempDir dir;
+  const std::string path = dir.File("all.seg");
+  SegmentWriterOptions options;
+  options.compression = GetParam();
+  options.rows_per_block = 100;
+  constexpr std::uint64_t kRows = 1234;
+  WriteSegment(path, kRows, FillEveryField, options);
+
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader) << reader.error().Message();
+  EXPECT_EQ((*reader)->summary().row_count, kRows);
+  EXPECT_EQ((*reader)->blocks().size(), 13u);
+  EXPECT_EQ((*reader)->summary().compression, GetParam());
+  ExpectSameRows(ExpectedRows(kRows, FillEveryField), ReadEverything(**reader));
+}
+
+INSTANTIATE_TEST_SUITE_P(Compressions, SegmentRoundTripTest,
+                         ::testing::Values(Compression::kNone, Compression::kLz4, Compression::kZstd),
+                         [](const auto& param_info) { return std::string(CompressionName(param_info.param)); });
+
+TEST(SegmentTest, EmptySegmentHasNoBlocksAndNoRows) {
+  TempDir dir;
+  const std::string path = dir.File("empty.seg");
+  WriteSegment(path, 0, FillEveryField, {});
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader) << reader.error().Message();
+  EXPECT_EQ((*reader)->summary().row_count, 0u);
+  EXPECT_TRUE((*reader)->blocks().empty());
+  EXPECT_TRUE((*reader)->summary().exporters.empty());
+  EXPECT_EQ((*reader)->summary().schema.size(), flow::kFieldCount);
+  EXPECT_EQ(ReadEverything(**reader).size(), 0u);
+}
+
+TEST(SegmentTest, OneRowRoundTrips) {
+  TempDir dir;
+  const std::string path = dir.File("one.seg");
+  WriteSegment(path, 1, FillEveryField, {});
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader) << reader.error().Message();
+  ASSERT_EQ((*reader)->blocks().size(), 1u);
+  ExpectSameRows(ExpectedRows(1, FillEveryField), ReadEverything(**reader));
+}
+
+TEST(SegmentTest, ExactlyOneBlockAndOnePastTheBoundary) {
+  TempDir dir;
+  SegmentWriterOptions options;
+  options.rows_per_block = 64;
+  for (const std::uint64_t rows : {63u, 64u, 65u, 128u, 129u}) {
+    const std::string path = dir.File("b" + std::to_string(rows) + ".seg");
+    WriteSegment(path, rows, FillEveryField, options);
+    auto reader = SegmentReader::Open(path);
+    ASSERT_TRUE(reader) << reader.error().Message();
+    const auto& blocks = (*reader)->blocks();
+    ASSERT_EQ(blocks.size(), (rows + 63) / 64) << rows;
+    EXPECT_EQ(blocks.back().row_count, rows % 64 == 0 ? 64u : rows % 64) << rows;
+    ExpectSameRows(ExpectedRows(rows, FillEveryField), ReadEverything(**reader));
+  }
+}
+
+TEST(SegmentTest, BatchesHoldAtMostCapacityRows) {
+  TempDir dir;
+  const std::string path = dir.File("batches.seg");
+  SegmentWriterOptions options;
+  options.rows_per_block = static_cast<std::uint32_t>(FlowBatch::kCapacity * 2 + 1);
+  WriteSegment(path, FlowBatch::kCapacity * 3, FillEveryField, options);
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  struct SizeSink final : flow::FlowSink {
+    void Consume(FlowBatch& batch) override { sizes.push_back(batch.size()); }
+    std::vector<std::size_t> sizes;
+  } sink;
+  ASSERT_TRUE((*reader)->ReadBlock(0, AllFields(), sink));
+  const std::vector<std::size_t> want = {FlowBatch::kCapacity, FlowBatch::kCapacity, 1};
+  EXPECT_EQ(sink.sizes, want);
+}
+
+TEST(SegmentTest, ReadsOnlyTheColumnsAskedFor) {
+  TempDir dir;
+  const std::string path = dir.File("subset.seg");
+  SegmentWriterOptions options;
+  options.rows_per_block = 50;
+  WriteSegment(path, 120, FillEveryField, options);
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  for (const std::vector<FieldId>& fields :
+       {std::vector<FieldId>{FieldId::kSrcPort, FieldId::kBytes},
+        std::vector<FieldId>{FieldId::kFirst},  // relative to last, relative to time_received
+        std::vector<FieldId>{FieldId::kApp, FieldId::kSrcAddr, FieldId::kApp},
+        std::vector<FieldId>{}}) {
+    ExpectSameRows(ExpectedRows(120, FillEveryField), ReadEverything(**reader, fields), fields);
+  }
+}
+
+TEST(SegmentTest, AllDefaultColumnHasNoChunkAndReadsAsDefault) {
+  TempDir dir;
+  const std::string path = dir.File("sparse.seg");
+  const test::RowFiller fill = [](FlowBatch& batch, std::size_t row, std::uint64_t n) {
+    batch.cols().src_port[row] = static_cast<std::uint16_t>(n);
+  };
+  WriteSegment(path, 300, fill, {});
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  const BlockInfo& block = (*reader)->blocks().at(0);
+  EXPECT_EQ(block.chunks.size(), 1u);
+  EXPECT_NE(block.Find(FieldId::kSrcPort), nullptr);
+  EXPECT_EQ(block.Find(FieldId::kDstAddr), nullptr);
+  ExpectSameRows(ExpectedRows(300, fill), ReadEverything(**reader));
+}
+
+// Each encoding, forced by the shape of the data, and read back.
+TEST(SegmentTest, EachEncodingIsChosenForDataThatSuitsItAndRoundTrips) {
+  TempDir dir;
+  const std::string path = dir.File("encodings.seg");
+  const test::RowFiller fill = [](FlowBatch& batch, std::size_t row, std::uint64_t n) {
+    auto& c = batch.cols();
+    c.time_received[row] = 1'700'000'000'000 + static_cast<std::int64_t>(n / 3);  // delta
+    c.last[row] = c.time_received[row] - static_cast<std::int64_t>((n * 7919) % 100'000);  // delta or relative
+    c.first[row] = c.last[row] - static_cast<std::int64_t>(n % 3);  // relative
+    c.sampling_rate[row] = 512;                                        // constant
+    c.in_if[row] = static_cast<std::uint32_t>(n % 7) * 1000;           // dictionary
+    c.bytes[row] = n * 2654435761u % 100'000'000;                      // varint
+    c.tos[row] = static_cast<std::uint8_t>(n * 37);                    // plain
+    c.src_port[row] = static_cast<std::uint16_t>(n * 40503);           // plain (16-bit)
+    c.exporter[row] = IpAddress::FromV4(0x0a000001 + static_cast<std::uint32_t>(n % 3));  // dict
+    c.src_addr[row] = IpAddress::FromV4(static_cast<std::uint32_t>(n * 2654435761u));     // ipv4
+    c.dst_addr[row] = n % 2 == 0 ? IpAddress::FromV4(static_cast<std::uint32_t>(n))
+                                 : test::V6(0x20010db8ULL << 32, n);                       // mixed
+    c.next_hop[row] = test::V6(0xfe80ULL << 48, 1);                    // constant address
+    c.app[row] = batch.AddString("dns");                               // constant string
+    c.site[row] = batch.AddString("site" + std::to_string(n % 5));     // plain strings
+  };
+  WriteSegment(path, 4000, fill, {});
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader) << reader.error().Message();
+  const BlockInfo& block = (*reader)->blocks().at(0);
+  auto encoding = [&](FieldId field) {
+    const ColumnChunk* chunk = block.Find(field);
+    return chunk == nullptr ? std::string("none") : std::string(EncodingName(chunk->encoding));
+  };
+  EXPECT_EQ(encoding(FieldId::kTimeReceived), "delta");
+  EXPECT_EQ(encoding(FieldId::kFirst), "relative");
+  EXPECT_EQ(encoding(FieldId::kSamplingRate), "constant");
+  EXPECT_EQ(encoding(FieldId::kInIf), "dictionary");
+  EXPECT_EQ(encoding(FieldId::kBytes), "varint");
+  EXPECT_EQ(encoding(FieldId::kTos), "plain");
+  EXPECT_EQ(encoding(FieldId::kSrcPort), "plain");
+  EXPECT_EQ(encoding(FieldId::kExporter), "dictionary");
+  EXPECT_EQ(encoding(FieldId::kSrcAddr), "ipv4");
+  EXPECT_EQ(encoding(FieldId::kDstAddr), "ip_mixed");
+  EXPECT_EQ(encoding(FieldId::kNextHop), "constant");
+  EXPECT_EQ(encoding(FieldId::kApp), "constant");
+  EXPECT_EQ(encoding(FieldId::kSite), "plain");
+  EXPECT_EQ(encoding(FieldId::kDstPort), "none");
+  // The schema records which encodings each column used.
+  const auto& schema = (*reader)->summary().schema;
+  ASSERT_EQ(schema.size(), flow::kFieldCount);
+  EXPECT_EQ(schema[static_cast<std::size_t>(FieldId::kInIf)].name, "in_if");
+  EXPECT_EQ(schema[static_cast<std::size_t>(FieldId::kInIf)].encodings,
+            1u << static_cast<unsigned>(Encoding::kDictionary));
+  ExpectSameRows(ExpectedRows(4000, fill), ReadEverything(**reader));
+}
+
+TEST(SegmentTest, BlockStatisticsAndSummaryAreExact) {
+  TempDir dir;
+  const std::string path = dir.File("stats.seg");
+  SegmentWriterOptions options;
+  options.rows_per_block = 100;
+  constexpr std::uint64_t kRows = 250;
+  WriteSegment(path, kRows, FillEveryField, options);
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  const auto expected = ExpectedRows(kRows, FillEveryField);
+
+  std::map<IpAddress, std::uint64_t> exporters;
+  std::int64_t first_min = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last_max = std::numeric_limits<std::int64_t>::min();
+  for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
+    const BlockInfo& block = (*reader)->blocks()[block_idx];
+    const std::size_t begin = block_idx * 100;
+    const std::size_t end = begin + block.row_count;
+    std::uint64_t bytes_min = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t bytes_max = 0;
+    std::int64_t received_min = std::numeric_limits<std::int64_t>::max();
+    std::int64_t received_max = std::numeric_limits<std::int64_t>::min();
+    std::uint32_t dst_v4_min = std::numeric_limits<std::uint32_t>::max();
+    std::uint32_t dst_v4_max = 0;
+    for (std::size_t row = begin; row < end; ++row) {
+      const auto& c = expected[row].cols();
+      const std::size_t r = expected[row].row;
+      bytes_min = std::min(bytes_min, c.bytes[r]);
+      bytes_max = std::max(bytes_max, c.bytes[r]);
+      received_min = std::min(received_min, c.time_received[r]);
+      received_max = std::max(received_max, c.time_received[r]);
+      first_min = std::min(first_min, c.first[r]);
+      last_max = std::max(last_max, c.last[r]);
+      if (c.dst_addr[r].IsV4()) {
+        dst_v4_min = std::min(dst_v4_min, c.dst_addr[r].V4());
+        dst_v4_max = std::max(dst_v4_max, c.dst_addr[r].V4());
+      }
+      ++exporters[c.exporter[r]];
+      // Every address present in the block passes its filter.
+      EXPECT_TRUE(block.Find(FieldId::kSrcAddr)->stats.MayContain(c.src_addr[r]));
+      EXPECT_TRUE(block.Find(FieldId::kDstAddr)->stats.MayContain(c.dst_addr[r]));
+    }
+    const ColumnStats& bytes = block.Find(FieldId::kBytes)->stats;
+    EXPECT_EQ(bytes.min, bytes_min);
+    EXPECT_EQ(bytes.max, bytes_max);
+    const ColumnStats& received = block.Find(FieldId::kTimeReceived)->stats;
+    EXPECT_EQ(received.time_min, received_min);
+    EXPECT_EQ(received.time_max, received_max);
+    const ColumnStats& dst = block.Find(FieldId::kDstAddr)->stats;
+    EXPECT_TRUE(dst.has_v4);
+    EXPECT_TRUE(dst.has_unset);  // every fifth row
+    EXPECT_FALSE(dst.has_v6);
+    EXPECT_EQ(dst.v4_min, dst_v4_min);
+    EXPECT_EQ(dst.v4_max, dst_v4_max);
+    // Outside the IPv4 range, and IPv6 in an IPv4-only column: skipped.
+    EXPECT_FALSE(dst.MayContain(IpAddress::FromV4(dst_v4_max + 1)));
+    EXPECT_FALSE(dst.MayContain(test::V6(0x20010db8ULL << 32, 1)));
+  }
+  const SegmentSummary& summary = (*reader)->summary();
+  EXPECT_EQ(summary.first.min, first_min);
+  EXPECT_EQ(summary.last.max, last_max);
+  EXPECT_EQ(summary.time_received.min, 1'700'000'000'000);
+  EXPECT_EQ(summary.time_received.max, 1'700'000'000'000 + static_cast<std::int64_t>((kRows - 1) * 7));
+  ASSERT_EQ(summary.exporters.size(), exporters.size());
+  for (const ExporterCount& count : summary.exporters) {
+    EXPECT_EQ(count.rows, exporters[count.exporter]) << count.exporter.ToString();
+  }
+}
+
+TEST(SegmentTest, AddressFilterSkipsAbsentAddresses) {
+  ColumnStats stats;
+  stats.has_v4 = true;
+  stats.v4_min = 10;
+  stats.v4_max = 20;
+  const IpAddress present = IpAddress::FromV4(15);
+  for (const std::uint8_t bit : BloomBits(present)) {
+    stats.bloom[bit >> 6] |= std::uint64_t{1} << (bit & 63);
+  }
+  EXPECT_TRUE(stats.MayContain(present));
+  EXPECT_FALSE(stats.MayContain(IpAddress::FromV4(9)));
+  EXPECT_FALSE(stats.MayContain(IpAddress::FromV4(21)));
+  EXPECT_FALSE(stats.MayContain(IpAddress{}));
+  int rejected = 0;
+  for (std::uint32_t v4 = 10; v4 <= 20; ++v4) {
+    rejected += stats.MayContain(IpAddress::FromV4(v4)) ? 0 : 1;
+  }
+  EXPECT_GE(rejected, 8);  // a 256-bit filter with one address rejects most others
+}
+
+TEST(SegmentTest, FlushedBlocksAreSealedAndTheSegmentStillFinishes) {
+  TempDir dir;
+  const std::string path = dir.File("flushed.seg");
+  auto writer = SegmentWriter::Create(path, {});
+  ASSERT_TRUE(writer);
+  FlowBatch batch;
+  std::uint64_t n = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int row = 0; row < 2; ++row) {
+      FillEveryField(batch, batch.AppendRow(), n++);
+    }
+    ASSERT_TRUE((*writer)->Append(batch));
+    batch.Clear();
+    ASSERT_TRUE((*writer)->Flush());
+  }
+  ASSERT_TRUE((*writer)->Finish());
+  EXPECT_FALSE((*writer)->Append(batch));
+  EXPECT_FALSE((*writer)->Finish());
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ((*reader)->blocks().size(), 3u);
+  ExpectSameRows(ExpectedRows(6, FillEveryField), ReadEverything(**reader));
+}
+
+TEST(SegmentTest, RejectsBadOptionsAndUnwritablePaths) {
+  TempDir dir;
+  SegmentWriterOptions options;
+  options.rows_per_block = 0;
+  EXPECT_FALSE(SegmentWriter::Create(dir.File("x.seg"), options));
+  options.rows_per_block = kMaxRowsPerBlock + 1;
+  EXPECT_FALSE(SegmentWriter::Create(dir.File("x.seg"), options));
+  auto missing = SegmentWriter::Create(dir.File("no/such/dir.seg"), {});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().Code(), ErrorCode::kIoError);
+  auto not_found = SegmentReader::Open(dir.File("absent.seg"));
+  ASSERT_FALSE(not_found);
+  EXPECT_EQ(not_found.error().Code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace sluice::store
