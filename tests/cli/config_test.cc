@@ -433,7 +433,8 @@ TEST(ServeFlagsTest, BuildReadsTheConfigFileThenTheFlags) {
 
   const std::vector<std::string_view> twice = {"--config", path, "--config", path};
   EXPECT_FALSE(BuildServeConfig(twice).has_value());
-  const std::vector<std::string_view> missing = {"--config", dir.File("missing.toml")};
+  const std::string missing_path = dir.File("missing.toml");  // outlives the views below
+  const std::vector<std::string_view> missing = {"--config", missing_path};
   EXPECT_FALSE(BuildServeConfig(missing).has_value());
 }
 
