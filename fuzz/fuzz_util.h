@@ -3,6 +3,11 @@
 
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "decode/decoder.h"
 #include "flow/flow_sink.h"
 
 namespace sluice::fuzz {
@@ -12,5 +17,25 @@ class DiscardSink final : public flow::FlowSink {
  public:
   void Consume(flow::FlowBatch& /*batch*/) override {}
 };
+
+// Feeds `data` with its version field forced to `version` (so every input reaches that
+// decoder) twice to one decoder: the second pass meets the templates the first learnt.
+inline void DecodeTwiceAsVersion(std::uint8_t version, const std::uint8_t* data, std::size_t size) {
+  std::vector<std::uint8_t> bytes(data, data + size);
+  if (bytes.size() >= 2) {
+    bytes[0] = 0;
+    bytes[1] = version;
+  }
+  decode::Decoder decoder(decode::DecoderOptions{});
+  DiscardSink sink;
+  flow::BatchWriter writer(sink);
+  flow::Datagram datagram;
+  datagram.exporter = flow::IpAddress::FromV4(0xC0000201);
+  datagram.time_received = 1'700'000'000'000;
+  datagram.payload = bytes;
+  (void)decoder.Decode(datagram, writer);
+  (void)decoder.Decode(datagram, writer);
+  writer.Flush();
+}
 
 }  // namespace sluice::fuzz

@@ -12,6 +12,7 @@
 #include "decode/ie_map.h"
 #include "decode/template_cache.h"
 #include "testing/collecting_sink.h"
+#include "testing/decoder_harness.h"
 #include "testing/hex.h"
 #include "testing/ipfix_builder.h"
 
@@ -24,34 +25,11 @@ constexpr std::uint32_t kExportTime = 1'700'000'000;  // 2023-11-14T22:13:20Z
 constexpr std::int64_t kExportMs = std::int64_t{kExportTime} * 1000;
 constexpr std::uint32_t kReverse = 29305;
 
-// One decoder, one sink, datagrams from 192.0.2.1.
-struct Harness {
-  explicit Harness(DecoderOptions options = {}) : decoder(std::move(options)) {}
-
-  DecodeOutcome Feed(const std::vector<std::uint8_t>& bytes,
-                     std::int64_t time_received = 1'700'000'100'000) {
-    const DecodeOutcome outcome = decoder.Decode(test::MakeDatagram(bytes, time_received), writer);
-    writer.Flush();
-    return outcome;
+// The shared harness, with datagrams received 100 s after kExportTime's second.
+struct Harness : test::DecoderHarness {
+  explicit Harness(DecoderOptions options = {}) : test::DecoderHarness(std::move(options)) {
+    time_received = 1'700'000'100'000;
   }
-
-  DecodeOutcome FeedFile(const std::string& name) {
-    files.push_back(test::ReadFile(test::SharedTestData("flows/logstash-codec-netflow/" + name)));
-    EXPECT_FALSE(files.back().empty()) << name;
-    return Feed(files.back());
-  }
-
-  const ExporterState& exporter() const {
-    return *decoder.exporters().Find(*flow::IpAddress::Parse("192.0.2.1"));
-  }
-
-  const flow::FlowColumns& cols(std::size_t idx) const { return sink[idx].cols(); }
-  std::size_t row(std::size_t idx) const { return sink[idx].row; }
-
-  Decoder decoder;
-  test::CollectingSink sink;
-  flow::BatchWriter writer{sink};
-  std::vector<std::vector<std::uint8_t>> files;
 };
 
 // A softflowd-like IPv4 template with every common element.
@@ -773,7 +751,7 @@ TEST(IpfixTest, SoftflowdIpfixFile) {
   // The file holds more bytes after the first message; like tshark and Logstash, only
   // the message the header describes is decoded.
   Harness h;
-  const DecodeOutcome outcome = h.FeedFile("ipfix.dat");
+  const DecodeOutcome outcome = h.FeedFile("logstash-codec-netflow/ipfix.dat");
   EXPECT_FALSE(outcome.error.has_value());
   // tshark: 6 data records, 1 options record, 2 templates, 1 options template.
   EXPECT_EQ(h.sink.size(), 6u);
@@ -826,7 +804,7 @@ TEST(IpfixTest, RealExporterFilesDecodeToTsharkCounts) {
     SCOPED_TRACE(seq.name);
     Harness h;
     for (const char* file : seq.files) {
-      const DecodeOutcome outcome = h.FeedFile(file);
+      const DecodeOutcome outcome = h.FeedFile(std::string("logstash-codec-netflow/") + file);
       EXPECT_FALSE(outcome.error.has_value())
           << file << ": " << Name(outcome.error->kind) << " at " << outcome.error->byte_offset;
     }
@@ -838,9 +816,9 @@ TEST(IpfixTest, RealExporterFilesDecodeToTsharkCounts) {
 
 TEST(IpfixTest, MikrotikIpv6Values) {
   Harness h;
-  h.FeedFile("ipfix_test_mikrotik_tpl.dat");
-  h.FeedFile("ipfix_test_mikrotik_data258.dat");
-  h.FeedFile("ipfix_test_mikrotik_data259.dat");
+  h.FeedFile("logstash-codec-netflow/ipfix_test_mikrotik_tpl.dat");
+  h.FeedFile("logstash-codec-netflow/ipfix_test_mikrotik_data258.dat");
+  h.FeedFile("logstash-codec-netflow/ipfix_test_mikrotik_data259.dat");
   ASSERT_EQ(h.sink.size(), 46u);
   std::size_t v6 = 0;
   for (std::size_t idx = 0; idx < h.sink.size(); ++idx) {
@@ -851,10 +829,10 @@ TEST(IpfixTest, MikrotikIpv6Values) {
 
 TEST(IpfixTest, NetscalerDataAloneIsHeldThenDecoded) {
   Harness h;
-  h.FeedFile("ipfix_test_netscaler_data.dat");
+  h.FeedFile("logstash-codec-netflow/ipfix_test_netscaler_data.dat");
   EXPECT_EQ(h.sink.size(), 0u);
   EXPECT_EQ(h.exporter().counters.sets_without_template, 4u);
-  h.FeedFile("ipfix_test_netscaler_tpl.dat");
+  h.FeedFile("logstash-codec-netflow/ipfix_test_netscaler_tpl.dat");
   EXPECT_EQ(h.sink.size(), 3u);
   EXPECT_EQ(h.exporter().counters.pending_sets_decoded, 3u);
   EXPECT_EQ(h.exporter().templates.pending_sets(), 1u);  // its template never comes

@@ -9,6 +9,7 @@
 
 #include "decode/decoder.h"
 #include "testing/collecting_sink.h"
+#include "testing/decoder_harness.h"
 #include "testing/hex.h"
 #include "testing/ipfix_builder.h"
 
@@ -21,33 +22,7 @@ constexpr std::uint32_t kUnixSecs = 1'700'000'000;
 constexpr std::int64_t kExportMs = std::int64_t{kUnixSecs} * 1000;
 constexpr std::uint32_t kUptime = 3'600'000;  // the exporter has been up an hour
 
-struct Harness {
-  explicit Harness(DecoderOptions options = {}) : decoder(std::move(options)) {}
-
-  DecodeOutcome Feed(const std::vector<std::uint8_t>& bytes) {
-    const DecodeOutcome outcome = decoder.Decode(test::MakeDatagram(bytes), writer);
-    writer.Flush();
-    return outcome;
-  }
-
-  DecodeOutcome FeedFile(const std::string& path) {
-    files.push_back(test::ReadFile(test::SharedTestData("flows/" + path)));
-    EXPECT_FALSE(files.back().empty()) << path;
-    return Feed(files.back());
-  }
-
-  const ExporterState& exporter() const {
-    return *decoder.exporters().Find(*flow::IpAddress::Parse("192.0.2.1"));
-  }
-
-  const flow::FlowColumns& cols(std::size_t idx) const { return sink[idx].cols(); }
-  std::size_t row(std::size_t idx) const { return sink[idx].row; }
-
-  Decoder decoder;
-  test::CollectingSink sink;
-  flow::BatchWriter writer{sink};
-  std::vector<std::vector<std::uint8_t>> files;
-};
+using Harness = test::DecoderHarness;
 
 TEST(NetflowV9Test, DecodesTemplateAndDataWithUptimeTimes) {
   MessageBuilder m = MessageBuilder::NetflowV9(kUptime, kUnixSecs, 10, 0x0100);
