@@ -21,6 +21,7 @@ enum class ErrorCode : std::uint8_t {
   kCorruption,         // our own on-disk data failed a checksum or bounds check
   kIoError,            // the operating system refused (open, read, bind, sendmmsg)
   kResourceExhausted,  // a queue, quota or memory budget is full
+  kNoSpace,            // the disk (or a disk quota) is full: ENOSPC, EDQUOT
 };
 
 // An error for an operator to read. Control-plane code only: the data plane counts

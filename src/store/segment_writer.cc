@@ -63,16 +63,10 @@ void UpdateRange(TimeRange& range, bool& empty, std::int64_t lo, std::int64_t hi
 
 class SegmentWriter::Impl {
  public:
-  Impl(std::string path, int fd, const SegmentWriterOptions& options)
-      : path_(std::move(path)), fd_(fd), options_(options) {
+  Impl(std::string path, std::unique_ptr<WritableFile> file, const SegmentWriterOptions& options)
+      : path_(std::move(path)), file_(std::move(file)), options_(options) {
     if (options_.compression == Compression::kZstd) {
       zstd_.reset(ZSTD_createCCtx());
-    }
-  }
-
-  ~Impl() {
-    if (fd_ >= 0) {
-      ::close(fd_);
     }
   }
 
@@ -91,6 +85,12 @@ class SegmentWriter::Impl {
     const flow::FlowColumns& cols = batch.cols();
     std::size_t row = 0;
     while (row < batch.size()) {
+      if (block_rows_ == options_.rows_per_block) {
+        // A block that could not be written earlier (disk full): write it first.
+        if (Status sealed = SealBlock(); !sealed) {
+          return sealed;
+        }
+      }
       const std::size_t n =
           std::min<std::size_t>(batch.size() - row, options_.rows_per_block - block_rows_);
       for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
@@ -150,8 +150,8 @@ class SegmentWriter::Impl {
     if (Status sealed = SealBlock(); !sealed) {
       return sealed;
     }
-    if (options_.sync && ::fdatasync(fd_) != 0) {
-      return Fail("fdatasync");
+    if (options_.sync) {
+      return Poison(file_->Sync());
     }
     return OkStatus();
   }
@@ -159,9 +159,6 @@ class SegmentWriter::Impl {
   Status Finish() {
     if (!status_) {
       return status_;
-    }
-    if (fd_ < 0) {
-      return MakeError(ErrorCode::kInvalidArgument, path_ + ": segment already finished");
     }
     if (Status sealed = SealBlock(); !sealed) {
       return sealed;
@@ -202,15 +199,16 @@ class SegmentWriter::Impl {
     trailer.PutFixed32(Crc32(footer.span()));
     trailer.Append(kTrailerMagic.data(), kTrailerMagic.size());
     footer.Append(trailer.span());
-    if (Status written = Write(footer.span()); !written) {
+    if (Status written = WriteOrRollBack(footer.span(), {}); !written) {
       return written;
     }
-    if (options_.sync && ::fsync(fd_) != 0) {
-      return Fail("fsync");
+    if (options_.sync) {
+      if (Status synced = Poison(file_->Sync()); !synced) {
+        return synced;
+      }
     }
-    const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) {
-      return Fail("close");
+    if (Status closed = Poison(file_->Close()); !closed) {
+      return closed;
     }
     status_ = MakeError(ErrorCode::kInvalidArgument, path_ + ": segment already finished");
     return OkStatus();
@@ -301,10 +299,7 @@ class SegmentWriter::Impl {
     block_.Append(directory_.span());
 
     const std::uint64_t block_offset = offset_;
-    if (Status written = Write(block_.span()); !written) {
-      return written;
-    }
-    if (Status written = Write(data_.span()); !written) {
+    if (Status written = WriteOrRollBack(block_.span(), data_.span()); !written) {
       return written;
     }
     index_.PutVarint(block_offset);
@@ -351,29 +346,41 @@ class SegmentWriter::Impl {
   }
 
   Status Write(std::span<const std::uint8_t> bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        return Fail("write");
-      }
-      done += static_cast<std::size_t>(n);
-      offset_ += static_cast<std::uint64_t>(n);
+    if (Status written = Poison(file_->Append(bytes)); !written) {
+      return written;
     }
+    offset_ += bytes.size();
     return OkStatus();
   }
 
-  Status Fail(std::string_view what) {
-    status_ = MakeError(ErrorCode::kIoError,
-                        path_ + ": " + std::string(what) + ": " + std::strerror(errno));
-    return status_;
+  // Appends `first` then `second`; if that fails, cuts the file back to where it was, so
+  // that the file stays a valid (footer-less) segment and the caller may retry later. If
+  // even that fails, the writer is failed for good.
+  Status WriteOrRollBack(std::span<const std::uint8_t> first, std::span<const std::uint8_t> second) {
+    Status written = file_->Append(first);
+    if (written && !second.empty()) {
+      written = file_->Append(second);
+    }
+    if (written) {
+      offset_ += first.size() + second.size();
+      return OkStatus();
+    }
+    if (Status cut = Poison(file_->Truncate(offset_)); !cut) {
+      return cut;
+    }
+    return written;
+  }
+
+  // Records a failure as the writer's final status.
+  Status Poison(Status status) {
+    if (!status && status_) {
+      status_ = status;
+    }
+    return status;
   }
 
   std::string path_;
-  int fd_;
+  std::unique_ptr<WritableFile> file_;
   SegmentWriterOptions options_;
   Status status_;
   std::unique_ptr<ZSTD_CCtx, ZstdCctxDeleter> zstd_;
@@ -420,11 +427,13 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(const std::string& 
   if (options.zstd_level < -7 || options.zstd_level > 22) {
     return MakeError(ErrorCode::kInvalidArgument, path + ": zstd level must be -7..22");
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return MakeError(ErrorCode::kIoError, path + ": open: " + std::strerror(errno));
+  PosixFileSystem posix;
+  FileSystem& file_system = options.file_system != nullptr ? *options.file_system : posix;
+  Result<std::unique_ptr<WritableFile>> file = file_system.Create(path);
+  if (!file) {
+    return tl::unexpected(file.error());
   }
-  auto impl = std::make_unique<Impl>(path, fd, options);
+  auto impl = std::make_unique<Impl>(path, std::move(*file), options);
   if (Status header = impl->WriteFileHeader(); !header) {
     return tl::unexpected(header.error());
   }

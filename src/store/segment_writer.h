@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "flow/flow_batch.h"
+#include "store/file_system.h"
 #include "store/format.h"
 
 namespace sluice::store {
@@ -18,7 +19,8 @@ struct SegmentWriterOptions {
   Compression compression = Compression::kZstd;
   int zstd_level = 1;                    // -7..22; 1-3 keep up with ingest
   std::uint32_t rows_per_block = 16384;  // 1..kMaxRowsPerBlock
-  bool sync = true;                      // fdatasync() in Flush(), fsync() in Finish()
+  bool sync = true;                      // fdatasync() in Flush() and Finish()
+  FileSystem* file_system = nullptr;     // nullptr: the real one (PosixFileSystem)
 };
 
 // Accumulates rows into a block of `rows_per_block` rows; a full block is encoded,
@@ -29,9 +31,15 @@ struct SegmentWriterOptions {
 // The writer writes the file in place at `path`; publishing it atomically (temporary
 // name, rename) is the caller's business.
 //
-// Ownership: owns the file descriptor (closed by Finish() or the destructor; a writer
-// destroyed before Finish() leaves a footer-less but recoverable file) and one block of
-// buffered rows. After any error every later call returns that error.
+// Errors: a block (or footer) that cannot be written (a full disk: ErrorCode::kNoSpace)
+// is cut back off the file, so the file stays recoverable; its rows stay buffered and the
+// next Append()/Flush()/Finish() tries again. While the buffered block is full, Append()
+// takes no more rows (row_count() tells how many it took). Any other failure (sync,
+// truncate, close) fails the writer for good: every later call returns that error.
+//
+// Ownership: owns the file (closed by Finish() or the destructor; a writer destroyed
+// before Finish() leaves a footer-less but recoverable file) and one block of buffered
+// rows; `options.file_system` must outlive Create().
 // Thread-safety: none; one thread appends.
 class SegmentWriter {
  public:

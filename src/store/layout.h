@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// Layout: where the store keeps its files under the data directory, and how a path is
+// read back into what it holds. The one place that knows the directory scheme:
+//
+//   DATA/<source>/YYYY/MM/DD/HHMM.seg        a sealed detail segment of the rotation slot
+//                                            that starts at YYYY-MM-DD HH:MM UTC
+//   DATA/<source>/YYYY/MM/DD/HHMM-N.seg      another segment of the same slot (N >= 1:
+//                                            the collector restarted within the slot)
+//   DATA/<source>/YYYY/MM/DD/HHMM[-N].seg.open   the segment being written (no footer yet;
+//                                            recovered at the next start)
+//   DATA/<source>/rollup/YYYY/MM/DD/HH.seg   the hourly roll-up of hour HH:00 UTC
+//   DATA/<source>/.../<name>.tmp             a file being sealed (temporary; removed at
+//                                            the next start)
+//
+// Slots are placed by the time the collector received the flows (UTC), like nfcapd.
+
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+
+namespace sluice::store {
+
+inline constexpr std::string_view kDefaultSource = "default";
+inline constexpr std::string_view kRollupDir = "rollup";
+inline constexpr std::string_view kSegmentSuffix = ".seg";
+inline constexpr std::string_view kOpenSuffix = ".open";
+inline constexpr std::string_view kTempSuffix = ".tmp";
+
+inline constexpr UnixMillis kMillisPerMinute = 60'000;
+inline constexpr UnixMillis kMillisPerHour = 3'600'000;
+inline constexpr UnixMillis kMillisPerDay = 86'400'000;
+
+enum class SegmentKind : std::uint8_t {
+  kDetail,  // every flow of one rotation slot
+  kRollup,  // hourly aggregates
+};
+
+enum class SegmentState : std::uint8_t {
+  kSealed,  // finished: footer written, renamed to its final name
+  kOpen,    // being written, or left footer-less by a crash
+  kTemp,    // half-sealed; never read
+};
+
+// What a store path says about the file it names.
+struct SegmentName {
+  std::string source;
+  SegmentKind kind = SegmentKind::kDetail;
+  SegmentState state = SegmentState::kSealed;
+  UnixMillis start = 0;     // slot (or hour) start, UTC
+  std::uint32_t index = 0;  // the -N of HHMM-N.seg; 0 for the first segment of a slot
+};
+
+// True if `name` can be a source's directory name: 1 to 64 of [A-Za-z0-9_.-], not
+// starting with '.', and not "rollup".
+bool IsValidSourceName(std::string_view name);
+
+// The start of the rotation slot of `rotation_minutes` (1..60; slots are aligned to the
+// hour, like nfcapd's) that holds `t`.
+UnixMillis SlotStart(UnixMillis t, int rotation_minutes);
+
+// The start of the hour that holds `t`.
+UnixMillis HourStart(UnixMillis t);
+
+// "DATA/<source>/YYYY/MM/DD" for detail segments of the day holding `t`.
+std::string DetailDayDir(std::string_view data_dir, std::string_view source, UnixMillis t);
+
+// "DATA/<source>/rollup/YYYY/MM/DD" for roll-ups of the day holding `t`.
+std::string RollupDayDir(std::string_view data_dir, std::string_view source, UnixMillis t);
+
+// The final path of detail segment `index` of the slot starting at `slot_start`.
+std::string DetailSegmentPath(std::string_view data_dir, std::string_view source,
+                              UnixMillis slot_start, std::uint32_t index);
+
+// The final path of the roll-up of the hour starting at `hour_start`.
+std::string RollupSegmentPath(std::string_view data_dir, std::string_view source,
+                              UnixMillis hour_start);
+
+// `final_path` + ".open" / ".tmp".
+std::string OpenPathFor(std::string_view final_path);
+std::string TempPathFor(std::string_view final_path);
+
+// Parses a path relative to the data directory ("core/2026/11/23/1620.seg",
+// "core/rollup/2026/11/23/16.seg", ...). nullopt for anything that is not a store file.
+std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path);
+
+// "2026-11-23" for the day holding `t` (UTC).
+std::string DayString(UnixMillis t);
+
+}  // namespace sluice::store
