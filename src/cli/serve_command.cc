@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// `sluice serve`: receives NetFlow v5/v9, IPFIX and sFlow over UDP, decodes and counts
-// the flow records (storing them comes with the store), logs counters periodically and
-// stops cleanly on SIGINT/SIGTERM.
+// `sluice serve`: receives NetFlow v5/v9, IPFIX and sFlow over UDP, decodes the flow
+// records and stores every one (store/store_writer.h), logs counters periodically and
+// stops cleanly on SIGINT/SIGTERM (everything received is written and sealed).
 
 #include <signal.h>
 #include <sys/socket.h>
@@ -28,6 +28,8 @@
 #include "decode/exporter_json.h"
 #include "ingest/pipeline.h"
 #include "net/socket_address.h"
+#include "store/file_system.h"
+#include "store/store_writer.h"
 
 namespace sluice::cli {
 namespace {
@@ -35,10 +37,12 @@ namespace {
 constexpr const char* kServeUsage =
     "usage: sluice serve [--config FILE] [OPTIONS]\n"
     "\n"
-    "Receives NetFlow v5/v9, IPFIX and sFlow v5 over UDP, decodes and counts the flow\n"
-    "records. The protocol is recognised from each datagram, whatever its port. Counters\n"
-    "are logged every --stats-interval and at exit. SIGINT/SIGTERM stop cleanly; SIGHUP\n"
-    "re-reads the --config file. Flags override the file (docs/configuration.md).\n"
+    "Receives NetFlow v5/v9, IPFIX and sFlow v5 over UDP, decodes the flow records and\n"
+    "stores every one under the data directory (docs/storage.md). The protocol is\n"
+    "recognised from each datagram, whatever its port. Counters are logged every\n"
+    "--stats-interval and at exit. SIGINT/SIGTERM write and seal everything received,\n"
+    "then exit; SIGHUP re-reads the --config file. Flags override the file\n"
+    "(docs/configuration.md).\n"
     "\n"
     "options:\n"
     "  --config FILE          read settings from this TOML file (example:\n"
@@ -56,9 +60,9 @@ constexpr const char* kServeUsage =
     "  --stats-file PATH      write the counters as JSON to PATH at each interval and at exit\n"
     "  --ready-file PATH      once listening, write the bound addresses to PATH, one a line\n"
     "  --exit-after T         stop by itself after T (seconds, or 30s, 5m, ...)\n"
-    "  --data DIR             data directory: decoder state (templates, sampling rates)\n"
-    "                         is saved there every 30 s and at exit, and restored at start;\n"
-    "                         flows will be stored there too (storing is not built yet)\n"
+    "  --data DIR             data directory (default ./data): flows in DIR/<source>/\n"
+    "                         YYYY/MM/DD/HHMM.seg, hourly roll-ups, and the decoder state\n"
+    "                         (templates, sampling rates), restored at start\n"
     "  --rotation T           store: minutes per segment, 1m to 60m (default 5m)\n"
     "  --retention T          store: keep flows this long (default 30d)\n"
     "  --flush-interval T     store: flush the open segment this often (default 5s)\n"
@@ -109,9 +113,11 @@ void SaveState(const ingest::Pipeline& pipeline, const std::string& path) {
   }
 }
 
-std::string StatsJson(const ingest::Pipeline& pipeline, double uptime_s, bool final_report) {
+std::string StatsJson(const ingest::Pipeline& pipeline, const store::StoreWriter& store,
+                      double uptime_s, bool final_report) {
   std::string json = pipeline.Stats().ToJson();
   json.pop_back();
+  json += ",\"store\":" + store.Stats().ToJson();
   json += ",\"uptime_s\":" + std::to_string(uptime_s);
   json += ",\"listen\":[";
   for (std::size_t socket_idx = 0; socket_idx < pipeline.sockets().size(); ++socket_idx) {
@@ -240,12 +246,31 @@ int RunServe(std::span<const std::string_view> args) {
       return 1;
     }
     state_path = data_dir + "/" + std::string(kDecoderStateFile);
-    Log(LogLevel::kWarning,
-        "data directory " + data_dir +
-            ": storing flows is not built yet; records are decoded and counted, and decoder "
-            "state (templates, sampling rates) is kept in " +
-            state_path);
   }
+
+  store::PosixFileSystem file_system;
+  SystemClock clock;
+  store::StoreWriterOptions store_options;
+  store_options.data_dir = data_dir;
+  store_options.rotation_minutes = static_cast<int>(config.store.rotation.count() / 60);
+  store_options.flush_interval_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.store.flush_interval).count();
+  store_options.segment.compression =
+      config.store.compression == Compression::kZstd  ? store::Compression::kZstd
+      : config.store.compression == Compression::kLz4 ? store::Compression::kLz4
+                                                      : store::Compression::kNone;
+  for (const ExporterConfig& exporter : config.exporters) {
+    if (!exporter.source.empty()) {
+      store_options.sources.emplace_back(exporter.address, exporter.source);
+    }
+  }
+  Result<std::unique_ptr<store::StoreWriter>> opened =
+      store::StoreWriter::Open(store_options, file_system, clock);
+  if (!opened) {
+    Log(LogLevel::kError, std::string(opened.error().Message()));
+    return 1;
+  }
+  store::StoreWriter& store = **opened;
 
   // SIGINT/SIGTERM/SIGHUP are blocked in every thread (the pipeline's threads inherit the
   // mask) and taken synchronously below with sigtimedwait().
@@ -256,8 +281,8 @@ int RunServe(std::span<const std::string_view> args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  SystemClock clock;
-  auto created = ingest::Pipeline::Create(config.pipeline, nullptr, clock);
+  auto created = ingest::Pipeline::Create(
+      config.pipeline, [&store](std::size_t) { return store.MakeSink(); }, clock);
   if (!created) {
     Log(LogLevel::kError, std::string(created.error().Message()));
     return 1;
@@ -291,6 +316,12 @@ int RunServe(std::span<const std::string_view> args) {
                            std::to_string(config.pipeline.receive_threads) + ", decode threads " +
                            std::to_string(config.pipeline.decode_threads) + ", receive buffer " +
                            Mib(rcvbuf) + " per socket)");
+  Log(LogLevel::kInfo,
+      "writing flows to " + std::filesystem::absolute(data_dir).lexically_normal().string() +
+          " (segments of " + std::to_string(store_options.rotation_minutes) + " min, " +
+          std::string(CompressionName(config.store.compression)) + ", flushed every " +
+          std::to_string(config.store.flush_interval.count()) + " s)");
+  store.Start();
   pipeline.Start();
   if (!config.ready_file.empty() && !WriteFileAtomically(config.ready_file, ready)) {
     Log(LogLevel::kError, "cannot write --ready-file " + config.ready_file);
@@ -324,11 +355,12 @@ int RunServe(std::span<const std::string_view> args) {
       std::snprintf(rates, sizeof rates, " (%.0f records/s, %.0f datagrams/s)",
                     static_cast<double>(stats.records - last.records) / seconds,
                     static_cast<double>(stats.datagrams - last.datagrams) / seconds);
-      Log(LogLevel::kInfo, "stats: " + stats.ToLogLine() + rates);
+      Log(LogLevel::kInfo,
+          "stats: " + stats.ToLogLine() + rates + " " + store.Stats().ToLogLine());
       if (!config.stats_file.empty()) {
         (void)WriteFileAtomically(
             config.stats_file,
-            StatsJson(pipeline, std::chrono::duration<double>(now - start).count(), false));
+            StatsJson(pipeline, store, std::chrono::duration<double>(now - start).count(), false));
       }
       last = stats;
       last_time = now;
@@ -360,17 +392,18 @@ int RunServe(std::span<const std::string_view> args) {
                                               (stop_signal == SIGINT ? "SIGINT" : "SIGTERM")
                                         : std::string("stopping: --exit-after reached"));
   pipeline.Stop();
+  const Status sealed = store.Close();
   const double uptime = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  Log(LogLevel::kInfo, "final: " + pipeline.Stats().ToLogLine());
+  Log(LogLevel::kInfo, "final: " + pipeline.Stats().ToLogLine() + " " + store.Stats().ToLogLine());
   if (!state_path.empty()) {
     SaveState(pipeline, state_path);
   }
   if (!config.stats_file.empty() &&
-      !WriteFileAtomically(config.stats_file, StatsJson(pipeline, uptime, true))) {
+      !WriteFileAtomically(config.stats_file, StatsJson(pipeline, store, uptime, true))) {
     Log(LogLevel::kError, "cannot write --stats-file " + config.stats_file);
     return 1;
   }
-  return 0;
+  return sealed ? 0 : 1;
 }
 
 }  // namespace sluice::cli

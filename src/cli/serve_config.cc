@@ -19,6 +19,7 @@
 
 #include "cli/args.h"
 #include "common/log.h"
+#include "store/layout.h"
 
 namespace sluice::cli {
 namespace {
@@ -183,7 +184,7 @@ const Setting kSettings[] = {
     {"store", "data_dir", "--data", ValueKind::kString, "a directory",
      [](std::string_view text, ServeConfig& config) {
        config.store.data_dir = std::string(text);
-       return true;
+       return !text.empty();
      },
      nullptr},
     {"store", "rotation", "--rotation", ValueKind::kIntegerOrString,
@@ -351,6 +352,11 @@ Status ApplyExporter(const toml::table& table, std::string_view file_name, Serve
       const auto* string = node.as_string();
       if (string == nullptr || string->get().empty()) {
         return tl::unexpected(FileError(file_name, node.source(), name, "expected a name"));
+      }
+      if (key.str() == "source" && !store::IsValidSourceName(string->get())) {
+        return tl::unexpected(FileError(file_name, node.source(), name,
+                                        "expected a source name: 1 to 64 of A-Z a-z 0-9 _ . - "
+                                        "(not \"rollup\")"));
       }
       (key.str() == "name" ? exporter.name : exporter.source) = string->get();
     } else {

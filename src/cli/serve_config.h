@@ -29,11 +29,10 @@ enum class Compression : std::uint8_t {
 // "zstd", "lz4" or "none".
 std::string_view CompressionName(Compression compression);
 
-// The [store] section. Only data_dir is used today (decoder state); the rest is
-// validated and kept for the store (issue 3).
+// The [store] section.
 struct StoreConfig {
-  // "" = none: decoder state is not kept. The store will default it to ./data.
-  std::string data_dir;
+  // Flows, decoder state and roll-ups are kept here (relative to the working directory).
+  std::string data_dir = "data";
   std::chrono::seconds rotation{5 * 60};                   // whole minutes, 1 to 60
   std::chrono::seconds retention{30 * 24 * 3600};          // flows older than this are deleted
   std::uint64_t max_size_bytes = 0;                        // cap on the data directory; 0 = none

@@ -3,6 +3,7 @@
 
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace sluice {
@@ -23,17 +24,17 @@ class SystemClock final : public Clock {
   UnixMillis NowMillis() const override;
 };
 
-// A clock that stays where a test puts it.
+// A clock that stays where a test puts it (Set() may race with readers on other threads).
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(UnixMillis now) : now_(now) {}
 
-  UnixMillis NowMillis() const override { return now_; }
+  UnixMillis NowMillis() const override { return now_.load(std::memory_order_relaxed); }
 
-  void Set(UnixMillis now) { now_ = now; }
+  void Set(UnixMillis now) { now_.store(now, std::memory_order_relaxed); }
 
  private:
-  UnixMillis now_;
+  std::atomic<UnixMillis> now_;
 };
 
 }  // namespace sluice

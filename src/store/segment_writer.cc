@@ -150,7 +150,7 @@ class SegmentWriter::Impl {
     if (Status sealed = SealBlock(); !sealed) {
       return sealed;
     }
-    if (options_.sync) {
+    if (options_.sync && options_.sync_on_flush) {
       return Poison(file_->Sync());
     }
     return OkStatus();
@@ -216,6 +216,7 @@ class SegmentWriter::Impl {
 
   std::uint64_t row_count() const { return appended_rows_; }
   std::uint64_t file_size() const { return offset_; }
+  bool failed() const { return !status_; }
   const std::string& path() const { return path_; }
 
  private:
@@ -449,6 +450,8 @@ Status SegmentWriter::Finish() { return impl_->Finish(); }
 std::uint64_t SegmentWriter::row_count() const { return impl_->row_count(); }
 
 std::uint64_t SegmentWriter::file_size() const { return impl_->file_size(); }
+
+bool SegmentWriter::failed() const { return impl_->failed(); }
 
 const std::string& SegmentWriter::path() const { return impl_->path(); }
 

@@ -19,7 +19,8 @@ struct SegmentWriterOptions {
   Compression compression = Compression::kZstd;
   int zstd_level = 1;                    // -7..22; 1-3 keep up with ingest
   std::uint32_t rows_per_block = 16384;  // 1..kMaxRowsPerBlock
-  bool sync = true;                      // fdatasync() in Flush() and Finish()
+  bool sync = true;                      // fdatasync() in Finish() ...
+  bool sync_on_flush = true;             // ... and in Flush() (if sync)
   FileSystem* file_system = nullptr;     // nullptr: the real one (PosixFileSystem)
 };
 
@@ -63,6 +64,9 @@ class SegmentWriter {
 
   // Rows appended so far (sealed or buffered).
   std::uint64_t row_count() const;
+
+  // True after a failure that no retry can mend (see Errors above).
+  bool failed() const;
 
   // Bytes written to the file so far.
   std::uint64_t file_size() const;

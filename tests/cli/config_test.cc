@@ -138,7 +138,7 @@ TEST(ServeConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(config.pipeline.decoder.max_fields_per_template, 256u);
   EXPECT_EQ(config.pipeline.decoder.max_pending_sets_per_exporter, 64u);
   EXPECT_EQ(config.pipeline.decoder.template_lifetime_ms, 2 * 3600 * 1000);
-  EXPECT_EQ(config.store.data_dir, "");
+  EXPECT_EQ(config.store.data_dir, "data");
   EXPECT_EQ(config.store.rotation, seconds(300));
   EXPECT_EQ(config.store.retention, seconds(30 * 86400));
   EXPECT_EQ(config.store.max_size_bytes, 0u);
@@ -416,7 +416,7 @@ TEST(ServeFlagsTest, NoFileAndNoFlagsKeepsTheBuiltInDefaults) {
   ASSERT_GE(config->pipeline.listen.size(), 3u);
   EXPECT_EQ(config->pipeline.listen[0], At("0.0.0.0", 2055));
   EXPECT_EQ(config->pipeline.listen.back().port, 6343);
-  EXPECT_EQ(config->store.data_dir, "");
+  EXPECT_EQ(config->store.data_dir, "data");
   EXPECT_EQ(config->config_path, "");
 }
 

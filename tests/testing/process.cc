@@ -46,6 +46,14 @@ Child::Child(const std::vector<std::string>& argv, const std::string& out_path,
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  // The child runs in the directory of its output files (a test's TempDir), so that
+  // defaults relative to the working directory (./data) stay inside the test.
+  const std::string dir = out_path.substr(0, out_path.rfind('/') == std::string::npos
+                                                 ? 0
+                                                 : out_path.rfind('/'));
+  if (!dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  }
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
