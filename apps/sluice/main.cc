@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The one binary: `sluice COMMAND ...` (serve, decode, replay).
+// The one binary: `sluice COMMAND ...` (serve, decode, replay, fields, store).
 
 #include <string_view>
 #include <vector>

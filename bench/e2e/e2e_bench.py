@@ -70,7 +70,10 @@ class SluiceCollector:
     def command(self, port, workdir):
         return self.prefix + [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--stats-interval", "0",
                 "--ready-file", os.path.join(workdir, "ready"),
-                "--stats-file", os.path.join(workdir, "stats.json")] + self.extra_args
+                "--stats-file", os.path.join(workdir, "stats.json"),
+                # The store writes under --data (default ./data): keep it in the trial's
+                # temporary directory. store_bench.py measures storage.
+                "--data", os.path.join(workdir, "data")] + self.extra_args
 
     def start(self, port, workdir):
         log = open(os.path.join(workdir, "collector.log"), "w")

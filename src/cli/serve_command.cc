@@ -29,6 +29,7 @@
 #include "ingest/pipeline.h"
 #include "net/socket_address.h"
 #include "store/file_system.h"
+#include "store/housekeeper.h"
 #include "store/store_writer.h"
 
 namespace sluice::cli {
@@ -114,10 +115,11 @@ void SaveState(const ingest::Pipeline& pipeline, const std::string& path) {
 }
 
 std::string StatsJson(const ingest::Pipeline& pipeline, const store::StoreWriter& store,
-                      double uptime_s, bool final_report) {
+                      const store::Housekeeper& housekeeper, double uptime_s, bool final_report) {
   std::string json = pipeline.Stats().ToJson();
   json.pop_back();
   json += ",\"store\":" + store.Stats().ToJson();
+  json += ",\"housekeeping\":" + housekeeper.Stats().ToJson();
   json += ",\"uptime_s\":" + std::to_string(uptime_s);
   json += ",\"listen\":[";
   for (std::size_t socket_idx = 0; socket_idx < pipeline.sockets().size(); ++socket_idx) {
@@ -138,6 +140,31 @@ std::string StatsJson(const ingest::Pipeline& pipeline, const store::StoreWriter
   json += "]";
   json += "}\n";
   return json;
+}
+
+store::Compression StoreCompression(Compression compression) {
+  switch (compression) {
+    case Compression::kZstd:
+      return store::Compression::kZstd;
+    case Compression::kLz4:
+      return store::Compression::kLz4;
+    case Compression::kNone:
+      return store::Compression::kNone;
+  }
+  return store::Compression::kZstd;
+}
+
+store::MaintenanceOptions MaintenanceOptionsOf(const StoreConfig& store) {
+  store::MaintenanceOptions options;
+  options.data_dir = store.data_dir;
+  options.rotation_minutes = static_cast<int>(store.rotation.count() / 60);
+  options.detail_retention_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(store.retention).count();
+  options.max_size_bytes = store.max_size_bytes;
+  options.rollup_retention_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(store.rollup_retention).count();
+  options.segment.compression = StoreCompression(store.compression);
+  return options;
 }
 
 // What changed between two configurations and needs a restart to apply, by key.
@@ -178,19 +205,18 @@ std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConf
   const StoreConfig& old_store = running.store;
   const StoreConfig& new_store = wanted.store;
   check(old_store.data_dir != new_store.data_dir, "store.data_dir");
-  check(old_store.rotation != new_store.rotation || old_store.retention != new_store.retention ||
-            old_store.max_size_bytes != new_store.max_size_bytes ||
-            old_store.flush_interval != new_store.flush_interval ||
-            old_store.compression != new_store.compression ||
-            old_store.rollup_retention != new_store.rollup_retention,
-        "store (rotation, retention, ...)");
+  check(old_store.rotation != new_store.rotation, "store.rotation");
+  check(old_store.flush_interval != new_store.flush_interval, "store.flush_interval");
+  check(old_store.compression != new_store.compression, "store.compression");
   check(!(running.http_listen == wanted.http_listen), "http.listen");
   return keys;
 }
 
 // SIGHUP: re-reads the configuration (the file, then the same flags over it) and applies
-// what can change while running: the stats interval. Returns true if it applied it.
-bool Reload(std::span<const std::string_view> args, ServeConfig& config) {
+// what can change while running: the stats interval and the retention settings (store
+// retention, max_size, rollup_retention). Returns true if the stats interval changed.
+bool Reload(std::span<const std::string_view> args, ServeConfig& config,
+            store::Housekeeper& housekeeper) {
   if (config.config_path.empty()) {
     Log(LogLevel::kInfo, "SIGHUP: no --config file, nothing to reload");
     return false;
@@ -208,6 +234,20 @@ bool Reload(std::span<const std::string_view> args, ServeConfig& config) {
       keys += (keys.empty() ? "" : ", ") + key;
     }
     Log(LogLevel::kWarning, "SIGHUP: changes to " + keys + " take effect after a restart");
+  }
+  StoreConfig& store = config.store;
+  if (store.retention != wanted->store.retention ||
+      store.max_size_bytes != wanted->store.max_size_bytes ||
+      store.rollup_retention != wanted->store.rollup_retention) {
+    store.retention = wanted->store.retention;
+    store.max_size_bytes = wanted->store.max_size_bytes;
+    store.rollup_retention = wanted->store.rollup_retention;
+    housekeeper.SetOptions(MaintenanceOptionsOf(store));
+    Log(LogLevel::kInfo, "SIGHUP: store retention " + std::to_string(store.retention.count()) +
+                             "s, max_size " + std::to_string(store.max_size_bytes) +
+                             " bytes, rollup_retention " +
+                             std::to_string(store.rollup_retention.count()) +
+                             "s from the next housekeeping run");
   }
   const bool applied = config.stats_interval != wanted->stats_interval;
   if (applied) {
@@ -255,10 +295,7 @@ int RunServe(std::span<const std::string_view> args) {
   store_options.rotation_minutes = static_cast<int>(config.store.rotation.count() / 60);
   store_options.flush_interval_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.store.flush_interval).count();
-  store_options.segment.compression =
-      config.store.compression == Compression::kZstd  ? store::Compression::kZstd
-      : config.store.compression == Compression::kLz4 ? store::Compression::kLz4
-                                                      : store::Compression::kNone;
+  store_options.segment.compression = StoreCompression(config.store.compression);
   for (const ExporterConfig& exporter : config.exporters) {
     if (!exporter.source.empty()) {
       store_options.sources.emplace_back(exporter.address, exporter.source);
@@ -271,6 +308,7 @@ int RunServe(std::span<const std::string_view> args) {
     return 1;
   }
   store::StoreWriter& store = **opened;
+  store::Housekeeper housekeeper(MaintenanceOptionsOf(config.store), file_system, clock);
 
   // SIGINT/SIGTERM/SIGHUP are blocked in every thread (the pipeline's threads inherit the
   // mask) and taken synchronously below with sigtimedwait().
@@ -322,6 +360,7 @@ int RunServe(std::span<const std::string_view> args) {
           std::string(CompressionName(config.store.compression)) + ", flushed every " +
           std::to_string(config.store.flush_interval.count()) + " s)");
   store.Start();
+  housekeeper.Start();
   pipeline.Start();
   if (!config.ready_file.empty() && !WriteFileAtomically(config.ready_file, ready)) {
     Log(LogLevel::kError, "cannot write --ready-file " + config.ready_file);
@@ -360,7 +399,8 @@ int RunServe(std::span<const std::string_view> args) {
       if (!config.stats_file.empty()) {
         (void)WriteFileAtomically(
             config.stats_file,
-            StatsJson(pipeline, store, std::chrono::duration<double>(now - start).count(), false));
+            StatsJson(pipeline, store, housekeeper,
+                      std::chrono::duration<double>(now - start).count(), false));
       }
       last = stats;
       last_time = now;
@@ -376,7 +416,7 @@ int RunServe(std::span<const std::string_view> args) {
     pipeline.workers().RequestSnapshots();
     const int signal_number = sigtimedwait(&signals, nullptr, &timeout);
     if (signal_number == SIGHUP) {
-      if (Reload(args, config)) {
+      if (Reload(args, config, housekeeper)) {
         interval = config.stats_interval;
         next_stats =
             interval.count() != 0 ? SteadyClock::now() + interval : SteadyClock::time_point::max();
@@ -393,13 +433,14 @@ int RunServe(std::span<const std::string_view> args) {
                                         : std::string("stopping: --exit-after reached"));
   pipeline.Stop();
   const Status sealed = store.Close();
+  housekeeper.Stop();
   const double uptime = std::chrono::duration<double>(SteadyClock::now() - start).count();
   Log(LogLevel::kInfo, "final: " + pipeline.Stats().ToLogLine() + " " + store.Stats().ToLogLine());
   if (!state_path.empty()) {
     SaveState(pipeline, state_path);
   }
   if (!config.stats_file.empty() &&
-      !WriteFileAtomically(config.stats_file, StatsJson(pipeline, store, uptime, true))) {
+      !WriteFileAtomically(config.stats_file, StatsJson(pipeline, store, housekeeper, uptime, true))) {
     Log(LogLevel::kError, "cannot write --stats-file " + config.stats_file);
     return 1;
   }

@@ -63,6 +63,10 @@ constexpr std::array<FieldInfo, kFieldCount> kCatalogue{{
     {FieldId::kSite, "site", kString, std::nullopt, "", "Site / NAS id (enrichment)"},
     {FieldId::kApp, "app", kString, 96, "", "Application name (applicationName, NBAR, DPI)"},
     {FieldId::kBgpNextHop, "bgp_next_hop", kIpAddress, 18, "nhb", "BGP next hop (IE 18 or 63)"},
+    {FieldId::kFlows, "flows", kUint64, 3, "fl",
+     "Flow records this row stands for: 1 for a decoded record, the sum for a roll-up row "
+     "(deltaFlowCount)",
+     1},
 }};
 
 constexpr bool CatalogueIsInOrder() {

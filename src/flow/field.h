@@ -67,9 +67,10 @@ enum class FieldId : std::uint8_t {
   kSite,
   kApp,
   kBgpNextHop,
+  kFlows,
 };
 
-inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(FieldId::kBgpNextHop) + 1;
+inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(FieldId::kFlows) + 1;
 
 struct FieldInfo {
   FieldId id;
@@ -78,6 +79,9 @@ struct FieldInfo {
   std::optional<std::uint16_t> ipfix_ie;  // IANA IPFIX information element, where one fits
   std::string_view nfdump_alias;  // nfdump's filter/format token, empty if none
   std::string_view description;
+  // The value a reader gives the field for rows of a segment written before the field
+  // existed (0 for every field but `flows`, whose records each stand for one flow).
+  std::uint64_t default_value = 0;
 };
 
 // All fields in FieldId order.

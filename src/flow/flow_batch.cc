@@ -54,7 +54,8 @@ constexpr auto kColumnMembers = std::make_tuple(
     &FlowColumns::subscriber,
     &FlowColumns::site,
     &FlowColumns::app,
-    &FlowColumns::bgp_next_hop);
+    &FlowColumns::bgp_next_hop,
+    &FlowColumns::flows);
 
 template <typename Fn>
 void ForEachColumnMember(Fn&& fn) {

@@ -86,6 +86,7 @@ struct FlowColumns {
   Column<StringRef> site;
   Column<StringRef> app;
   Column<IpAddress> bgp_next_hop;
+  Column<std::uint64_t> flows;
 };
 
 class FlowBatch {

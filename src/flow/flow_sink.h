@@ -27,12 +27,15 @@ class BatchWriter {
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
 
-  // Returns the index of a new all-zero row, handing the batch on first if it is full.
+  // Returns the index of a new row, handing the batch on first if it is full. The row is
+  // all zero but for `flows`, which is 1: a decoded record stands for one flow.
   std::size_t NewRow() {
     if (batch_.full()) {
       Flush();
     }
-    return batch_.AppendRow();
+    const std::size_t row = batch_.AppendRow();
+    batch_.cols().flows[row] = 1;
+    return row;
   }
 
   // Drops the row last returned by NewRow() (a record that failed half-way).

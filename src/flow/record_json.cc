@@ -237,6 +237,10 @@ void AppendRecordJson(const FlowBatch& batch, std::size_t row, std::string& out)
       case FieldId::kBgpNextHop:
         AppendAddress(out, name, c.bgp_next_hop[row]);
         break;
+      case FieldId::kFlows:
+        AppendKey(out, name);
+        AppendUnsigned(out, c.flows[row]);
+        break;
     }
   }
   out.push_back('}');

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "flow/flow_batch.h"
 
@@ -29,6 +30,11 @@ T Load(const std::uint8_t* values, std::size_t row) {
   return v;
 }
 
+template <typename T>
+void Store(std::uint8_t* values, std::size_t row, T v) {
+  std::memcpy(values + row * sizeof(T), &v, sizeof(T));
+}
+
 std::uint64_t Mix64(std::uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
@@ -42,18 +48,25 @@ std::uint64_t AddressHash(const IpAddress& a) {
   return Mix64(LoadLe64(a.bytes.data()) * 0x9E3779B97F4A7C15ULL ^ LoadLe64(a.bytes.data() + 8));
 }
 
+// Hashes for DictBuilder, which uses their high bits: one multiplication (Fibonacci
+// hashing) is enough for a table at most a quarter full.
 struct IntHash {
-  std::uint64_t operator()(std::uint64_t v) const { return Mix64(v); }
+  std::uint64_t operator()(std::uint64_t v) const { return v * 0x9E3779B97F4A7C15ULL; }
 };
 
 struct AddrHash {
-  std::uint64_t operator()(const IpAddress& a) const { return AddressHash(a); }
+  std::uint64_t operator()(const IpAddress& a) const {
+    return (LoadLe64(a.bytes.data()) * 0xC2B2AE3D27D4EB4FULL ^ LoadLe64(a.bytes.data() + 8)) *
+           0x9E3779B97F4A7C15ULL;
+  }
 };
 
-// Distinct values of a column, up to kMaxDictionarySize, in first-seen order.
-template <typename K, typename Hash>
+// Distinct values of a column, up to kCapacity, in first-seen order.
+template <typename K, typename Hash, std::size_t kCapacity>
 class DictBuilder {
  public:
+  static_assert(kCapacity < 65536, "slots hold 16-bit entry numbers");
+
   void Reset() {
     slots_.fill(0);
     size_ = 0;
@@ -64,11 +77,11 @@ class DictBuilder {
 
   // As above, with the key's hash already computed.
   int Add(const K& key, std::uint64_t hash) {
-    std::size_t slot = hash & (kSlots - 1);
+    std::size_t slot = static_cast<std::size_t>(hash >> (64 - kSlotBits));
     while (true) {
       const std::uint16_t entry = slots_[slot];
       if (entry == 0) {
-        if (size_ == kMaxDictionarySize) {
+        if (size_ == kCapacity) {
           return -1;
         }
         keys_[size_] = key;
@@ -83,66 +96,308 @@ class DictBuilder {
   }
 
   std::size_t size() const { return size_; }
+
   const K& key(std::size_t idx) const { return keys_[idx]; }
 
  private:
-  static constexpr std::size_t kSlots = 1024;  // load factor at most 1/4
+  static constexpr std::size_t kSlots = std::bit_ceil(kCapacity * 4);  // load factor <= 1/4
+  static constexpr int kSlotBits = std::countr_zero(kSlots);
   std::array<std::uint16_t, kSlots> slots_{};
-  std::array<K, kMaxDictionarySize> keys_{};
+  std::array<K, kCapacity> keys_{};
   std::size_t size_ = 0;
 };
 
 enum AddressKind : std::uint8_t { kKindUnset = 0, kKindV4 = 4, kKindOther = 6 };
 
+// The writer's largest kWideDictionary (the format allows kMaxWideDictionarySize).
+constexpr std::size_t kWideDictCapacity = 4096;
 
-}  // namespace
+// Rows sampled to guess a column's cardinality before building a dictionary.
+constexpr std::size_t kSampleRows = 1024;
 
-struct ColumnEncoder::Scratch {
-  DictBuilder<std::uint64_t, IntHash> int_dict;
-  DictBuilder<IpAddress, AddrHash> addr_dict;
+// Bits per row of kBitPack / kDictPacked codes below 2^bits: 1, 2 or 4, so that codes
+// never straddle a byte (zstd's byte-wise entropy coder then sees whole groups).
+unsigned PackWidth(unsigned bits) {
+  return bits <= 1 ? 1 : bits <= 2 ? 2 : 4;
+}
+
+// kDictPacked index width for a dictionary of n (1..16) values.
+unsigned DictPackWidth(std::size_t n) {
+  return PackWidth(static_cast<unsigned>(std::bit_width(n - 1)));
+}
+
+std::size_t PackedBytes(std::size_t rows, unsigned width) {
+  return (rows * width + 7) / 8;
+}
+
+// Packs `rows` codes (each < 2^width, width 1, 2 or 4) LSB-first: code i lands in byte
+// i * width / 8 at bit (i * width) % 8. Unused high bits of the last byte are 0.
+template <unsigned kWidth>
+void PackCodesOf(const std::uint8_t* codes, std::size_t rows, std::uint8_t* out) {
+  constexpr unsigned kPerByte = 8 / kWidth;
+  const std::size_t full = rows / kPerByte;
+  for (std::size_t byte_idx = 0; byte_idx < full; ++byte_idx) {
+    unsigned byte = 0;
+    for (unsigned code_idx = 0; code_idx < kPerByte; ++code_idx) {
+      byte |= static_cast<unsigned>(codes[byte_idx * kPerByte + code_idx]) << (code_idx * kWidth);
+    }
+    out[byte_idx] = static_cast<std::uint8_t>(byte);
+  }
+  if (full * kPerByte < rows) {
+    unsigned byte = 0;
+    for (std::size_t row = full * kPerByte; row < rows; ++row) {
+      byte |= static_cast<unsigned>(codes[row]) << ((row - full * kPerByte) * kWidth);
+    }
+    out[full] = static_cast<std::uint8_t>(byte);
+  }
+}
+
+void PackCodes(const std::uint8_t* codes, std::size_t rows, unsigned width, Buffer& out) {
+  const std::size_t bytes = PackedBytes(rows, width);
+  std::uint8_t* p = out.Reserve(bytes);
+  if (width == 1) {
+    PackCodesOf<1>(codes, rows, p);
+  } else if (width == 2) {
+    PackCodesOf<2>(codes, rows, p);
+  } else {
+    PackCodesOf<4>(codes, rows, p);
+  }
+  out.Commit(bytes);
+}
+
+// Reads code `row` of a PackCodes() array (bounds checked by the caller).
+unsigned PackedCode(const std::uint8_t* packed, std::size_t row, unsigned width) {
+  const std::size_t bit = row * width;
+  return (packed[bit / 8] >> (bit % 8)) & ((1u << width) - 1);
+}
+
+// Whether the unused bits after `rows` codes are zero (the encoding is canonical).
+bool PaddingIsZero(std::span<const std::uint8_t> packed, std::size_t rows, unsigned width) {
+  const std::size_t used = (rows * width) % 8;
+  return used == 0 || (packed.back() >> used) == 0;
+}
+
+// Rows per inner loop of the hot loops (a fixed trip count the compiler vectorizes).
+constexpr std::size_t kRun = 64;
+
+// Smallest and largest of `rows` (>= 1) values of type T.
+template <typename T, typename Value>
+std::pair<T, T> MinMax(std::size_t rows, Value value) {
+  T lo = value(0);
+  T hi = lo;
+  std::size_t row = 0;
+  for (; row + kRun <= rows; row += kRun) {
+    T run_lo = value(row);
+    T run_hi = run_lo;
+    for (std::size_t offset = 0; offset < kRun; ++offset) {
+      run_lo = std::min(run_lo, value(row + offset));
+      run_hi = std::max(run_hi, value(row + offset));
+    }
+    lo = std::min(lo, run_lo);
+    hi = std::max(hi, run_hi);
+  }
+  for (; row < rows; ++row) {
+    lo = std::min(lo, value(row));
+    hi = std::max(hi, value(row));
+  }
+  return {lo, hi};
+}
+
+// Bytes needed for an unsigned range (0 for 0).
+unsigned ByteWidth(std::uint64_t range) {
+  return static_cast<unsigned>((std::bit_width(range) + 7) / 8);
+}
+
+// Appends the k byte planes of kFrame: plane j holds byte j of delta(row) for every row.
+template <typename Delta>
+void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out) {
+  std::uint8_t* p = out.Reserve(rows * k);
+  for (unsigned plane = 0; plane < k; ++plane) {
+    std::uint8_t* dst = p + plane * rows;
+    const unsigned shift = 8 * plane;
+    for (std::size_t row = 0; row < rows; ++row) {
+      dst[row] = static_cast<std::uint8_t>(delta(row) >> shift);
+    }
+  }
+  out.Commit(rows * k);
+}
+
+// Appends the kFrame/kRelativeFrame layout: u8 k, the base (8 bytes for times, else the
+// type's width), then the planes of delta(row) (already relative to the base).
+template <typename T, typename Delta>
+void PutFrame(std::size_t rows, unsigned k, T base, Delta delta, Buffer& out) {
+  out.PutU8(static_cast<std::uint8_t>(k));
+  out.Append(&base, sizeof(T));
+  PutPlanes(rows, k, delta, out);
+}
+
+// Scratch of the integer encoder.
+struct IntScratch {
+  DictBuilder<std::uint64_t, IntHash, kMaxDictionarySize> int_dict;
+  DictBuilder<std::uint64_t, IntHash, kWideDictCapacity> wide_dict;
   Buffer indexes;
-  Buffer kinds;
-  Buffer v4;
-  Buffer other;
+  Buffer wide_indexes;
 };
 
-namespace {
-
-// Whether a dictionary is worth trying: the first rows (up to 2048) hold at most 128
-// distinct values. Saves a futile hash pass over high-cardinality columns.
+// Distinct values among the first kSampleRows rows, counting at most to 257.
 template <typename T>
-bool LooksLowCardinality(const std::uint8_t* values, std::size_t rows,
-                         DictBuilder<std::uint64_t, IntHash>& dict) {
+std::size_t SampleDistinct(const std::uint8_t* values, std::size_t rows,
+                           DictBuilder<std::uint64_t, IntHash, kMaxDictionarySize>& dict) {
   dict.Reset();
-  const std::size_t sample = std::min<std::size_t>(rows, 2048);
+  const std::size_t sample = std::min(rows, kSampleRows);
   T prev = Load<T>(values, 0);
   (void)dict.Add(static_cast<std::uint64_t>(prev));
   for (std::size_t row = 1; row < sample; ++row) {
     const T v = Load<T>(values, row);
     if (v != prev) {
       prev = v;
-      if (dict.Add(static_cast<std::uint64_t>(v)) < 0 || dict.size() > 128) {
+      if (dict.Add(static_cast<std::uint64_t>(v)) < 0) {
+        return kMaxDictionarySize + 1;
+      }
+    }
+  }
+  return dict.size();
+}
+
+// Builds a dictionary of every row into `dict` and the row's index into `indexes`
+// (16-bit). Returns false if the column has more than the dictionary's capacity.
+template <typename T, typename Dict>
+bool BuildDictionary(const std::uint8_t* values, std::size_t rows, Dict& dict, Buffer& indexes) {
+  dict.Reset();
+  indexes.clear();
+  auto* idx = reinterpret_cast<std::uint16_t*>(indexes.Reserve(rows * 2));
+  T prev = Load<T>(values, 0);
+  int prev_idx = dict.Add(static_cast<std::uint64_t>(prev));
+  for (std::size_t row = 0; row < rows; ++row) {
+    const T v = Load<T>(values, row);
+    if (v != prev) {
+      prev = v;
+      prev_idx = dict.Add(static_cast<std::uint64_t>(v));
+      if (prev_idx < 0) {
         return false;
       }
     }
+    idx[row] = static_cast<std::uint16_t>(prev_idx);
   }
   return true;
 }
 
-// Unsigned integers: constant, dictionary (16-bit and wider), varint (32-bit and wider)
-// or plain, whichever is smallest before compression.
-template <typename T>
-  requires std::is_unsigned_v<T>
-std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t rows,
-                                        DictBuilder<std::uint64_t, IntHash>& dict, Buffer& indexes,
-                                        Buffer& out) {
-  T lo = Load<T>(values, 0);
-  T hi = lo;
-  for (std::size_t row = 1; row < rows; ++row) {
-    const T v = Load<T>(values, row);
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
+// Appends a dictionary's values, each sizeof(T) bytes little-endian.
+template <typename T, typename Dict>
+void PutDictValues(const Dict& dict, Buffer& out) {
+  out.PutVarint(dict.size());
+  std::uint8_t* p = out.Reserve(dict.size() * sizeof(T));
+  for (std::size_t entry = 0; entry < dict.size(); ++entry) {
+    Store<T>(p, entry, static_cast<T>(dict.key(entry)));
   }
+  out.Commit(dict.size() * sizeof(T));
+}
+
+// Appends dictionary indexes (16-bit, each < n) in the layout the dictionary size calls
+// for: kDictPacked codes (n <= 16), one byte each (kDictionary), or two planes.
+void PutIndexes(const std::uint16_t* idx, std::size_t rows, std::size_t n, Encoding encoding,
+                Buffer& scratch, Buffer& out) {
+  if (encoding == Encoding::kDictPacked) {
+    scratch.clear();
+    std::uint8_t* codes = scratch.Reserve(rows);
+    for (std::size_t row = 0; row < rows; ++row) {
+      codes[row] = static_cast<std::uint8_t>(idx[row]);
+    }
+    PackCodes(codes, rows, DictPackWidth(n), out);
+    return;
+  }
+  const std::size_t planes = encoding == Encoding::kWideDictionary ? 2 : 1;
+  PutPlanes(
+      rows, static_cast<unsigned>(planes), [&](std::size_t row) { return idx[row]; }, out);
+}
+
+// One-byte integers: one pass marks the values present, which gives the range and the
+// exact number of distinct values without hashing; then as EncodeInts.
+std::optional<EncodedColumn> EncodeBytes(const std::uint8_t* values, std::size_t rows,
+                                         IntScratch& s, Buffer& out) {
+  std::array<std::uint8_t, 256> seen{};
+  for (std::size_t row = 0; row < rows; ++row) {
+    seen[values[row]] = 1;
+  }
+  unsigned lo = 0;
+  while (seen[lo] == 0) {
+    ++lo;
+  }
+  unsigned hi = 255;
+  while (seen[hi] == 0) {
+    --hi;
+  }
+  if (hi == 0) {
+    return std::nullopt;
+  }
+  EncodedColumn result;
+  result.stats.min = lo;
+  result.stats.max = hi;
+  if (lo == hi) {
+    result.encoding = Encoding::kConstant;
+    out.PutU8(static_cast<std::uint8_t>(lo));
+    return result;
+  }
+  // Code of each value: value - lo (kBitPack), or its dictionary index (kDictPacked,
+  // values in ascending order), written through one table lookup per row.
+  std::array<std::uint8_t, 256> code{};
+  std::size_t n = 0;
+  for (unsigned v = lo; v <= hi; ++v) {
+    if (seen[v] != 0) {
+      code[v] = static_cast<std::uint8_t>(n++);
+    }
+  }
+  unsigned width = 0;
+  if (hi - lo < 16) {
+    result.encoding = Encoding::kBitPack;
+    width = PackWidth(static_cast<unsigned>(std::bit_width(hi - lo)));
+    out.PutU8(static_cast<std::uint8_t>(width));
+    out.PutU8(static_cast<std::uint8_t>(lo));
+    for (unsigned v = lo; v <= hi; ++v) {
+      code[v] = static_cast<std::uint8_t>(v - lo);
+    }
+  } else if (n <= kMaxPackedDictionarySize) {
+    result.encoding = Encoding::kDictPacked;
+    width = DictPackWidth(n);
+    out.PutVarint(n);
+    for (unsigned v = lo; v <= hi; ++v) {
+      if (seen[v] != 0) {
+        out.PutU8(static_cast<std::uint8_t>(v));
+      }
+    }
+  } else {
+    result.encoding = Encoding::kFrame;
+    out.PutU8(1);
+    out.PutU8(static_cast<std::uint8_t>(lo));
+    std::uint8_t* p = out.Reserve(rows);
+    for (std::size_t row = 0; row < rows; ++row) {
+      p[row] = static_cast<std::uint8_t>(values[row] - lo);
+    }
+    out.Commit(rows);
+    return result;
+  }
+  s.indexes.clear();
+  std::uint8_t* codes = s.indexes.Reserve(rows);
+  for (std::size_t row = 0; row < rows; ++row) {
+    codes[row] = code[values[row]];
+  }
+  PackCodes(codes, rows, width, out);
+  return result;
+}
+
+// Unsigned integers. The choice follows from cheap statistics, without trial encodings:
+// all default -> no chunk; all equal -> constant; a range below 16 -> kBitPack; few
+// distinct values in a sample -> a dictionary (packed, byte or wide indexes); otherwise
+// kFrame with as many byte planes as the range needs.
+template <typename T>
+std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t rows, IntScratch& s,
+                                        Buffer& out) {
+  static_assert(std::is_unsigned_v<T>, "integer columns are unsigned");
+  // Plain locals, not structured bindings: clang 14 cannot capture those in lambdas.
+  const std::pair<T, T> range_ends =
+      MinMax<T>(rows, [values](std::size_t row) { return Load<T>(values, row); });
+  const T lo = range_ends.first;
+  const T hi = range_ends.second;
   if (lo == 0 && hi == 0) {
     return std::nullopt;
   }
@@ -154,70 +409,53 @@ std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t 
     out.Append(&lo, sizeof(T));
     return result;
   }
-
-  bool dict_ok = false;
-  std::size_t dict_size = 0;
-  if constexpr (sizeof(T) >= 2) {
-    dict_ok = LooksLowCardinality<T>(values, rows, dict);
-    if (dict_ok) {
-      dict.Reset();
-      indexes.clear();
-      std::uint8_t* idx = indexes.Reserve(rows);
-      T prev = Load<T>(values, 0);
-      int prev_idx = dict.Add(static_cast<std::uint64_t>(prev));
-      for (std::size_t row = 0; row < rows; ++row) {
-        const T v = Load<T>(values, row);
-        if (v != prev) {
-          prev = v;
-          prev_idx = dict.Add(static_cast<std::uint64_t>(v));
-          if (prev_idx < 0) {
-            dict_ok = false;
-            break;
-          }
-        }
-        idx[row] = static_cast<std::uint8_t>(prev_idx);
-      }
-      dict_size = VarintLength(dict.size()) + dict.size() * sizeof(T) + rows;
-    }
-  }
-
-  const std::size_t base = out.size();
-  if constexpr (sizeof(T) >= 4) {
-    result.encoding = Encoding::kVarint;
-    std::uint8_t* p = out.Reserve(rows * kMaxVarintBytes);
-    std::uint8_t* const start = p;
+  const auto range = static_cast<std::uint64_t>(static_cast<T>(hi - lo));
+  if (range < 16) {
+    result.encoding = Encoding::kBitPack;
+    const unsigned width = PackWidth(static_cast<unsigned>(std::bit_width(range)));
+    out.PutU8(static_cast<std::uint8_t>(width));
+    out.Append(&lo, sizeof(T));
+    s.indexes.clear();
+    std::uint8_t* codes = s.indexes.Reserve(rows);
     for (std::size_t row = 0; row < rows; ++row) {
-      p += EncodeVarint(p, Load<T>(values, row));
+      codes[row] = static_cast<std::uint8_t>(Load<T>(values, row) - lo);
     }
-    out.Commit(static_cast<std::size_t>(p - start));
-  } else {
-    result.encoding = Encoding::kPlain;
-    out.Append(values, rows * sizeof(T));
+    PackCodes(codes, rows, width, out);
+    return result;
   }
-  if (dict_ok && dict_size < out.size() - base) {
-    out.Resize(base);
-    result.encoding = Encoding::kDictionary;
-    out.PutVarint(dict.size());
-    for (std::size_t idx = 0; idx < dict.size(); ++idx) {
-      const T v = static_cast<T>(dict.key(idx));
-      out.Append(&v, sizeof(T));
+  const unsigned k = ByteWidth(range);
+  const std::size_t sampled = std::min(rows, kSampleRows);
+  const std::size_t distinct = SampleDistinct<T>(values, rows, s.int_dict);
+  // A dictionary pays when values repeat: few distinct in the sample, and (for byte or
+  // wide indexes) fewer index bytes than value bytes, or values that repeat a lot.
+  if (distinct <= kMaxPackedDictionarySize ||
+      (k >= 2 && distinct <= kMaxDictionarySize && distinct * 4 <= sampled)) {
+    const std::size_t capacity = std::min(kWideDictCapacity, std::max<std::size_t>(rows / 4, 16));
+    if (BuildDictionary<T>(values, rows, s.wide_dict, s.wide_indexes) &&
+        s.wide_dict.size() <= capacity) {
+      const std::size_t n = s.wide_dict.size();
+      const Encoding encoding = n <= kMaxPackedDictionarySize ? Encoding::kDictPacked
+                                : n <= kMaxDictionarySize     ? Encoding::kDictionary
+                                                              : Encoding::kWideDictionary;
+      result.encoding = encoding;
+      PutDictValues<T>(s.wide_dict, out);
+      PutIndexes(reinterpret_cast<const std::uint16_t*>(s.wide_indexes.data()), rows, n, encoding,
+                 s.indexes, out);
+      return result;
     }
-    out.Append(indexes.data(), rows);
   }
+  result.encoding = Encoding::kFrame;
+  PutFrame<T>(
+      rows, k, lo, [&](std::size_t row) { return static_cast<T>(Load<T>(values, row) - lo); }, out);
   return result;
 }
 
-// Times: constant, delta (row to row) or relative (to the reference column), whichever
-// is smaller before compression.
+// Times: constant; with a reference column, kRelativeFrame (or kFrame when the values
+// themselves span fewer bytes); without, delta varints (row to row).
 std::optional<EncodedColumn> EncodeTimes(const std::uint8_t* values, std::size_t rows,
                                          const std::uint8_t* reference, Buffer& out) {
-  std::int64_t lo = Load<std::int64_t>(values, 0);
-  std::int64_t hi = lo;
-  for (std::size_t row = 1; row < rows; ++row) {
-    const auto v = Load<std::int64_t>(values, row);
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
+  const auto [lo, hi] = MinMax<std::int64_t>(
+      rows, [values](std::size_t row) { return Load<std::int64_t>(values, row); });
   if (lo == 0 && hi == 0) {
     return std::nullopt;
   }
@@ -229,7 +467,35 @@ std::optional<EncodedColumn> EncodeTimes(const std::uint8_t* values, std::size_t
     out.Append(&lo, sizeof lo);
     return result;
   }
-  const std::size_t base = out.size();
+  if (reference != nullptr) {
+    // s = value - reference (mod 2^64), viewed as int64 for its range.
+    auto relative = [&](std::size_t row) {
+      return static_cast<std::uint64_t>(Load<std::int64_t>(values, row)) -
+             static_cast<std::uint64_t>(Load<std::int64_t>(reference, row));
+    };
+    const auto [rel_lo, rel_hi] = MinMax<std::int64_t>(
+        rows, [&](std::size_t row) { return static_cast<std::int64_t>(relative(row)); });
+    const unsigned k_rel =
+        ByteWidth(static_cast<std::uint64_t>(rel_hi) - static_cast<std::uint64_t>(rel_lo));
+    const unsigned k_abs =
+        ByteWidth(static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo));
+    if (k_rel <= k_abs) {
+      result.encoding = Encoding::kRelativeFrame;
+      const auto base = static_cast<std::uint64_t>(rel_lo);
+      PutFrame<std::int64_t>(
+          rows, k_rel, rel_lo, [&](std::size_t row) { return relative(row) - base; }, out);
+    } else {
+      result.encoding = Encoding::kFrame;
+      const auto base = static_cast<std::uint64_t>(lo);
+      PutFrame<std::int64_t>(
+          rows, k_abs, lo,
+          [&](std::size_t row) {
+            return static_cast<std::uint64_t>(Load<std::int64_t>(values, row)) - base;
+          },
+          out);
+    }
+    return result;
+  }
   result.encoding = Encoding::kDelta;
   std::uint8_t* p = out.Reserve(rows * kMaxVarintBytes);
   std::uint8_t* const start = p;
@@ -239,23 +505,7 @@ std::optional<EncodedColumn> EncodeTimes(const std::uint8_t* values, std::size_t
     p += EncodeVarint(p, ZigZag(static_cast<std::int64_t>(v - prev)));
     prev = v;
   }
-  const auto delta_size = static_cast<std::size_t>(p - start);
-  out.Commit(delta_size);
-  if (reference != nullptr) {
-    std::uint8_t* q = out.Reserve(rows * kMaxVarintBytes);
-    std::uint8_t* const relative_start = q;
-    for (std::size_t row = 0; row < rows; ++row) {
-      const auto v = static_cast<std::uint64_t>(Load<std::int64_t>(values, row));
-      const auto r = static_cast<std::uint64_t>(Load<std::int64_t>(reference, row));
-      q += EncodeVarint(q, ZigZag(static_cast<std::int64_t>(v - r)));
-    }
-    const auto relative_size = static_cast<std::size_t>(q - relative_start);
-    if (relative_size < delta_size) {
-      result.encoding = Encoding::kRelative;
-      std::memmove(out.data() + base, relative_start, relative_size);
-      out.Resize(base + relative_size);
-    }
-  }
+  out.Commit(static_cast<std::size_t>(p - start));
   return result;
 }
 
@@ -321,12 +571,13 @@ AddressKind KindOf(const AddressWords& w) {
   return w.lo == 0 ? kKindUnset : kKindOther;
 }
 
-// Addresses: constant, dictionary, IPv4 (all rows IPv4) or mixed, whichever is
-// smallest. One pass computes the statistics and every candidate layout.
-std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std::size_t rows,
-                                                 DictBuilder<IpAddress, AddrHash>& dict,
-                                                 Buffer& indexes, Buffer& kinds_buf, Buffer& v4,
-                                                 Buffer& other, Buffer& out) {
+// Addresses: constant, dictionary (packed indexes for up to 16 values), IPv4 (all rows
+// IPv4) or mixed, whichever is smallest. One pass computes the statistics and every
+// candidate layout.
+std::optional<EncodedColumn> EncodeAddressColumn(
+    const std::uint8_t* values, std::size_t rows,
+    DictBuilder<IpAddress, AddrHash, kMaxDictionarySize>& dict, Buffer& indexes, Buffer& kinds_buf,
+    Buffer& v4, Buffer& other, Buffer& out) {
   EncodedColumn result;
   ColumnStats& stats = result.stats;
   std::uint32_t v4_min = std::numeric_limits<std::uint32_t>::max();
@@ -347,32 +598,37 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
 
   AddressWords prev = LoadWords(values);
   AddressKind prev_kind = KindOf(prev);
-  std::uint32_t prev_v4 = 0;
   int prev_idx = -1;
+  // Adds the address at `p` (of kind prev_kind) to the dictionary, while it holds every
+  // value so far, and to the statistics unless the dictionary has seen it before.
   auto account = [&](const std::uint8_t* p) {
     IpAddress a;
     std::memcpy(a.bytes.data(), p, 16);
+    if (dict_ok) {
+      const std::size_t known = dict.size();
+      prev_idx = dict.Add(a);
+      dict_ok = prev_idx >= 0;
+      if (dict_ok && static_cast<std::size_t>(prev_idx) < known) {
+        return;
+      }
+    }
     if (prev_kind == kKindUnset) {
       stats.has_unset = true;
     } else {
       if (prev_kind == kKindV4) {
         stats.has_v4 = true;
-        prev_v4 = a.V4();
-        v4_min = std::min(v4_min, prev_v4);
-        v4_max = std::max(v4_max, prev_v4);
+        v4_min = std::min(v4_min, a.V4());
+        v4_max = std::max(v4_max, a.V4());
       } else {
         stats.has_v6 = true;
       }
     }
     const std::uint64_t hash = AddressHash(a);
     if (prev_kind != kKindUnset) {
-      for (const std::uint8_t bit : {static_cast<std::uint8_t>(hash), static_cast<std::uint8_t>(hash >> 8)}) {
+      for (const std::uint8_t bit :
+           {static_cast<std::uint8_t>(hash), static_cast<std::uint8_t>(hash >> 8)}) {
         stats.bloom[bit >> 6] |= std::uint64_t{1} << (bit & 63);
       }
-    }
-    if (dict_ok) {
-      prev_idx = dict.Add(a, hash);
-      dict_ok = prev_idx >= 0;
     }
   };
   account(values);
@@ -405,16 +661,22 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
     out.Append(values, 16);
     return result;
   }
-  const std::size_t dict_size = VarintLength(dict.size()) + dict.size() * 16 + rows;
+  const bool packed = dict.size() <= kMaxPackedDictionarySize;
+  const std::size_t dict_size = VarintLength(dict.size()) + dict.size() * 16 +
+                                (packed ? PackedBytes(rows, DictPackWidth(dict.size())) : rows);
   const bool all_v4 = v4_rows == rows;
   const std::size_t alt_size = all_v4 ? rows * 4 : rows + v4_rows * 4 + other_rows * 16;
   if (dict_ok && dict_size < alt_size) {
-    result.encoding = Encoding::kDictionary;
+    result.encoding = packed ? Encoding::kDictPacked : Encoding::kDictionary;
     out.PutVarint(dict.size());
     for (std::size_t entry = 0; entry < dict.size(); ++entry) {
       out.Append(dict.key(entry).bytes.data(), 16);
     }
-    out.Append(indexes.data(), rows);
+    if (packed) {
+      PackCodes(idx, rows, DictPackWidth(dict.size()), out);
+    } else {
+      out.Append(idx, rows);
+    }
     return result;
   }
   if (all_v4) {
@@ -430,6 +692,14 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
 }
 
 }  // namespace
+
+struct ColumnEncoder::Scratch {
+  IntScratch ints;
+  DictBuilder<IpAddress, AddrHash, kMaxDictionarySize> addr_dict;
+  Buffer kinds;
+  Buffer v4;
+  Buffer other;
+};
 
 std::size_t ValueSize(FieldType type) {
   switch (type) {
@@ -467,17 +737,18 @@ std::optional<EncodedColumn> ColumnEncoder::Encode(FieldType type, const std::ui
     case FieldType::kTimeMillis:
       return EncodeTimes(values, rows, reference, out);
     case FieldType::kUint8:
-      return EncodeInts<std::uint8_t>(values, rows, s.int_dict, s.indexes, out);
+      return EncodeBytes(values, rows, s.ints, out);
     case FieldType::kUint16:
     case FieldType::kCountry:
-      return EncodeInts<std::uint16_t>(values, rows, s.int_dict, s.indexes, out);
+      return EncodeInts<std::uint16_t>(values, rows, s.ints, out);
     case FieldType::kUint32:
-      return EncodeInts<std::uint32_t>(values, rows, s.int_dict, s.indexes, out);
+      return EncodeInts<std::uint32_t>(values, rows, s.ints, out);
     case FieldType::kUint64:
     case FieldType::kMacAddress:
-      return EncodeInts<std::uint64_t>(values, rows, s.int_dict, s.indexes, out);
+      return EncodeInts<std::uint64_t>(values, rows, s.ints, out);
     case FieldType::kIpAddress:
-      return EncodeAddressColumn(values, rows, s.addr_dict, s.indexes, s.kinds, s.v4, s.other, out);
+      return EncodeAddressColumn(values, rows, s.addr_dict, s.ints.indexes, s.kinds, s.v4, s.other,
+                                 out);
     case FieldType::kString:
       return EncodeStrings(values, rows, arena, out);
   }
@@ -485,6 +756,76 @@ std::optional<EncodedColumn> ColumnEncoder::Encode(FieldType type, const std::ui
 }
 
 namespace {
+
+// Parses the kFrame layout of `rows` values with a base of B bytes: u8 k (0..B), base,
+// k planes. Calls put(row, delta) with each row's value minus the base.
+template <typename B, typename Put>
+bool DecodeFrame(std::span<const std::uint8_t> raw, std::size_t rows, B& base, Put put) {
+  Cursor in(raw);
+  const std::uint8_t k = in.U8();
+  const auto base_bytes = in.Bytes(sizeof(B));
+  if (!in.ok() || k > sizeof(B) || in.remaining() != rows * k) {
+    return false;
+  }
+  std::memcpy(&base, base_bytes.data(), sizeof(B));
+  const std::uint8_t* planes = in.position();
+  for (std::size_t row = 0; row < rows; ++row) {
+    std::uint64_t delta = 0;
+    for (unsigned plane = 0; plane < k; ++plane) {
+      delta |= std::uint64_t{planes[plane * rows + row]} << (8 * plane);
+    }
+    put(row, delta);
+  }
+  return true;
+}
+
+// Parses the dictionary size of kDictionary, kDictPacked and kWideDictionary (1..max, and
+// never more values than rows) and returns the n values of `width` bytes after it.
+std::span<const std::uint8_t> DictValues(Cursor& in, std::size_t rows, std::size_t max,
+                                         std::size_t width, std::size_t& n) {
+  const std::uint64_t size = in.Varint();
+  if (!in.ok() || size == 0 || size > max || size > std::max<std::size_t>(rows, 1)) {
+    in.Fail();
+    return {};
+  }
+  n = static_cast<std::size_t>(size);
+  return in.Bytes(n * width);
+}
+
+// Decodes the indexes after a dictionary's values (`in` is positioned there) and calls
+// put(row, index). Returns false if they are malformed or an index is >= n.
+template <typename Put>
+bool DecodeIndexes(Encoding encoding, Cursor& in, std::size_t rows, std::size_t n, Put put) {
+  if (encoding == Encoding::kDictPacked) {
+    const unsigned width = DictPackWidth(n);
+    const auto packed = in.Bytes(PackedBytes(rows, width));
+    if (!in.ok() || !in.AtEnd() || !PaddingIsZero(packed, rows, width)) {
+      return false;
+    }
+    for (std::size_t row = 0; row < rows; ++row) {
+      const unsigned idx = PackedCode(packed.data(), row, width);
+      if (idx >= n) {
+        return false;
+      }
+      put(row, idx);
+    }
+    return true;
+  }
+  const bool wide = encoding == Encoding::kWideDictionary;
+  const auto low = in.Bytes(rows);
+  const auto high = in.Bytes(wide ? rows : 0);
+  if (!in.ok() || !in.AtEnd()) {
+    return false;
+  }
+  for (std::size_t row = 0; row < rows; ++row) {
+    const std::size_t idx = low[row] | (wide ? std::size_t{high[row]} << 8 : 0);
+    if (idx >= n) {
+      return false;
+    }
+    put(row, idx);
+  }
+  return true;
+}
 
 template <typename T>
 bool DecodeInts(Encoding encoding, std::span<const std::uint8_t> raw, std::size_t rows,
@@ -536,27 +877,65 @@ bool DecodeInts(Encoding encoding, std::span<const std::uint8_t> raw, std::size_
         }
         return in.ok() && in.AtEnd();
       }
-    case Encoding::kDictionary: {
-      const std::uint64_t size = in.Varint();
-      if (!in.ok() || size == 0 || size > kMaxDictionarySize) {
+    case Encoding::kFrame: {
+      // Unsigned arithmetic wraps modulo 2^(8 * sizeof(T)), also for times.
+      using U = std::make_unsigned_t<T>;
+      U base = 0;
+      return DecodeFrame(raw, rows, base, [&](std::size_t row, std::uint64_t delta) {
+        Store<U>(out, row, static_cast<U>(base + static_cast<U>(delta)));
+      });
+    }
+    case Encoding::kBitPack: {
+      if constexpr (std::is_signed_v<T>) {
         return false;
-      }
-      const auto dict = in.Bytes(size * sizeof(T));
-      const auto indexes = in.Bytes(rows);
-      if (!in.ok() || !in.AtEnd()) {
-        return false;
-      }
-      for (std::size_t row = 0; row < rows; ++row) {
-        if (indexes[row] >= size) {
+      } else {
+        const std::uint8_t width = in.U8();
+        const auto base_bytes = in.Bytes(sizeof(T));
+        if (!in.ok() || (width != 1 && width != 2 && width != 4)) {
           return false;
         }
-        std::memcpy(out + row * sizeof(T), dict.data() + indexes[row] * sizeof(T), sizeof(T));
+        const auto packed = in.Bytes(PackedBytes(rows, width));
+        if (!in.ok() || !in.AtEnd() || !PaddingIsZero(packed, rows, width)) {
+          return false;
+        }
+        T base;
+        std::memcpy(&base, base_bytes.data(), sizeof(T));
+        for (std::size_t row = 0; row < rows; ++row) {
+          Store<T>(out, row, static_cast<T>(base + PackedCode(packed.data(), row, width)));
+        }
+        return true;
       }
-      return true;
+    }
+    case Encoding::kDictionary:
+    case Encoding::kDictPacked:
+    case Encoding::kWideDictionary: {
+      if constexpr (std::is_signed_v<T>) {
+        if (encoding != Encoding::kDictionary) {
+          return false;  // times use only the version 1 dictionary (never written)
+        }
+      }
+      const std::size_t max = encoding == Encoding::kDictionary   ? kMaxDictionarySize
+                              : encoding == Encoding::kDictPacked ? kMaxPackedDictionarySize
+                                                                  : kMaxWideDictionarySize;
+      std::size_t n = 0;
+      const auto dict = DictValues(in, rows, max, sizeof(T), n);
+      if (!in.ok()) {
+        return false;
+      }
+      if (encoding == Encoding::kDictionary) {
+        // Version 1 layout: exactly one index byte per row.
+        if (in.remaining() != rows) {
+          return false;
+        }
+      }
+      return DecodeIndexes(encoding, in, rows, n, [&](std::size_t row, std::size_t idx) {
+        std::memcpy(out + row * sizeof(T), dict.data() + idx * sizeof(T), sizeof(T));
+      });
     }
     case Encoding::kIpv4:
     case Encoding::kIpMixed:
     case Encoding::kRelative:
+    case Encoding::kRelativeFrame:
       return false;
   }
   return false;
@@ -579,23 +958,18 @@ bool DecodeAddresses(Encoding encoding, std::span<const std::uint8_t> raw, std::
         std::memcpy(out + row * 16, raw.data(), 16);
       }
       return true;
-    case Encoding::kDictionary: {
-      const std::uint64_t size = in.Varint();
-      if (!in.ok() || size == 0 || size > kMaxDictionarySize) {
+    case Encoding::kDictionary:
+    case Encoding::kDictPacked: {
+      const std::size_t max =
+          encoding == Encoding::kDictionary ? kMaxDictionarySize : kMaxPackedDictionarySize;
+      std::size_t n = 0;
+      const auto dict = DictValues(in, rows, max, 16, n);
+      if (!in.ok()) {
         return false;
       }
-      const auto dict = in.Bytes(size * 16);
-      const auto indexes = in.Bytes(rows);
-      if (!in.ok() || !in.AtEnd()) {
-        return false;
-      }
-      for (std::size_t row = 0; row < rows; ++row) {
-        if (indexes[row] >= size) {
-          return false;
-        }
-        std::memcpy(out + row * 16, dict.data() + indexes[row] * 16, 16);
-      }
-      return true;
+      return DecodeIndexes(encoding, in, rows, n, [&](std::size_t row, std::size_t idx) {
+        std::memcpy(out + row * 16, dict.data() + idx * 16, 16);
+      });
     }
     case Encoding::kIpv4:
       if (raw.size() != rows * 4) {
@@ -645,6 +1019,10 @@ bool DecodeAddresses(Encoding encoding, std::span<const std::uint8_t> raw, std::
     case Encoding::kVarint:
     case Encoding::kDelta:
     case Encoding::kRelative:
+    case Encoding::kFrame:
+    case Encoding::kRelativeFrame:
+    case Encoding::kBitPack:
+    case Encoding::kWideDictionary:
       return false;
   }
   return false;
@@ -656,7 +1034,9 @@ bool DecodeStrings(Encoding encoding, std::span<const std::uint8_t> raw, std::si
   std::uint8_t* out = values.data();
   strings.clear();
   Cursor in(raw);
-  auto put = [&](std::size_t row, StringRef ref) { std::memcpy(out + row * sizeof(StringRef), &ref, sizeof ref); };
+  auto put = [&](std::size_t row, StringRef ref) {
+    std::memcpy(out + row * sizeof(StringRef), &ref, sizeof ref);
+  };
   switch (encoding) {
     case Encoding::kConstant: {
       const std::uint64_t length = in.Varint();
@@ -694,6 +1074,11 @@ bool DecodeStrings(Encoding encoding, std::span<const std::uint8_t> raw, std::si
     case Encoding::kIpv4:
     case Encoding::kIpMixed:
     case Encoding::kRelative:
+    case Encoding::kFrame:
+    case Encoding::kRelativeFrame:
+    case Encoding::kBitPack:
+    case Encoding::kDictPacked:
+    case Encoding::kWideDictionary:
       return false;
   }
   return false;
@@ -718,6 +1103,17 @@ bool DecodeColumn(FieldType type, Encoding encoding, std::span<const std::uint8_
           std::memcpy(values.data() + row * sizeof v, &v, sizeof v);
         }
         return in.ok() && in.AtEnd();
+      }
+      if (encoding == Encoding::kRelativeFrame) {
+        if (reference == nullptr) {
+          return false;
+        }
+        values.Resize(rows * sizeof(std::int64_t));
+        std::uint64_t base = 0;
+        return DecodeFrame(raw, rows, base, [&](std::size_t row, std::uint64_t delta) {
+          const auto ref = static_cast<std::uint64_t>(Load<std::int64_t>(reference, row));
+          Store<std::uint64_t>(values.data(), row, ref + base + delta);
+        });
       }
       return DecodeInts<std::int64_t>(encoding, raw, rows, values);
     case FieldType::kUint8:
@@ -745,7 +1141,8 @@ void PutStats(FieldType type, const ColumnStats& stats, Buffer& out) {
       out.PutVarint(ZigZag(stats.time_max));
       return;
     case FieldType::kIpAddress: {
-      const std::uint8_t flags = (stats.has_unset ? 1 : 0) | (stats.has_v4 ? 2 : 0) | (stats.has_v6 ? 4 : 0);
+      const std::uint8_t flags =
+          (stats.has_unset ? 1 : 0) | (stats.has_v4 ? 2 : 0) | (stats.has_v6 ? 4 : 0);
       out.PutU8(flags);
       if (stats.has_v4) {
         out.PutFixed32(stats.v4_min);
@@ -867,6 +1264,16 @@ std::string_view EncodingName(Encoding encoding) {
       return "ip_mixed";
     case Encoding::kRelative:
       return "relative";
+    case Encoding::kFrame:
+      return "frame";
+    case Encoding::kRelativeFrame:
+      return "relative_frame";
+    case Encoding::kBitPack:
+      return "bitpack";
+    case Encoding::kDictPacked:
+      return "dict_packed";
+    case Encoding::kWideDictionary:
+      return "wide_dictionary";
   }
   return "unknown";
 }

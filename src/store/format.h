@@ -18,8 +18,9 @@
 
 namespace sluice::store {
 
-// Format version written by this code; readers accept 1..kFormatVersion.
-inline constexpr std::uint32_t kFormatVersion = 1;
+// Format version written by this code; readers accept 1..kFormatVersion. Version 2 added
+// the encodings kFrame..kWideDictionary.
+inline constexpr std::uint32_t kFormatVersion = 2;
 
 // The first 8 bytes of every segment file, and the last 8 of a finished one.
 inline constexpr std::string_view kFileMagic = "SLUICSEG";
@@ -32,7 +33,9 @@ inline constexpr std::uint32_t kFooterMagic = 0x52544653;  // "SFTR" little-endi
 
 // Limits a reader enforces before allocating (a writer never exceeds them).
 inline constexpr std::uint32_t kMaxRowsPerBlock = 1u << 20;
-inline constexpr std::uint32_t kMaxDictionarySize = 256;
+inline constexpr std::uint32_t kMaxDictionarySize = 256;        // kDictionary
+inline constexpr std::uint32_t kMaxPackedDictionarySize = 16;   // kDictPacked
+inline constexpr std::uint32_t kMaxWideDictionarySize = 65536;  // kWideDictionary
 
 // How a column chunk's bytes are compressed. Chosen per segment; a chunk that does
 // not shrink is stored kNone.
@@ -53,9 +56,15 @@ enum class Encoding : std::uint8_t {
   kIpv4 = 5,        // addresses, all IPv4: 4 bytes per row in network order
   kIpMixed = 6,     // addresses: one kind byte per row, then IPv4 values, then others
   kRelative = 7,    // times: per row, zigzag varint of value minus ReferenceField()'s value
+  // Since version 2:
+  kFrame = 8,            // integers, times: base, then value - base in k byte planes
+  kRelativeFrame = 9,    // times: kFrame over value minus ReferenceField()'s value
+  kBitPack = 10,         // integers: base, then value - base in 1, 2 or 4 bits per row
+  kDictPacked = 11,      // integers, addresses: up to 16 values, then 1-, 2- or 4-bit indexes
+  kWideDictionary = 12,  // integers: up to 65536 values, then 2 planes of index bytes
 };
 
-inline constexpr std::uint8_t kMaxEncoding = 7;
+inline constexpr std::uint8_t kMaxEncoding = 12;
 
 // The column a kRelative time column is stored relative to: `first` to `last`, `last` to
 // `time_received` (a flow ends shortly before it is exported). Fixed by the format.

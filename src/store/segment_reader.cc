@@ -99,7 +99,11 @@ class SegmentReader::Impl {
     if (Status header = ReadFileHeader(); !header) {
       return header;
     }
-    return recover ? ScanBlocks() : ReadFooter();
+    Status opened = recover ? ScanBlocks() : ReadFooter();
+    if (opened) {
+      FindFieldsWithDefaults();
+    }
+    return opened;
   }
 
   Status ReadBlock(std::size_t block_idx, std::span<const flow::FieldId> fields,
@@ -113,6 +117,7 @@ class SegmentReader::Impl {
       return checked;
     }
     std::bitset<flow::kFieldCount> wanted;
+    std::bitset<flow::kFieldCount> defaulted;
     loaded_.reset();
     for (const flow::FieldId field : fields) {
       const auto field_idx = static_cast<std::size_t>(field);
@@ -121,6 +126,7 @@ class SegmentReader::Impl {
       }
       const ColumnChunk* chunk = block.Find(field);
       if (chunk == nullptr) {
+        defaulted[field_idx] = fields_with_defaults_[field_idx];
         continue;
       }
       if (Status loaded = LoadChunk(block_idx, *chunk, 0); !loaded) {
@@ -135,6 +141,9 @@ class SegmentReader::Impl {
         batch_.AppendRow();
       }
       for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+        if (defaulted[field_idx]) {
+          FillDefault(field_idx, n);
+        }
         if (!wanted[field_idx]) {
           continue;
         }
@@ -445,8 +454,8 @@ class SegmentReader::Impl {
   }
 
   // Reads, checks, decompresses and decodes one chunk into values_/strings_.
-  // A kRelative chunk first loads the chunk of its reference column (`depth` counts
-  // those steps; the reference chain is at most two long).
+  // A kRelative or kRelativeFrame chunk first loads the chunk of its reference column
+  // (`depth` counts those steps; the reference chain is at most two long).
   Status LoadChunk(std::size_t block_idx, const ColumnChunk& chunk, int depth) {
     const auto field_idx = static_cast<std::size_t>(chunk.field);
     if (loaded_[field_idx]) {
@@ -457,7 +466,7 @@ class SegmentReader::Impl {
       return tl::unexpected(CorruptBlock(block_idx, "column " + std::string(info.name) + ": " + what));
     };
     const std::uint8_t* reference = nullptr;
-    if (chunk.encoding == Encoding::kRelative) {
+    if (chunk.encoding == Encoding::kRelative || chunk.encoding == Encoding::kRelativeFrame) {
       const std::optional<flow::FieldId> ref = ReferenceField(chunk.field);
       const ColumnChunk* ref_chunk = ref ? blocks_[block_idx].Find(*ref) : nullptr;
       if (ref_chunk == nullptr || depth >= 2) {
@@ -517,6 +526,41 @@ class SegmentReader::Impl {
     }
     loaded_.set(field_idx);
     return OkStatus();
+  }
+
+  // A field the segment was written without (not in the footer's schema; for a recovered
+  // segment, in no block) reads as its catalogue default when that is not 0.
+  void FindFieldsWithDefaults() {
+    std::bitset<flow::kFieldCount> present;
+    if (summary_.recovered) {
+      for (const BlockInfo& block : blocks_) {
+        for (const ColumnChunk& chunk : block.chunks) {
+          present.set(static_cast<std::size_t>(chunk.field));
+        }
+      }
+    } else {
+      for (const SchemaColumn& column : summary_.schema) {
+        if (column.field_id < flow::kFieldCount) {
+          present.set(column.field_id);
+        }
+      }
+    }
+    for (const flow::FieldInfo& info : flow::FieldCatalogue()) {
+      const auto field_idx = static_cast<std::size_t>(info.id);
+      fields_with_defaults_[field_idx] = !present[field_idx] && info.default_value != 0;
+    }
+  }
+
+  // Sets rows 0..n-1 of field `field_idx` of batch_ to the catalogue default.
+  void FillDefault(std::size_t field_idx, std::size_t n) {
+    VisitColumn(field_idx, [&](auto member) {
+      auto& column = batch_.cols().*member;
+      using T = std::decay_t<decltype(column[0])>;
+      if constexpr (std::is_integral_v<T>) {
+        const auto value = static_cast<T>(flow::FieldCatalogue()[field_idx].default_value);
+        std::fill_n(column.begin(), n, value);
+      }
+    });
   }
 
   // Recovery: walks the blocks from the file header on, keeping each complete one.
@@ -623,6 +667,7 @@ class SegmentReader::Impl {
   std::array<Buffer, flow::kFieldCount> values_;
   std::array<Buffer, flow::kFieldCount> strings_;
   std::bitset<flow::kFieldCount> loaded_;  // chunks decoded by the current ReadBlock()
+  std::bitset<flow::kFieldCount> fields_with_defaults_;  // see FindFieldsWithDefaults()
   flow::FlowBatch batch_;
 };
 

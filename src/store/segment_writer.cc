@@ -327,8 +327,13 @@ class SegmentWriter::Impl {
       if (options_.compression == Compression::kZstd) {
         const std::size_t bound = ZSTD_compressBound(raw.size());
         compressed_.Resize(bound);
-        const std::size_t n = ZSTD_compressCCtx(zstd_.get(), compressed_.data(), bound, raw.data(),
-                                                raw.size(), options_.zstd_level);
+        if (!zstd_level_set_) {
+          // Sticky: ZSTD_compress2() keeps the parameters from frame to frame.
+          (void)ZSTD_CCtx_setParameter(zstd_.get(), ZSTD_c_compressionLevel, options_.zstd_level);
+          zstd_level_set_ = true;
+        }
+        const std::size_t n =
+            ZSTD_compress2(zstd_.get(), compressed_.data(), bound, raw.data(), raw.size());
         if (!ZSTD_isError(n) && n < raw.size()) {
           return {Compression::kZstd, {compressed_.data(), n}};
         }
@@ -385,6 +390,7 @@ class SegmentWriter::Impl {
   SegmentWriterOptions options_;
   Status status_;
   std::unique_ptr<ZSTD_CCtx, ZstdCctxDeleter> zstd_;
+  bool zstd_level_set_ = false;
   ColumnEncoder encoder_;
 
   // The block being filled: one buffer of FlowColumns-layout values per field, and an

@@ -138,6 +138,10 @@ TEST(ServeReplayTest, EveryFlowTheLoadGeneratorSendsIsDecoded) {
     ASSERT_GT(flows, 10'000u) << summary;
     const std::string stats = collector.StopAndReadStats();
     EXPECT_EQ(JsonNumber(stats, "records"), flows) << summary << "\n" << stats.substr(0, 600);
+    // ... and stored: every flow is in a sealed segment.
+    EXPECT_EQ(JsonNumber(stats, "flows_written"), flows);
+    EXPECT_EQ(JsonNumber(stats, "flows_not_written"), 0u);
+    EXPECT_EQ(JsonNumber(stats, "open_segments"), 0u);
     EXPECT_EQ(JsonNumber(stats, "datagrams"), JsonNumber(summary, "datagrams"));
     EXPECT_EQ(JsonNumber(stats, "decode_errors"), 0u);
     // The encoder numbers its packets as an exporter must: no loss seen by the decoder.

@@ -121,6 +121,7 @@ inline void FillEveryField(flow::FlowBatch& batch, std::size_t row, std::uint64_
   c.site[row] = batch.AddString(n % 4 == 0 ? std::string() : "site-a");
   c.app[row] = batch.AddString(n % 10 == 0 ? std::string(255, 'x') : "https");
   c.bgp_next_hop[row] = flow::IpAddress::FromV4(0x0a000001);
+  c.flows[row] = n % 8 == 3 ? std::numeric_limits<std::uint64_t>::max() : n % 3 + 1;
 }
 
 using RowFiller = std::function<void(flow::FlowBatch&, std::size_t row, std::uint64_t n)>;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // sluice-blast: sends synthetic NetFlow v5/v9 or IPFIX export datagrams to a collector at
-// a set number of flows per second, for benchmarks. Datagrams are pre-encoded; sending is
-// sendmmsg in batches of 64 from one socket per simulated exporter.
+// a set number of flows per second, for benchmarks. Datagrams are pre-encoded (realistic,
+// seeded traffic; see traffic_model.h) and only patched before sending (sequence, times,
+// client ports); sending is UDP_SEGMENT or sendmmsg from one socket per simulated exporter.
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -29,6 +31,11 @@ constexpr const char* kUsage =
     "  --exporters N       simulated exporters, each its own socket; on IPv4 loopback each\n"
     "                      gets its own source address 127.0.1.1, 127.0.1.2, ... (default 4)\n"
     "  --template-every S  resend the template every S seconds (default 1)\n"
+    "  --seed N            seed of the synthetic traffic; same seed, same flows (default 1)\n"
+    "  --distinct N        distinct datagrams built, shared among the exporters (default\n"
+    "                      131072: 192 MiB, about 3 M distinct flows); fewer if the run\n"
+    "                      sends fewer. Each later pass gets new client ports and times.\n"
+    "  --ipv6 PERCENT      share of IPv6 flows for v9 and IPFIX (default 25; v5: none)\n"
     "  --no-gso            one datagram per send (default: UDP_SEGMENT, up to 44 datagrams\n"
     "                      per sendmsg; the collector still receives separate datagrams)\n"
     "  --json              print the summary as one JSON object on stdout\n";
@@ -56,6 +63,9 @@ int main(int argc, char** argv) {
   double duration_s = 10;
   double template_every_s = 1;
   double exporter_count = 4;
+  double seed = 1;
+  double distinct = 131072;
+  double ipv6_percent = 25;
   bool json = false;
   bool gso = true;
   for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
@@ -100,6 +110,12 @@ int main(int argc, char** argv) {
       ok = ParseDouble(value, duration_s);
     } else if (arg == "--template-every" && ok) {
       ok = ParseDouble(value, template_every_s);
+    } else if (arg == "--seed" && ok) {
+      ok = ParseDouble(value, seed) && seed == std::floor(seed) && seed < 1e15;
+    } else if (arg == "--distinct" && ok) {
+      ok = ParseDouble(value, distinct) && distinct >= 1 && distinct <= 4e6;
+    } else if (arg == "--ipv6" && ok) {
+      ok = ParseDouble(value, ipv6_percent) && ipv6_percent <= 100;
     } else if (arg == "--exporters" && ok) {
       ok = ParseDouble(value, exporter_count) && exporter_count >= 1 && exporter_count <= 250;
     } else {
@@ -121,9 +137,23 @@ int main(int argc, char** argv) {
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
+  // Build no more distinct datagrams than the run will send (short runs start at once).
+  const auto exporters_wanted = static_cast<std::size_t>(exporter_count);
+  auto per_exporter = static_cast<std::size_t>(distinct) / exporters_wanted;
+  if (rate > 0) {
+    sluice::tools::FlowEncoderOptions probe_options;
+    probe_options.protocol = protocol;
+    probe_options.distinct_datagrams = 1;
+    probe_options.ipv6_percent = static_cast<std::uint32_t>(ipv6_percent);
+    const double records =
+        static_cast<double>(sluice::tools::FlowEncoder(probe_options).records_per_datagram());
+    const double datagrams_to_send =
+        rate * duration_s / records / static_cast<double>(exporters_wanted);
+    per_exporter = std::min(per_exporter, static_cast<std::size_t>(datagrams_to_send) + 64);
+  }
+  per_exporter = std::max<std::size_t>(per_exporter, 1);
   std::vector<Exporter> exporters;
-  for (std::size_t exporter_idx = 0; exporter_idx < static_cast<std::size_t>(exporter_count);
-       ++exporter_idx) {
+  for (std::size_t exporter_idx = 0; exporter_idx < exporters_wanted; ++exporter_idx) {
     std::optional<sluice::flow::IpAddress> source;
     if (loopback_v4) {
       source =
@@ -136,7 +166,9 @@ int main(int argc, char** argv) {
     }
     sluice::tools::FlowEncoderOptions encoder_options;
     encoder_options.protocol = protocol;
-    encoder_options.seed = static_cast<std::uint32_t>(exporter_idx + 1);
+    encoder_options.seed = static_cast<std::uint64_t>(seed) * 1000 + exporter_idx + 1;
+    encoder_options.distinct_datagrams = per_exporter;
+    encoder_options.ipv6_percent = static_cast<std::uint32_t>(ipv6_percent);
     encoder_options.source_id = static_cast<std::uint32_t>(exporter_idx);
     encoder_options.now_ms = now_ms;
     exporters.push_back(Exporter{std::move(*sender), sluice::tools::FlowEncoder(encoder_options)});
@@ -160,6 +192,9 @@ int main(int argc, char** argv) {
     }
     const std::size_t quota = pacer.WaitForQuota(datagrams, sluice::net::UdpSender::kMaxBatch);
     Exporter& exporter = exporters[exporter_idx];
+    exporter.encoder.SetNow(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
     exporter_idx = exporter_idx + 1 == exporters.size() ? 0 : exporter_idx + 1;
     batch.clear();
     if (elapsed_s - exporter.last_template_s >= template_every_s) {
@@ -208,11 +243,15 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (json) {
     std::printf(
-        "{\"protocol\":\"%s\",\"exporters\":%zu,\"records_per_datagram\":%zu,\"datagrams\":%llu,"
-        "\"template_datagrams\":%llu,\"flows\":%llu,\"seconds\":%.3f,\"flows_per_s\":%.0f}\n",
+        "{\"protocol\":\"%s\",\"exporters\":%zu,\"records_per_datagram\":%zu,"
+        "\"ipv6_records_per_datagram\":%zu,\"distinct_datagrams\":%zu,\"seed\":%.0f,"
+        "\"datagrams\":%llu,\"template_datagrams\":%llu,\"flows\":%llu,\"seconds\":%.3f,"
+        "\"flows_per_s\":%.0f}\n",
         protocol_name.c_str(), exporters.size(), per_datagram,
-        static_cast<unsigned long long>(datagrams), static_cast<unsigned long long>(templates),
-        static_cast<unsigned long long>(flows), seconds, static_cast<double>(flows) / seconds);
+        exporters.front().encoder.ipv6_records_per_datagram(), per_exporter * exporters.size(),
+        seed, static_cast<unsigned long long>(datagrams),
+        static_cast<unsigned long long>(templates), static_cast<unsigned long long>(flows), seconds,
+        static_cast<double>(flows) / seconds);
   } else {
     std::fprintf(
         stderr,

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "store/maintenance.h"
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "store/rollup.h"
+
+namespace sluice::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A temporary file untouched for this long is a leftover (sealing takes seconds).
+constexpr UnixMillis kStaleTempMillis = kMillisPerHour;
+// A roll-up waits this long after its hour's last slot ends (late sealing, clock skew).
+constexpr UnixMillis kRollupGraceMillis = kMillisPerMinute;
+// Date directories are removed only once their period ended this long ago, so that an
+// empty directory the writer has just created for its next file is left alone.
+constexpr UnixMillis kDirectoryGraceMillis = kMillisPerHour;
+
+std::string CountText(std::uint64_t count, std::string_view noun) {
+  return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
+}
+
+// The last modification time of `path` in ms since the epoch, or nullopt.
+std::optional<UnixMillis> ModifiedAt(const std::string& path) {
+  std::error_code ec;
+  const fs::file_time_type modified = fs::last_write_time(path, ec);
+  if (ec) {
+    return std::nullopt;
+  }
+  const auto system = std::chrono::file_clock::to_sys(modified);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(system.time_since_epoch()).count();
+}
+
+std::optional<int> ParseDigits(std::string_view text, std::size_t digits) {
+  if (text.size() != digits) {
+    return std::nullopt;
+  }
+  int value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+UnixMillis DaysToMillis(std::chrono::sys_days days) {
+  return static_cast<UnixMillis>(days.time_since_epoch().count()) * kMillisPerDay;
+}
+
+// The subdirectories of `dir` whose names are `digits` decimal digits, with their values.
+std::vector<std::pair<fs::path, int>> NumberedSubdirectories(const fs::path& dir,
+                                                             std::size_t digits) {
+  std::vector<std::pair<fs::path, int>> found;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_directory(type_ec) || it->is_symlink(type_ec)) {
+      continue;
+    }
+    if (const std::optional<int> value = ParseDigits(it->path().filename().string(), digits)) {
+      found.emplace_back(it->path(), *value);
+    }
+  }
+  return found;
+}
+
+// Removes `dir` if it is empty and its period ended before `cutoff`.
+void RemoveIfEmpty(const fs::path& dir, UnixMillis period_end, UnixMillis cutoff) {
+  std::error_code ec;
+  if (period_end <= cutoff && fs::is_empty(dir, ec) && !ec) {
+    fs::remove(dir, ec);  // fails harmlessly if a file appeared meanwhile
+  }
+}
+
+// Removes the empty YYYY/MM/DD directories under `base` (a source's directory or its
+// rollup directory) whose period ended before `cutoff`.
+void RemoveEmptyDateDirectories(const fs::path& base, UnixMillis cutoff) {
+  namespace chr = std::chrono;
+  for (const auto& [year_dir, year] : NumberedSubdirectories(base, 4)) {
+    for (const auto& [month_dir, month] : NumberedSubdirectories(year_dir, 2)) {
+      const chr::year_month year_month{chr::year{year}, chr::month{static_cast<unsigned>(month)}};
+      if (!year_month.ok()) {
+        continue;
+      }
+      for (const auto& [day_dir, day] : NumberedSubdirectories(month_dir, 2)) {
+        const chr::year_month_day date = year_month / chr::day{static_cast<unsigned>(day)};
+        if (date.ok()) {
+          RemoveIfEmpty(day_dir, DaysToMillis(chr::sys_days{date} + chr::days{1}), cutoff);
+        }
+      }
+      RemoveIfEmpty(month_dir, DaysToMillis(chr::sys_days{(year_month + chr::months{1}) / 1}),
+                    cutoff);
+    }
+    RemoveIfEmpty(year_dir, DaysToMillis(chr::sys_days{chr::year{year + 1} / 1 / 1}), cutoff);
+  }
+}
+
+}  // namespace
+
+Maintainer::Maintainer(MaintenanceOptions options, FileSystem& file_system)
+    : options_(std::move(options)), file_system_(&file_system) {}
+
+MaintenanceReport Maintainer::RunOnce(UnixMillis now) {
+  MaintenanceReport report;
+  if (options_.data_dir.empty() || options_.rotation_minutes < 1 ||
+      options_.rotation_minutes > 60) {
+    ++report.errors;
+    report.messages.push_back(
+        "maintenance: invalid options (data_dir empty or rotation_minutes "
+        "not in 1..60); nothing done");
+    return report;
+  }
+  // Each step works on a fresh listing, so that it sees what the previous one changed.
+  const auto scan = [&]() -> std::optional<std::vector<CatalogEntry>> {
+    Result<std::vector<CatalogEntry>> catalog = ScanCatalog(options_.data_dir);
+    if (!catalog) {
+      ++report.errors;
+      report.messages.push_back("maintenance: cannot list the store: " +
+                                std::string(catalog.error().Message()));
+      return std::nullopt;
+    }
+    return std::move(*catalog);
+  };
+  std::optional<std::vector<CatalogEntry>> catalog = scan();
+  if (!catalog) {
+    return report;
+  }
+  RemoveStaleTemps(*catalog, now, report);
+  if (!(catalog = scan())) {
+    return report;
+  }
+  WriteRollups(*catalog, now, report);
+  if (!(catalog = scan())) {
+    return report;
+  }
+  ApplyRetention(*catalog, now, report);
+  RemoveEmptyDirectories(now);
+  return report;
+}
+
+void Maintainer::RemoveStaleTemps(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                                  MaintenanceReport& report) {
+  for (const CatalogEntry& entry : catalog) {
+    if (entry.name.state != SegmentState::kTemp) {
+      continue;
+    }
+    const std::optional<UnixMillis> modified = ModifiedAt(entry.path);
+    if (!modified || *modified > now - kStaleTempMillis) {
+      continue;
+    }
+    if (Status removed = file_system_->Remove(entry.path); !removed) {
+      ++report.errors;
+      report.messages.push_back("cannot remove leftover temporary file: " +
+                                std::string(removed.error().Message()));
+      continue;
+    }
+    report.bytes_deleted += entry.size_bytes;
+    report.messages.push_back("removed leftover temporary file " + entry.path);
+  }
+}
+
+void Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                              MaintenanceReport& report) {
+  struct Hour {
+    std::vector<std::string> sealed;
+    bool busy = false;  // a segment of the hour is still open or being sealed
+  };
+
+  using HourKey = std::pair<std::string, UnixMillis>;  // (source, hour start)
+  std::map<HourKey, Hour> hours;
+  std::set<HourKey> rolled_up;
+  for (const CatalogEntry& entry : catalog) {
+    if (entry.name.kind == SegmentKind::kRollup) {
+      if (entry.name.state == SegmentState::kSealed) {
+        rolled_up.emplace(entry.name.source, entry.name.start);
+      }
+      continue;
+    }
+    Hour& hour = hours[{entry.name.source, HourStart(entry.name.start)}];
+    if (entry.name.state == SegmentState::kSealed) {
+      hour.sealed.push_back(entry.path);
+    } else {
+      hour.busy = true;
+    }
+  }
+  const UnixMillis settle = RollupDelay();
+  for (auto& [key, hour] : hours) {
+    const auto& [source, hour_start] = key;
+    if (hour.busy || hour.sealed.empty() || now < hour_start + settle || rolled_up.contains(key)) {
+      continue;
+    }
+    if (options_.rollup_retention_ms > 0 &&
+        hour_start + kMillisPerHour <= now - options_.rollup_retention_ms) {
+      continue;  // retention would delete it at once
+    }
+    if (!WriteRollup(source, hour_start, std::move(hour.sealed), report)) {
+      report.messages.push_back(
+          "rollup: the disk is full; the remaining roll-ups wait for the "
+          "next pass");
+      return;  // so that retention runs now and frees space
+    }
+  }
+}
+
+bool Maintainer::WriteRollup(const std::string& source, UnixMillis hour_start,
+                             std::vector<std::string> segments, MaintenanceReport& report) {
+  const std::string final_path = RollupSegmentPath(options_.data_dir, source, hour_start);
+  const std::string dir = RollupDayDir(options_.data_dir, source, hour_start);
+  const std::size_t segment_count = segments.size();
+  // Returns false when the disk is full.
+  const auto fail = [&](const Error& error) {
+    ++report.errors;
+    report.messages.push_back("rollup " + final_path +
+                              " not written: " + std::string(error.Message()));
+    return error.Code() != ErrorCode::kNoSpace;
+  };
+  if (Status created = file_system_->CreateDirectories(dir); !created) {
+    return fail(created.error());
+  }
+  RollupSpec spec;
+  spec.path = TempPathFor(final_path);
+  spec.hour_start = hour_start;
+  spec.segments = std::move(segments);
+  spec.writer_options = options_.segment;
+  spec.writer_options.file_system = file_system_;
+  spec.max_groups = options_.rollup_max_groups;
+  Result<RollupResult> built = BuildRollup(spec);
+  const auto discard_temp = [&] {
+    if (Status removed = file_system_->Remove(spec.path); !removed) {
+      ++report.errors;
+      report.messages.push_back("cannot remove " + spec.path + ": " +
+                                std::string(removed.error().Message()));
+    }
+  };
+  if (!built) {
+    discard_temp();
+    return fail(built.error());
+  }
+  for (const Error& skipped : built->skipped) {
+    ++report.errors;
+    report.messages.push_back("rollup " + final_path + ": left out a damaged detail segment: " +
+                              std::string(skipped.Message()));
+  }
+  if (Status renamed = file_system_->Rename(spec.path, final_path); !renamed) {
+    discard_temp();
+    return fail(renamed.error());
+  }
+  if (Status synced = file_system_->SyncDirectory(dir); !synced) {
+    ++report.errors;
+    report.messages.push_back("rollup " + final_path +
+                              " written but not synced: " + std::string(synced.error().Message()));
+  }
+  ++report.rollups_written;
+  report.rollup_input_rows += built->input_rows;
+  report.rollup_rows += built->rows;
+  report.messages.push_back(
+      "rollup " + final_path + ": " + CountText(built->rows, "row") + " from " +
+      CountText(built->input_rows, "detail row") + " in " +
+      CountText(built->segments_read, "segment") +
+      (built->segments_read == segment_count
+           ? std::string()
+           : " (" + CountText(segment_count - built->segments_read, "damaged segment") +
+                 " left out)"));
+  return true;
+}
+
+UnixMillis Maintainer::RollupDelay() const {
+  return kMillisPerHour + UnixMillis{options_.rotation_minutes} * kMillisPerMinute +
+         kRollupGraceMillis;
+}
+
+bool Maintainer::Delete(const CatalogEntry& entry, MaintenanceReport& report) {
+  if (Status removed = file_system_->Remove(entry.path); !removed) {
+    ++report.errors;
+    report.messages.push_back("cannot delete " + entry.path + ": " +
+                              std::string(removed.error().Message()));
+    return false;
+  }
+  ++report.segments_deleted;
+  report.bytes_deleted += entry.size_bytes;
+  return true;
+}
+
+void Maintainer::ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                                MaintenanceReport& report) {
+  const UnixMillis slot_ms = UnixMillis{options_.rotation_minutes} * kMillisPerMinute;
+  std::vector<bool> deleted(catalog.size(), false);
+  std::uint64_t total_bytes = 0;
+  std::set<std::pair<std::string, UnixMillis>> rolled_up;
+  for (const CatalogEntry& entry : catalog) {
+    total_bytes += entry.size_bytes;
+    if (entry.name.kind == SegmentKind::kRollup && entry.name.state == SegmentState::kSealed) {
+      rolled_up.emplace(entry.name.source, entry.name.start);
+    }
+  }
+  // A detail segment past its retention still waits for its hour's roll-up (a retention
+  // shorter than the roll-up delay would otherwise leave the first slots of every hour
+  // out of it), but not beyond an hour after the roll-up was due.
+  const auto awaits_rollup = [&](const CatalogEntry& entry) {
+    const UnixMillis hour = HourStart(entry.name.start);
+    return !rolled_up.contains({entry.name.source, hour}) &&
+           now < hour + RollupDelay() + kMillisPerHour &&
+           (options_.rollup_retention_ms <= 0 ||
+            hour + kMillisPerHour > now - options_.rollup_retention_ms);
+  };
+  // Age. Counters: [detail, rollup] files and bytes.
+  std::array<std::uint64_t, 2> aged{};
+  std::array<std::uint64_t, 2> aged_bytes{};
+  for (std::size_t idx = 0; idx < catalog.size(); ++idx) {
+    const CatalogEntry& entry = catalog[idx];
+    if (entry.name.state != SegmentState::kSealed) {
+      continue;
+    }
+    const bool detail = entry.name.kind == SegmentKind::kDetail;
+    const UnixMillis retention =
+        detail ? options_.detail_retention_ms : options_.rollup_retention_ms;
+    const UnixMillis end = entry.name.start + (detail ? slot_ms : kMillisPerHour);
+    if (retention <= 0 || end > now - retention || (detail && awaits_rollup(entry))) {
+      continue;
+    }
+    if (Delete(entry, report)) {
+      deleted[idx] = true;
+      total_bytes -= entry.size_bytes;
+      ++aged[detail ? 0 : 1];
+      aged_bytes[detail ? 0 : 1] += entry.size_bytes;
+    }
+  }
+  if (aged[0] > 0) {
+    report.messages.push_back("retention: deleted " + CountText(aged[0], "detail segment") + " (" +
+                              std::to_string(aged_bytes[0]) + " bytes) older than " +
+                              std::to_string(options_.detail_retention_ms / kMillisPerHour) + " h");
+  }
+  if (aged[1] > 0) {
+    report.messages.push_back("retention: deleted " + CountText(aged[1], "roll-up") + " (" +
+                              std::to_string(aged_bytes[1]) + " bytes) older than " +
+                              std::to_string(options_.rollup_retention_ms / kMillisPerHour) + " h");
+  }
+  // Size: the catalog is sorted by (kind, start, ...), so walking it in order visits the
+  // oldest detail segments first, then the oldest roll-ups.
+  if (options_.max_size_bytes == 0 || total_bytes <= options_.max_size_bytes) {
+    return;
+  }
+  const std::uint64_t size_before = total_bytes;
+  std::array<std::uint64_t, 2> evicted{};
+  for (std::size_t idx = 0; idx < catalog.size() && total_bytes > options_.max_size_bytes; ++idx) {
+    const CatalogEntry& entry = catalog[idx];
+    if (deleted[idx] || entry.name.state != SegmentState::kSealed) {
+      continue;
+    }
+    if (Delete(entry, report)) {
+      deleted[idx] = true;
+      total_bytes -= entry.size_bytes;
+      ++evicted[entry.name.kind == SegmentKind::kDetail ? 0 : 1];
+    }
+  }
+  std::string message = "max_size: store held " + std::to_string(size_before) + " bytes > " +
+                        std::to_string(options_.max_size_bytes) + "; deleted " +
+                        CountText(evicted[0], "detail segment") + " and " +
+                        CountText(evicted[1], "roll-up") + ", now " + std::to_string(total_bytes) +
+                        " bytes";
+  if (total_bytes > options_.max_size_bytes) {
+    message += " (still over: open segments are never deleted)";
+  }
+  report.messages.push_back(std::move(message));
+}
+
+void Maintainer::RemoveEmptyDirectories(UnixMillis now) {
+  const UnixMillis cutoff = now - kDirectoryGraceMillis;
+  std::error_code ec;
+  fs::directory_iterator it(options_.data_dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_directory(type_ec) || !IsValidSourceName(it->path().filename().string())) {
+      continue;
+    }
+    RemoveEmptyDateDirectories(it->path(), cutoff);
+    RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir), cutoff);
+  }
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// Maintainer: the store's periodic housekeeping. Writes the hourly roll-ups of complete
+// hours, then applies retention (by age, then by total size) and tidies the directory
+// tree. The collector calls RunOnce() every few minutes; docs/retention.md describes the
+// behaviour for users.
+
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "store/catalog.h"
+#include "store/file_system.h"
+#include "store/layout.h"
+#include "store/segment_writer.h"
+
+namespace sluice::store {
+
+struct MaintenanceOptions {
+  std::string data_dir;
+  int rotation_minutes = 5;                                // 1..60, as the writer uses
+  UnixMillis detail_retention_ms = 30LL * kMillisPerDay;   // 0 = keep forever
+  std::uint64_t max_size_bytes = 0;                        // cap on all store files; 0 = none
+  UnixMillis rollup_retention_ms = 365LL * kMillisPerDay;  // 0 = keep forever
+  SegmentWriterOptions segment;                            // for roll-up segments (compression)
+  std::size_t rollup_max_groups = 1 << 19;                 // memory bound of one aggregation (~90 MiB)
+};
+
+struct MaintenanceReport {
+  std::uint64_t rollups_written = 0, rollup_input_rows = 0, rollup_rows = 0;
+  std::uint64_t segments_deleted = 0, bytes_deleted = 0;
+  std::uint64_t errors = 0;
+  std::vector<std::string> messages;  // one line per error or notable action, for the log
+};
+
+// One RunOnce() does, in order:
+//  1. removes leftover *.tmp files last modified more than one hour before `now`;
+//  2. for each source and hour H whose detail segments are all sealed (no *.seg.open, no
+//     younger *.tmp of H) with now >= H + 1 h + rotation + 60 s, and no roll-up yet, reads
+//     the hour's sealed detail segments and publishes DATA/<source>/rollup/.../HH.seg
+//     (written as *.tmp, renamed, directory synced): one row per group of
+//     kRollupKeyFields (store/rollup.h), bytes/packets/flows summed, time_received = H,
+//     first = min, last = max. Hours already past the roll-up retention are not rolled up;
+//  3. deletes sealed detail segments whose slot ended at least detail_retention_ms before
+//     `now` (one whose hour has no roll-up yet waits for it, at most until an hour after
+//     the roll-up was due), and roll-ups whose hour ended at least rollup_retention_ms
+//     before `now`;
+//  4. if max_size_bytes > 0 and all store files together are larger, deletes the oldest
+//     sealed detail segments, then (none left) the oldest roll-ups, until they fit;
+//  5. removes year/month/day directories left empty (only those whose period ended more
+//     than an hour ago, so as not to race the writer creating today's).
+// *.seg.open files (the writer's) are never deleted.
+//
+// Errors never stop the run: each is counted in MaintenanceReport::errors with a message
+// naming the path. A detail segment that fails its checksums is left out of its roll-up
+// (and reported) but not deleted before its time. A roll-up that cannot be written
+// (disk full, failed rename) leaves no file behind and is tried again on the next run.
+//
+// Ownership: keeps a reference to `file_system` (must outlive the Maintainer).
+// Thread-safety: none; run one Maintainer per data directory, from one thread. It may
+// run beside the store's writer (it only deletes sealed files and stale temporaries).
+class Maintainer {
+ public:
+  Maintainer(MaintenanceOptions options, FileSystem& file_system);
+
+  // Writes the roll-ups of complete hours that have none yet, then applies retention.
+  // Never throws, never crashes on bad files: a segment that fails its checksums is
+  // reported (path in the message), counted in errors, and skipped.
+  MaintenanceReport RunOnce(UnixMillis now);
+
+ private:
+  void RemoveStaleTemps(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                        MaintenanceReport& report);
+  void WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                    MaintenanceReport& report);
+  // Writes one roll-up; false if the disk is full (no point trying the next one).
+  bool WriteRollup(const std::string& source, UnixMillis hour_start,
+                   std::vector<std::string> segments, MaintenanceReport& report);
+  void ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                      MaintenanceReport& report);
+  void RemoveEmptyDirectories(UnixMillis now);
+
+  // How long after its start an hour is rolled up: 1 h + rotation + 60 s.
+  UnixMillis RollupDelay() const;
+
+  // Deletes one store file; false (reported) if it could not be.
+  bool Delete(const CatalogEntry& entry, MaintenanceReport& report);
+
+  MaintenanceOptions options_;
+  FileSystem* file_system_;
+};
+
+}  // namespace sluice::store

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "store/rollup.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <utility>
+
+#include "flow/flow_sink.h"
+#include "store/segment_reader.h"
+
+namespace sluice::store {
+namespace {
+
+constexpr std::array kInputFields = {
+    flow::FieldId::kExporter,     flow::FieldId::kObsDomain,  flow::FieldId::kInIf,
+    flow::FieldId::kOutIf,        flow::FieldId::kSrcAddr,    flow::FieldId::kDstAddr,
+    flow::FieldId::kSrcPort,      flow::FieldId::kDstPort,    flow::FieldId::kProto,
+    flow::FieldId::kTos,          flow::FieldId::kSrcAs,      flow::FieldId::kDstAs,
+    flow::FieldId::kSrcMask,      flow::FieldId::kDstMask,    flow::FieldId::kNextHop,
+    flow::FieldId::kDirection,    flow::FieldId::kSrcCountry, flow::FieldId::kDstCountry,
+    flow::FieldId::kSamplingRate, flow::FieldId::kBytes,      flow::FieldId::kPackets,
+    flow::FieldId::kFlows,        flow::FieldId::kFirst,      flow::FieldId::kLast,
+};
+
+// Byte offsets of the key fields in the packed key (addresses first, then by width).
+constexpr std::size_t kExporterAt = 0;
+constexpr std::size_t kSrcAddrAt = 16;
+constexpr std::size_t kDstAddrAt = 32;
+constexpr std::size_t kNextHopAt = 48;
+constexpr std::size_t kObsDomainAt = 64;
+constexpr std::size_t kInIfAt = 68;
+constexpr std::size_t kOutIfAt = 72;
+constexpr std::size_t kSrcAsAt = 76;
+constexpr std::size_t kDstAsAt = 80;
+constexpr std::size_t kSamplingRateAt = 84;
+constexpr std::size_t kSrcPortAt = 88;
+constexpr std::size_t kDstPortAt = 90;
+constexpr std::size_t kSrcCountryAt = 92;
+constexpr std::size_t kDstCountryAt = 94;
+constexpr std::size_t kProtoAt = 96;
+constexpr std::size_t kTosAt = 97;
+constexpr std::size_t kSrcMaskAt = 98;
+constexpr std::size_t kDstMaskAt = 99;
+constexpr std::size_t kDirectionAt = 100;
+constexpr std::size_t kKeyBytes = 101;
+
+std::uint64_t SaturatingAdd(std::uint64_t a, std::uint64_t b) {
+  const std::uint64_t sum = a + b;
+  return sum < a ? std::numeric_limits<std::uint64_t>::max() : sum;
+}
+
+std::uint64_t Mix(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// True for errors that mean the detail segment's bytes are bad (skip it), as opposed to
+// the file being unreadable right now (retry the whole roll-up later).
+bool IsDamage(const Error& error) {
+  return error.Code() == ErrorCode::kCorruption || error.Code() == ErrorCode::kUnsupported ||
+         error.Code() == ErrorCode::kMalformed;
+}
+
+// Feeds the rows a SegmentReader hands out into a RollupTable, draining the table into the
+// writer whenever it is full.
+class TableSink final : public flow::FlowSink {
+ public:
+  TableSink(RollupTable& table, SegmentWriter& writer, UnixMillis hour_start)
+      : table_(&table), writer_(&writer), hour_start_(hour_start) {}
+
+  void Consume(flow::FlowBatch& batch) override {
+    if (!status_) {
+      return;
+    }
+    std::size_t row = 0;
+    while (row < batch.size()) {
+      row = table_->Add(batch, row);
+      if (row < batch.size()) {
+        rows_written_ += table_->size();
+        if (Status drained = table_->DrainTo(hour_start_, *writer_); !drained) {
+          status_ = std::move(drained);
+          return;
+        }
+      }
+    }
+    rows_added_ += batch.size();
+  }
+
+  // Drains what the table still holds.
+  Status Finish() {
+    if (!status_) {
+      return status_;
+    }
+    rows_written_ += table_->size();
+    return table_->DrainTo(hour_start_, *writer_);
+  }
+
+  const Status& status() const { return status_; }
+
+  std::uint64_t rows_added() const { return rows_added_; }
+
+  std::uint64_t rows_written() const { return rows_written_; }
+
+ private:
+  RollupTable* table_;
+  SegmentWriter* writer_;
+  UnixMillis hour_start_;
+  Status status_;
+  std::uint64_t rows_added_ = 0;
+  std::uint64_t rows_written_ = 0;
+};
+
+}  // namespace
+
+std::span<const flow::FieldId> RollupInputFields() {
+  return kInputFields;
+}
+
+RollupTable::RollupTable(std::size_t max_groups)
+    : max_groups_(std::clamp<std::size_t>(max_groups, 1, kMaxGroups)), slots_(1024, 0) {}
+
+std::uint64_t RollupTable::Hash(const Key& key) {
+  std::uint64_t hash = 0;
+  for (const std::uint64_t word : key) {
+    hash = Mix(hash ^ word) + 0x9e3779b97f4a7c15ULL;
+  }
+  return hash;
+}
+
+void RollupTable::Grow() {
+  std::vector<std::uint64_t> slots(slots_.size() * 2, 0);
+  const std::size_t mask = slots.size() - 1;
+  for (const std::uint64_t slot : slots_) {
+    if (slot == 0) {
+      continue;
+    }
+    // The position comes from the tag the slot keeps, so no group is touched.
+    std::size_t pos = static_cast<std::size_t>(slot >> 32) & mask;
+    while (slots[pos] != 0) {
+      pos = (pos + 1) & mask;
+    }
+    slots[pos] = slot;
+  }
+  slots_ = std::move(slots);
+}
+
+std::size_t RollupTable::Add(const flow::FlowBatch& batch, std::size_t begin) {
+  const flow::FlowColumns& c = batch.cols();
+  alignas(8) std::array<std::uint8_t, kKeyWords * 8> packed{};
+  for (std::size_t row = begin; row < batch.size(); ++row) {
+    std::memcpy(&packed[kExporterAt], c.exporter[row].bytes.data(), 16);
+    std::memcpy(&packed[kSrcAddrAt], c.src_addr[row].bytes.data(), 16);
+    std::memcpy(&packed[kDstAddrAt], c.dst_addr[row].bytes.data(), 16);
+    std::memcpy(&packed[kNextHopAt], c.next_hop[row].bytes.data(), 16);
+    std::memcpy(&packed[kObsDomainAt], &c.obs_domain[row], 4);
+    std::memcpy(&packed[kInIfAt], &c.in_if[row], 4);
+    std::memcpy(&packed[kOutIfAt], &c.out_if[row], 4);
+    std::memcpy(&packed[kSrcAsAt], &c.src_as[row], 4);
+    std::memcpy(&packed[kDstAsAt], &c.dst_as[row], 4);
+    std::memcpy(&packed[kSamplingRateAt], &c.sampling_rate[row], 4);
+    std::memcpy(&packed[kSrcPortAt], &c.src_port[row], 2);
+    std::memcpy(&packed[kDstPortAt], &c.dst_port[row], 2);
+    std::memcpy(&packed[kSrcCountryAt], &c.src_country[row], 2);
+    std::memcpy(&packed[kDstCountryAt], &c.dst_country[row], 2);
+    packed[kProtoAt] = c.proto[row];
+    packed[kTosAt] = c.tos[row];
+    packed[kSrcMaskAt] = c.src_mask[row];
+    packed[kDstMaskAt] = c.dst_mask[row];
+    packed[kDirectionAt] = c.direction[row];
+    Key key;
+    std::memcpy(key.data(), packed.data(), sizeof key);
+    const std::uint64_t hash = Hash(key);
+    const std::uint64_t tag = hash & 0xffffffff00000000ULL;
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t pos = static_cast<std::size_t>(hash >> 32) & mask;
+    Group* group = nullptr;
+    while (slots_[pos] != 0) {
+      const std::uint64_t slot = slots_[pos];
+      if ((slot & 0xffffffff00000000ULL) == tag) {
+        Group& candidate = At(static_cast<std::size_t>(slot & 0xffffffffu) - 1);
+        if (candidate.key == key) {
+          group = &candidate;
+          break;
+        }
+      }
+      pos = (pos + 1) & mask;
+    }
+    if (group == nullptr) {
+      if (full()) {
+        return row;
+      }
+      if ((group_count_ >> kChunkShift) == chunks_.size()) {
+        chunks_.push_back(std::make_unique<Group[]>(kChunkGroups));
+      }
+      At(group_count_) =
+          Group{key, c.bytes[row], c.packets[row], c.flows[row], c.first[row], c.last[row]};
+      ++group_count_;
+      slots_[pos] = tag | static_cast<std::uint64_t>(group_count_);
+      if (group_count_ * 2 > slots_.size()) {
+        Grow();
+      }
+      continue;
+    }
+    group->bytes = SaturatingAdd(group->bytes, c.bytes[row]);
+    group->packets = SaturatingAdd(group->packets, c.packets[row]);
+    group->flows = SaturatingAdd(group->flows, c.flows[row]);
+    // A `first` of 0 is unset (a record without times), not the oldest time.
+    const std::int64_t first = c.first[row];
+    if (first != 0 && (group->first == 0 || first < group->first)) {
+      group->first = first;
+    }
+    group->last = std::max(group->last, c.last[row]);
+  }
+  return batch.size();
+}
+
+Status RollupTable::DrainTo(UnixMillis hour_start, SegmentWriter& writer) {
+  static_assert(kKeyBytes <= kKeyWords * 8);
+  out_.Clear();
+  alignas(8) std::array<std::uint8_t, kKeyWords * 8> packed{};
+  for (std::size_t group_idx = 0; group_idx < group_count_; ++group_idx) {
+    const Group& group = At(group_idx);
+    if (out_.full()) {
+      if (Status appended = writer.Append(out_); !appended) {
+        return appended;
+      }
+      out_.Clear();
+    }
+    const std::size_t row = out_.AppendRow();
+    flow::FlowColumns& c = out_.cols();
+    std::memcpy(packed.data(), group.key.data(), packed.size());
+    std::memcpy(c.exporter[row].bytes.data(), &packed[kExporterAt], 16);
+    std::memcpy(c.src_addr[row].bytes.data(), &packed[kSrcAddrAt], 16);
+    std::memcpy(c.dst_addr[row].bytes.data(), &packed[kDstAddrAt], 16);
+    std::memcpy(c.next_hop[row].bytes.data(), &packed[kNextHopAt], 16);
+    std::memcpy(&c.obs_domain[row], &packed[kObsDomainAt], 4);
+    std::memcpy(&c.in_if[row], &packed[kInIfAt], 4);
+    std::memcpy(&c.out_if[row], &packed[kOutIfAt], 4);
+    std::memcpy(&c.src_as[row], &packed[kSrcAsAt], 4);
+    std::memcpy(&c.dst_as[row], &packed[kDstAsAt], 4);
+    std::memcpy(&c.sampling_rate[row], &packed[kSamplingRateAt], 4);
+    std::memcpy(&c.src_port[row], &packed[kSrcPortAt], 2);
+    std::memcpy(&c.dst_port[row], &packed[kDstPortAt], 2);
+    std::memcpy(&c.src_country[row], &packed[kSrcCountryAt], 2);
+    std::memcpy(&c.dst_country[row], &packed[kDstCountryAt], 2);
+    c.proto[row] = packed[kProtoAt];
+    c.tos[row] = packed[kTosAt];
+    c.src_mask[row] = packed[kSrcMaskAt];
+    c.dst_mask[row] = packed[kDstMaskAt];
+    c.direction[row] = packed[kDirectionAt];
+    c.time_received[row] = hour_start;
+    c.first[row] = group.first;
+    c.last[row] = group.last;
+    c.bytes[row] = group.bytes;
+    c.packets[row] = group.packets;
+    c.flows[row] = group.flows;
+  }
+  if (!out_.empty()) {
+    if (Status appended = writer.Append(out_); !appended) {
+      return appended;
+    }
+    out_.Clear();
+  }
+  group_count_ = 0;  // the chunks stay allocated for the next groups
+  std::fill(slots_.begin(), slots_.end(), 0);
+  return OkStatus();
+}
+
+Result<RollupResult> BuildRollup(const RollupSpec& spec) {
+  RollupResult result;
+  std::vector<bool> excluded(spec.segments.size(), false);
+  // Each pass either succeeds or leaves out one more damaged segment, so this ends.
+  for (;;) {
+    auto writer = SegmentWriter::Create(spec.path, spec.writer_options);
+    if (!writer) {
+      return tl::unexpected(writer.error());
+    }
+    RollupTable table(spec.max_groups);
+    TableSink sink(table, **writer, spec.hour_start);
+    result.segments_read = 0;
+    bool start_over = false;
+    for (std::size_t segment_idx = 0; segment_idx < spec.segments.size(); ++segment_idx) {
+      if (excluded[segment_idx]) {
+        continue;
+      }
+      const std::string& path = spec.segments[segment_idx];
+      auto reader = SegmentReader::Open(path);
+      if (!reader) {
+        if (!IsDamage(reader.error())) {
+          return tl::unexpected(reader.error());
+        }
+        excluded[segment_idx] = true;
+        result.skipped.push_back(reader.error());
+        continue;
+      }
+      const std::uint64_t rows_before = sink.rows_added();
+      for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
+        Status read = (*reader)->ReadBlock(block_idx, RollupInputFields(), sink);
+        if (!sink.status()) {
+          return tl::unexpected(sink.status().error());
+        }
+        if (!read) {
+          if (!IsDamage(read.error())) {
+            return tl::unexpected(read.error());
+          }
+          excluded[segment_idx] = true;
+          result.skipped.push_back(read.error());
+          start_over = sink.rows_added() != rows_before;
+          break;
+        }
+      }
+      if (start_over) {
+        break;
+      }
+      if (!excluded[segment_idx]) {
+        ++result.segments_read;
+      }
+    }
+    if (start_over) {
+      continue;
+    }
+    if (Status drained = sink.Finish(); !drained) {
+      return tl::unexpected(drained.error());
+    }
+    if (Status finished = (*writer)->Finish(); !finished) {
+      return tl::unexpected(finished.error());
+    }
+    result.input_rows = sink.rows_added();
+    result.rows = sink.rows_written();
+    return result;
+  }
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hourly roll-ups: the detail rows of one hour grouped by their traffic key, with bytes,
+// packets and flows summed. Internal to store/; store::Maintainer (maintenance.h) decides
+// which hours to roll up and publishes the files.
+
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "flow/field.h"
+#include "flow/flow_batch.h"
+#include "store/segment_writer.h"
+
+namespace sluice::store {
+
+// The group key of a roll-up row: exporter, obs_domain, in_if, out_if, src_addr, dst_addr,
+// src_port, dst_port, proto, tos, src_as, dst_as, src_mask, dst_mask, next_hop, direction,
+// src_country, dst_country and sampling_rate.
+inline constexpr std::array kRollupKeyFields = {
+    flow::FieldId::kExporter,     flow::FieldId::kObsDomain,  flow::FieldId::kInIf,
+    flow::FieldId::kOutIf,        flow::FieldId::kSrcAddr,    flow::FieldId::kDstAddr,
+    flow::FieldId::kSrcPort,      flow::FieldId::kDstPort,    flow::FieldId::kProto,
+    flow::FieldId::kTos,          flow::FieldId::kSrcAs,      flow::FieldId::kDstAs,
+    flow::FieldId::kSrcMask,      flow::FieldId::kDstMask,    flow::FieldId::kNextHop,
+    flow::FieldId::kDirection,    flow::FieldId::kSrcCountry, flow::FieldId::kDstCountry,
+    flow::FieldId::kSamplingRate,
+};
+
+// Every column a roll-up reads from a detail segment: the key, the summed counters
+// (bytes, packets, flows) and the flow times (first, last).
+std::span<const flow::FieldId> RollupInputFields();
+
+// A hash table of roll-up groups with a fixed-size packed key (no allocation per row;
+// the table grows by doubling). Values: bytes, packets and flows summed (saturating at
+// 2^64-1), first = the smallest non-zero `first`, last = the largest `last`.
+//
+// Memory: about 170 bytes per group; the caller bounds the groups with `max_groups`.
+// Thread-safety: none.
+class RollupTable {
+ public:
+  explicit RollupTable(std::size_t max_groups);
+
+  RollupTable(const RollupTable&) = delete;
+  RollupTable& operator=(const RollupTable&) = delete;
+
+  // Adds rows [begin, batch.size()) of `batch`, stopping at the first row that would
+  // need a new group while the table holds max_groups groups. Returns the index of the
+  // first row not added (batch.size() once all are).
+  std::size_t Add(const flow::FlowBatch& batch, std::size_t begin);
+
+  // Groups held.
+  std::size_t size() const { return group_count_; }
+
+  bool full() const { return group_count_ >= max_groups_; }
+
+  // Appends one row per group to `writer`, with time_received = `hour_start`, and empties
+  // the table. Every other column of the rows is 0.
+  Status DrainTo(UnixMillis hour_start, SegmentWriter& writer);
+
+ private:
+  static constexpr std::size_t kKeyWords = 13;  // 101 bytes of key, zero-padded
+  using Key = std::array<std::uint64_t, kKeyWords>;
+
+  struct Group {
+    Key key;
+    std::uint64_t bytes;
+    std::uint64_t packets;
+    std::uint64_t flows;
+    std::int64_t first;
+    std::int64_t last;
+  };
+
+  // Slots hold a group index in 32 bits.
+  static constexpr std::size_t kMaxGroups = std::size_t{1} << 31;
+
+  // Groups live in chunks that never move, so growing never copies them (no peak of twice
+  // the memory, as a doubling vector would have).
+  static constexpr std::size_t kChunkShift = 16;
+  static constexpr std::size_t kChunkGroups = std::size_t{1} << kChunkShift;
+
+  static std::uint64_t Hash(const Key& key);
+
+  Group& At(std::size_t group_idx) {
+    return chunks_[group_idx >> kChunkShift][group_idx & (kChunkGroups - 1)];
+  }
+
+  void Grow();
+
+  std::size_t max_groups_;
+  std::vector<std::unique_ptr<Group[]>> chunks_;
+  std::size_t group_count_ = 0;
+  // Open addressing, linear probing from (hash >> 32) & mask; a slot is 0 (empty) or
+  // (hash >> 32) << 32 | (group + 1). At most 2^32 slots (kMaxGroups keeps them fewer).
+  std::vector<std::uint64_t> slots_;
+  flow::FlowBatch out_;
+};
+
+// What one roll-up needs.
+struct RollupSpec {
+  std::string path;                   // the file to write, in place
+  UnixMillis hour_start = 0;          // time_received of every row
+  std::vector<std::string> segments;  // the sealed detail segments of the hour
+  SegmentWriterOptions writer_options;
+  std::size_t max_groups = 1 << 22;  // see RollupTable
+};
+
+struct RollupResult {
+  std::uint64_t input_rows = 0;  // detail rows aggregated
+  std::uint64_t rows = 0;        // roll-up rows written
+  std::uint64_t segments_read = 0;
+  // One per detail segment left out because its data is damaged (kCorruption,
+  // kUnsupported): the roll-up holds none of its rows.
+  std::vector<Error> skipped;
+};
+
+// Reads every segment of `spec` and writes the roll-up to spec.path (finished). A damaged
+// detail segment is left out whole and listed in `skipped` (if it failed half-way, the
+// roll-up starts over without it). Any other error (writing, or reading a file that
+// vanished or cannot be read) fails the roll-up; spec.path then holds no usable file and
+// the caller removes it.
+Result<RollupResult> BuildRollup(const RollupSpec& spec);
+
+}  // namespace sluice::store
