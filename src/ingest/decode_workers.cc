@@ -2,9 +2,11 @@
 
 #include "ingest/decode_workers.h"
 
+#include <string>
 #include <utility>
 
 #include "common/check.h"
+#include "common/thread_name.h"
 #include "decode/decoder_state.h"
 #include "decode/exporter_json.h"
 
@@ -52,9 +54,12 @@ void DecodeWorkers::Start() {
     return;
   }
   started_ = true;
-  for (auto& worker : workers_) {
-    Worker* raw = worker.get();
-    worker->thread = std::thread([this, raw] { Run(*raw); });
+  for (std::size_t worker_idx = 0; worker_idx < workers_.size(); ++worker_idx) {
+    Worker* raw = workers_[worker_idx].get();
+    raw->thread = std::thread([this, raw, worker_idx] {
+      SetCurrentThreadName("decode-" + std::to_string(worker_idx));
+      Run(*raw);
+    });
   }
 }
 

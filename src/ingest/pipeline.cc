@@ -3,7 +3,10 @@
 #include "ingest/pipeline.h"
 
 #include <chrono>
+#include <string>
 #include <utility>
+
+#include "common/thread_name.h"
 
 namespace sluice::ingest {
 namespace {
@@ -107,7 +110,10 @@ void Pipeline::Start() {
   started_ = true;
   workers_->Start();
   for (std::size_t receiver_idx = 0; receiver_idx < receivers_.size(); ++receiver_idx) {
-    threads_.emplace_back([this, receiver_idx] { Receive(receiver_idx); });
+    threads_.emplace_back([this, receiver_idx] {
+      SetCurrentThreadName("receive-" + std::to_string(receiver_idx));
+      Receive(receiver_idx);
+    });
   }
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace sluice::store {
 namespace {
@@ -38,7 +39,10 @@ Housekeeper::~Housekeeper() { Stop(); }
 
 void Housekeeper::Start() {
   if (!thread_.joinable()) {
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] {
+      SetCurrentThreadName("housekeeper");
+      Loop();
+    });
   }
 }
 

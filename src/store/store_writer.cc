@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "store/catalog.h"
 #include "store/layout.h"
 #include "store/segment_reader.h"
@@ -18,7 +19,11 @@ namespace {
 
 constexpr UnixMillis kRetryIntervalMs = 1000;
 constexpr UnixMillis kStallLogIntervalMs = 60'000;
-constexpr auto kIdleWake = std::chrono::milliseconds(200);
+// The writer thread is woken when this many batches wait (or a worker waits for a free
+// one); otherwise it looks every kIdleWake. At low rates this keeps it from waking for
+// every small batch a decode worker flushes; at high rates batches come full anyway.
+constexpr std::size_t kWakeBatches = 8;
+constexpr auto kIdleWake = std::chrono::milliseconds(50);
 
 bool Exists(const std::string& path) {
   std::error_code ec;
@@ -242,8 +247,14 @@ void StoreWriter::Start() {
   const UnixMillis now = clock_->NowMillis();
   slot_start_ = SlotStart(now, options_.rotation_minutes);
   next_flush_ = now + options_.flush_interval_ms;
-  writer_thread_ = std::thread([this] { WriterLoop(); });
-  sealer_thread_ = std::thread([this] { SealerLoop(); });
+  writer_thread_ = std::thread([this] {
+    SetCurrentThreadName("store-writer");
+    WriterLoop();
+  });
+  sealer_thread_ = std::thread([this] {
+    SetCurrentThreadName("store-sealer");
+    SealerLoop();
+  });
 }
 
 Status StoreWriter::Close() {
@@ -285,14 +296,19 @@ void StoreWriter::Enqueue(flow::FlowBatch& batch) {
       std::lock_guard stats_lock(stats_mu_);
       ++stats_.queue_waits;
     }
+    queue_has_work_.notify_one();
     queue_has_free_.wait(lock, [this] { return !free_.empty(); });
   }
   std::unique_ptr<flow::FlowBatch> slot = std::move(free_.back());
   free_.pop_back();
   std::swap(*slot, batch);  // the worker goes on with the pool's empty batch
   full_.push_back(std::move(slot));
+  const bool wake = full_.size() >= std::min(kWakeBatches, options_.queue_batches / 2) ||
+                    free_.empty();
   lock.unlock();
-  queue_has_work_.notify_one();
+  if (wake) {
+    queue_has_work_.notify_one();
+  }
 }
 
 void StoreWriter::WriterLoop() {
@@ -301,7 +317,9 @@ void StoreWriter::WriterLoop() {
     bool stop = false;
     {
       std::unique_lock lock(queue_mu_);
-      queue_has_work_.wait_for(lock, kIdleWake, [this] { return !full_.empty() || closing_; });
+      if (full_.empty() && !closing_) {
+        queue_has_work_.wait_for(lock, kIdleWake, [this] { return !full_.empty() || closing_; });
+      }
       if (!full_.empty()) {
         batch = std::move(full_.front());
         full_.pop_front();
