@@ -115,7 +115,8 @@ StoreWriter::StoreWriter(StoreWriterOptions options, FileSystem& file_system, co
   options_.segment.sync = true;            // Finish() syncs, in the sealer thread
   options_.segment.sync_on_flush = false;  // the writer thread never waits on the disk
   sources_.push_back(Source{std::string(kDefaultSource), nullptr});
-  for (const auto& [exporter, name] : options_.sources) {
+  for (const auto& [exporter, source_name] : options_.sources) {
+    const std::string& name = source_name;  // (a structured binding cannot be captured)
     auto known = std::find_if(sources_.begin(), sources_.end(),
                               [&name](const Source& source) { return source.name == name; });
     std::size_t source_idx = static_cast<std::size_t>(known - sources_.begin());
