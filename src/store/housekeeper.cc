@@ -2,6 +2,9 @@
 
 #include "store/housekeeper.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <utility>
@@ -41,6 +44,10 @@ void Housekeeper::Start() {
   if (!thread_.joinable()) {
     thread_ = std::thread([this] {
       SetCurrentThreadName("housekeeper");
+      // Roll-ups and retention only use CPU that receiving, decoding and writing leave
+      // idle (best effort: SCHED_IDLE needs no privilege on Linux).
+      sched_param param{};
+      (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
       Loop();
     });
   }
@@ -51,6 +58,7 @@ void Housekeeper::Stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  interrupt_ = true;
   wake_.notify_all();
   if (thread_.joinable()) {
     thread_.join();
@@ -79,6 +87,7 @@ void Housekeeper::Loop() {
       options = options_;
     }
     wait = interval_;
+    options.stop = &interrupt_;
     Maintainer maintainer(std::move(options), *file_system_);
     const MaintenanceReport report = maintainer.RunOnce(clock_->NowMillis());
     for (const std::string& message : report.messages) {

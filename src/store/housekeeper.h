@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Housekeeper: runs the store's Maintainer (roll-ups, retention) on a thread of its own,
 // shortly after start and then every interval, and logs what each run did. Long runs
-// (a roll-up of a busy hour) never hold up receiving, writing or signal handling.
+// (a roll-up of a busy hour) never hold up receiving, writing or signal handling: the
+// thread runs under SCHED_IDLE, on CPU time nothing else wants.
 
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -42,7 +44,8 @@ class Housekeeper {
 
   void Start();
 
-  // Waits for a run in progress to end, then joins the thread. Idempotent.
+  // Interrupts a run in progress (a partial roll-up is discarded and redone at the next
+  // start), then joins the thread. Idempotent.
   void Stop();
 
   // Used from the next run on (a reload of the retention settings).
@@ -62,6 +65,7 @@ class Housekeeper {
   MaintenanceOptions options_;  // guarded by mu_
   HousekeeperStats stats_;      // guarded by mu_
   bool stopping_ = false;       // guarded by mu_
+  std::atomic<bool> interrupt_{false};  // makes a run in progress stop early
   std::thread thread_;
 };
 

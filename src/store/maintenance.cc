@@ -207,6 +207,9 @@ void Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMill
         hour_start + kMillisPerHour <= now - options_.rollup_retention_ms) {
       continue;  // retention would delete it at once
     }
+    if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+      return;  // shutting down: the remaining roll-ups wait for the next start
+    }
     if (!WriteRollup(source, hour_start, std::move(hour.sealed), report)) {
       report.messages.push_back(
           "rollup: the disk is full; the remaining roll-ups wait for the "
@@ -226,7 +229,8 @@ bool Maintainer::WriteRollup(const std::string& source, UnixMillis hour_start,
     ++report.errors;
     report.messages.push_back("rollup " + final_path +
                               " not written: " + std::string(error.Message()));
-    return error.Code() != ErrorCode::kNoSpace;
+    return error.Code() != ErrorCode::kNoSpace &&
+           !(options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed));
   };
   if (Status created = file_system_->CreateDirectories(dir); !created) {
     return fail(created.error());
@@ -238,6 +242,7 @@ bool Maintainer::WriteRollup(const std::string& source, UnixMillis hour_start,
   spec.writer_options = options_.segment;
   spec.writer_options.file_system = file_system_;
   spec.max_groups = options_.rollup_max_groups;
+  spec.stop = options_.stop;
   Result<RollupResult> built = BuildRollup(spec);
   const auto discard_temp = [&] {
     if (Status removed = file_system_->Remove(spec.path); !removed) {

@@ -6,6 +6,7 @@
 
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,6 +28,9 @@ struct MaintenanceOptions {
   UnixMillis rollup_retention_ms = 365LL * kMillisPerDay;  // 0 = keep forever
   SegmentWriterOptions segment;                            // for roll-up segments (compression)
   std::size_t rollup_max_groups = 1 << 19;                 // memory bound of one aggregation (~90 MiB)
+  // When set and true, RunOnce() stops early (between blocks of a roll-up), writing no
+  // partial roll-up: how a collector that is shutting down interrupts a long run.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct MaintenanceReport {

@@ -302,6 +302,9 @@ Result<RollupResult> BuildRollup(const RollupSpec& spec) {
       }
       const std::uint64_t rows_before = sink.rows_added();
       for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
+        if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) {
+          return MakeError(ErrorCode::kResourceExhausted, spec.path + ": stopped (shutting down)");
+        }
         Status read = (*reader)->ReadBlock(block_idx, RollupInputFields(), sink);
         if (!sink.status()) {
           return tl::unexpected(sink.status().error());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -110,6 +111,7 @@ struct RollupSpec {
   std::vector<std::string> segments;  // the sealed detail segments of the hour
   SegmentWriterOptions writer_options;
   std::size_t max_groups = 1 << 22;  // see RollupTable
+  const std::atomic<bool>* stop = nullptr;  // checked between blocks: error if set
 };
 
 struct RollupResult {

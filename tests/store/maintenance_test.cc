@@ -6,6 +6,7 @@
 #include "store/maintenance.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -416,6 +417,21 @@ TEST_F(MaintenanceTest, WrittenExactlyOnce) {
   }
   EXPECT_EQ(fs::last_write_time(Rollup(kHour)), written);
   EXPECT_EQ(test::ReadBytes(Rollup(kHour)), bytes);
+}
+
+TEST_F(MaintenanceTest, AStopRequestLeavesNoPartialRollupAndTheNextRunWritesIt) {
+  WriteHour(kHour, 100);
+  const UnixMillis now = RollupDue(kHour);
+  std::atomic<bool> stop{true};
+  options_.stop = &stop;
+  MaintenanceReport report = Run(now);
+  EXPECT_EQ(report.rollups_written, 0u);
+  EXPECT_FALSE(fs::exists(Rollup(kHour)));
+  EXPECT_FALSE(fs::exists(Rollup(kHour) + ".tmp"));
+  stop = false;
+  report = Run(now);
+  EXPECT_EQ(report.rollups_written, 1u) << Messages(report);
+  EXPECT_TRUE(fs::exists(Rollup(kHour)));
 }
 
 TEST_F(MaintenanceTest, BoundedGroupsGiveTheSameSums) {
