@@ -67,6 +67,7 @@ constexpr const char* kServeUsage =
     "  --rotation T           store: minutes per segment, 1m to 60m (default 5m)\n"
     "  --retention T          store: keep flows this long (default 30d)\n"
     "  --flush-interval T     store: flush the open segment this often (default 5s)\n"
+    "  --writer-threads N     store: segments written in parallel per slot (default 1)\n"
     "  --http ADDR:PORT       HTTP API address (default 127.0.0.1:8080; not built yet)\n"
     "  -h, --help             this text\n";
 
@@ -208,6 +209,7 @@ std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConf
   check(old_store.rotation != new_store.rotation, "store.rotation");
   check(old_store.flush_interval != new_store.flush_interval, "store.flush_interval");
   check(old_store.compression != new_store.compression, "store.compression");
+  check(old_store.writer_threads != new_store.writer_threads, "store.writer_threads");
   check(!(running.http_listen == wanted.http_listen), "http.listen");
   return keys;
 }
@@ -296,6 +298,7 @@ int RunServe(std::span<const std::string_view> args) {
   store_options.flush_interval_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.store.flush_interval).count();
   store_options.segment.compression = StoreCompression(config.store.compression);
+  store_options.writer_threads = config.store.writer_threads;
   for (const ExporterConfig& exporter : config.exporters) {
     if (!exporter.source.empty()) {
       store_options.sources.emplace_back(exporter.address, exporter.source);
@@ -357,6 +360,8 @@ int RunServe(std::span<const std::string_view> args) {
   Log(LogLevel::kInfo,
       "writing flows to " + std::filesystem::absolute(data_dir).lexically_normal().string() +
           " (segments of " + std::to_string(store_options.rotation_minutes) + " min, " +
+          std::to_string(store_options.writer_threads) + " writer thread" +
+          (store_options.writer_threads == 1 ? ", " : "s, ") +
           std::string(CompressionName(config.store.compression)) + ", flushed every " +
           std::to_string(config.store.flush_interval.count()) + " s)");
   store.Start();

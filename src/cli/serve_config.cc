@@ -235,6 +235,11 @@ const Setting kSettings[] = {
        return false;
      },
      nullptr},
+    {"store", "writer_threads", "--writer-threads", ValueKind::kInteger, "a number from 1 to 16",
+     [](std::string_view text, ServeConfig& config) {
+       return SetUnsigned(text, 1, 16, config.store.writer_threads);
+     },
+     nullptr},
     {"store", "rollup_retention", "", ValueKind::kIntegerOrString,
      "a duration like 365d, at least 1d",
      [](std::string_view text, ServeConfig& config) {

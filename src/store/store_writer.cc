@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 #include "common/log.h"
@@ -66,6 +67,19 @@ struct StoreWriter::Source {
   std::unique_ptr<OpenSegment> open;
 };
 
+// One writer thread's state: its open segment per source, its slot and its disk state.
+struct StoreWriter::Lane {
+  std::vector<Source> sources;  // same order as every other lane's
+  UnixMillis slot_start = 0;
+  UnixMillis next_flush = 0;
+  UnixMillis disk_full_since = 0;  // 0 = not full
+  UnixMillis next_retry = 0;
+  UnixMillis last_full_log = 0;
+  std::uint64_t not_written_at_last_log = 0;
+  flow::FlowBatch split;  // rows of one source when a batch mixes sources
+  std::thread thread;
+};
+
 class StoreWriter::QueueSink final : public flow::FlowSink {
  public:
   explicit QueueSink(StoreWriter& writer) : writer_(&writer) {}
@@ -114,16 +128,21 @@ StoreWriter::StoreWriter(StoreWriterOptions options, FileSystem& file_system, co
   options_.segment.file_system = file_system_;
   options_.segment.sync = true;            // Finish() syncs, in the sealer thread
   options_.segment.sync_on_flush = false;  // the writer thread never waits on the disk
-  sources_.push_back(Source{std::string(kDefaultSource), nullptr});
-  for (const auto& [exporter, source_name] : options_.sources) {
-    const std::string& name = source_name;  // (a structured binding cannot be captured)
-    auto known = std::find_if(sources_.begin(), sources_.end(),
-                              [&name](const Source& source) { return source.name == name; });
-    std::size_t source_idx = static_cast<std::size_t>(known - sources_.begin());
-    if (known == sources_.end()) {
-      sources_.push_back(Source{name, nullptr});
+  std::vector<std::string> names = {std::string(kDefaultSource)};
+  for (const auto& [exporter, name] : options_.sources) {
+    const auto known = std::find(names.begin(), names.end(), name);
+    source_of_exporter_[exporter] = static_cast<std::size_t>(known - names.begin());
+    if (known == names.end()) {
+      names.push_back(name);
     }
-    source_of_exporter_[exporter] = source_idx;
+  }
+  options_.writer_threads = std::clamp<std::size_t>(options_.writer_threads, 1, 16);
+  for (std::size_t lane_idx = 0; lane_idx < options_.writer_threads; ++lane_idx) {
+    auto lane = std::make_unique<Lane>();
+    for (const std::string& name : names) {
+      lane->sources.push_back(Source{name, nullptr});
+    }
+    lanes_.push_back(std::move(lane));
   }
   free_.reserve(options_.queue_batches);
   for (std::size_t batch_idx = 0; batch_idx < options_.queue_batches; ++batch_idx) {
@@ -246,12 +265,15 @@ void StoreWriter::Start() {
   }
   started_ = true;
   const UnixMillis now = clock_->NowMillis();
-  slot_start_ = SlotStart(now, options_.rotation_minutes);
-  next_flush_ = now + options_.flush_interval_ms;
-  writer_thread_ = std::thread([this] {
-    SetCurrentThreadName("store-writer");
-    WriterLoop();
-  });
+  for (std::size_t lane_idx = 0; lane_idx < lanes_.size(); ++lane_idx) {
+    Lane& lane = *lanes_[lane_idx];
+    lane.slot_start = SlotStart(now, options_.rotation_minutes);
+    lane.next_flush = now + options_.flush_interval_ms;
+    lane.thread = std::thread([this, &lane, lane_idx] {
+      SetCurrentThreadName("store-writer-" + std::to_string(lane_idx));
+      WriterLoop(lane);
+    });
+  }
   sealer_thread_ = std::thread([this] {
     SetCurrentThreadName("store-sealer");
     SealerLoop();
@@ -271,7 +293,9 @@ Status StoreWriter::Close() {
     closing_ = true;
   }
   queue_has_work_.notify_all();
-  writer_thread_.join();
+  for (const std::unique_ptr<Lane>& lane : lanes_) {
+    lane->thread.join();
+  }
   {
     std::lock_guard lock(sealer_mu_);
     sealer_stop_ = true;
@@ -312,7 +336,7 @@ void StoreWriter::Enqueue(flow::FlowBatch& batch) {
   }
 }
 
-void StoreWriter::WriterLoop() {
+void StoreWriter::WriterLoop(Lane& lane) {
   for (;;) {
     std::unique_ptr<flow::FlowBatch> batch;
     bool stop = false;
@@ -329,14 +353,14 @@ void StoreWriter::WriterLoop() {
       }
     }
     const UnixMillis now = clock_->NowMillis();
-    if (SlotStart(now, options_.rotation_minutes) != slot_start_) {
-      Rotate(now);
+    if (SlotStart(now, options_.rotation_minutes) != lane.slot_start) {
+      Rotate(lane, now);
     }
-    if (disk_full_since_ != 0 && now >= next_retry_) {
-      RetryAfterDiskFull(now);
+    if (lane.disk_full_since != 0 && now >= lane.next_retry) {
+      RetryAfterDiskFull(lane, now);
     }
     if (batch != nullptr) {
-      WriteBatch(*batch);
+      WriteBatch(lane, *batch);
       batch->Clear();
       {
         std::lock_guard lock(queue_mu_);
@@ -344,14 +368,14 @@ void StoreWriter::WriterLoop() {
       }
       queue_has_free_.notify_one();
     }
-    if (now >= next_flush_) {
-      FlushAll(now);
+    if (now >= lane.next_flush) {
+      FlushAll(lane, now);
     }
     if (stop) {
       break;
     }
   }
-  for (Source& source : sources_) {
+  for (Source& source : lane.sources) {
     if (source.open != nullptr) {
       HandToSealer(std::move(source.open));
     }
@@ -363,24 +387,24 @@ std::size_t StoreWriter::SourceIndexOf(const flow::IpAddress& exporter) {
   return found == source_of_exporter_.end() ? 0 : found->second;
 }
 
-void StoreWriter::WriteBatch(flow::FlowBatch& batch) {
+void StoreWriter::WriteBatch(Lane& lane, flow::FlowBatch& batch) {
   const UnixMillis now = clock_->NowMillis();
   {
     std::lock_guard lock(stats_mu_);
     stats_.flows_received += batch.size();
   }
-  if (disk_full_since_ != 0) {
+  if (lane.disk_full_since != 0) {
     std::lock_guard lock(stats_mu_);
     stats_.flows_not_written += batch.size();
     return;
   }
   if (source_of_exporter_.empty()) {
-    AppendRows(sources_[0], batch, now);
+    AppendRows(lane, lane.sources[0], batch, now);
     return;
   }
   // Which sources the batch holds, one lookup per run of equal exporters.
   const flow::FlowColumns& cols = batch.cols();
-  std::vector<std::uint8_t> present(sources_.size(), 0);
+  std::vector<std::uint8_t> present(lane.sources.size(), 0);
   std::size_t single = SourceIndexOf(cols.exporter[0]);
   bool mixed = false;
   for (std::size_t row = 0; row < batch.size(); ++row) {
@@ -392,31 +416,32 @@ void StoreWriter::WriteBatch(flow::FlowBatch& batch) {
     mixed |= source_idx != single;
   }
   if (!mixed) {
-    AppendRows(sources_[single], batch, now);
+    AppendRows(lane, lane.sources[single], batch, now);
     return;
   }
-  for (std::size_t source_idx = 0; source_idx < sources_.size(); ++source_idx) {
+  for (std::size_t source_idx = 0; source_idx < lane.sources.size(); ++source_idx) {
     if (present[source_idx] == 0) {
       continue;
     }
-    split_.Clear();
+    lane.split.Clear();
     for (std::size_t row = 0; row < batch.size(); ++row) {
       if (SourceIndexOf(cols.exporter[row]) == source_idx) {
-        split_.AppendCopyOf(batch, row);
+        lane.split.AppendCopyOf(batch, row);
       }
     }
-    AppendRows(sources_[source_idx], split_, now);
+    AppendRows(lane, lane.sources[source_idx], lane.split, now);
   }
-  split_.Clear();
+  lane.split.Clear();
 }
 
-void StoreWriter::AppendRows(Source& source, const flow::FlowBatch& batch, UnixMillis now) {
-  if (disk_full_since_ != 0) {
+void StoreWriter::AppendRows(Lane& lane, Source& source, const flow::FlowBatch& batch,
+                             UnixMillis now) {
+  if (lane.disk_full_since != 0) {
     std::lock_guard lock(stats_mu_);
     stats_.flows_not_written += batch.size();
     return;
   }
-  OpenSegment* segment = SegmentFor(source, now);
+  OpenSegment* segment = SegmentFor(lane, source, now);
   if (segment == nullptr) {
     std::lock_guard lock(stats_mu_);
     stats_.flows_not_written += batch.size();
@@ -434,23 +459,26 @@ void StoreWriter::AppendRows(Source& source, const flow::FlowBatch& batch, UnixM
   }
   segment->bytes_reported = writer.file_size();
   if (!appended) {
-    EnterDiskFull(appended.error(), now);
+    EnterDiskFull(lane, appended.error(), now);
   }
 }
 
-StoreWriter::OpenSegment* StoreWriter::SegmentFor(Source& source, UnixMillis now) {
+StoreWriter::OpenSegment* StoreWriter::SegmentFor(Lane& lane, Source& source, UnixMillis now) {
   if (source.open != nullptr) {
     return source.open.get();
   }
-  const std::string dir = DetailDayDir(options_.data_dir, source.name, slot_start_);
+  const std::string dir = DetailDayDir(options_.data_dir, source.name, lane.slot_start);
   if (Status made = file_system_->CreateDirectories(dir); !made) {
-    EnterDiskFull(made.error(), now);
+    EnterDiskFull(lane, made.error(), now);
     return nullptr;
   }
+  // Lanes pick the first free index of the slot; choosing and creating under one lock
+  // keeps two lanes off the same name.
+  std::unique_lock create_lock(create_mu_);
   std::uint32_t index = 0;
   std::string final_path;
   for (;; ++index) {
-    final_path = DetailSegmentPath(options_.data_dir, source.name, slot_start_, index);
+    final_path = DetailSegmentPath(options_.data_dir, source.name, lane.slot_start, index);
     if (!Exists(final_path) && !Exists(OpenPathFor(final_path))) {
       break;
     }
@@ -460,9 +488,10 @@ StoreWriter::OpenSegment* StoreWriter::SegmentFor(Source& source, UnixMillis now
   segment->open_path = OpenPathFor(final_path);
   Result<std::unique_ptr<SegmentWriter>> writer =
       SegmentWriter::Create(segment->open_path, options_.segment);
+  create_lock.unlock();
   if (!writer) {
     (void)file_system_->Remove(segment->open_path);
-    EnterDiskFull(writer.error(), now);
+    EnterDiskFull(lane, writer.error(), now);
     return nullptr;
   }
   segment->writer = std::move(*writer);
@@ -472,21 +501,21 @@ StoreWriter::OpenSegment* StoreWriter::SegmentFor(Source& source, UnixMillis now
   return source.open.get();
 }
 
-void StoreWriter::Rotate(UnixMillis now) {
-  for (Source& source : sources_) {
+void StoreWriter::Rotate(Lane& lane, UnixMillis now) {
+  for (Source& source : lane.sources) {
     if (source.open != nullptr) {
       HandToSealer(std::move(source.open));
     }
   }
-  slot_start_ = SlotStart(now, options_.rotation_minutes);
+  lane.slot_start = SlotStart(now, options_.rotation_minutes);
 }
 
-void StoreWriter::FlushAll(UnixMillis now) {
-  next_flush_ = now + options_.flush_interval_ms;
-  if (disk_full_since_ != 0) {
+void StoreWriter::FlushAll(Lane& lane, UnixMillis now) {
+  lane.next_flush = now + options_.flush_interval_ms;
+  if (lane.disk_full_since != 0) {
     return;
   }
-  for (Source& source : sources_) {
+  for (Source& source : lane.sources) {
     if (source.open == nullptr) {
       continue;
     }
@@ -498,25 +527,25 @@ void StoreWriter::FlushAll(UnixMillis now) {
     }
     segment.bytes_reported = segment.writer->file_size();
     if (!flushed) {
-      EnterDiskFull(flushed.error(), now);
+      EnterDiskFull(lane, flushed.error(), now);
       return;
     }
   }
 }
 
-void StoreWriter::EnterDiskFull(const Error& error, UnixMillis now) {
+void StoreWriter::EnterDiskFull(Lane& lane, const Error& error, UnixMillis now) {
   const bool no_space = error.Code() == ErrorCode::kNoSpace;
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.write_errors;
     stats_.disk_full = no_space;
   }
-  if (disk_full_since_ == 0) {
-    disk_full_since_ = now;
+  if (lane.disk_full_since == 0) {
+    lane.disk_full_since = now;
   }
-  next_retry_ = now + kRetryIntervalMs;
-  if (last_full_log_ == 0 || now - last_full_log_ >= kStallLogIntervalMs) {
-    last_full_log_ = now;
+  lane.next_retry = now + kRetryIntervalMs;
+  if (lane.last_full_log == 0 || now - lane.last_full_log >= kStallLogIntervalMs) {
+    lane.last_full_log = now;
     Log(LogLevel::kError, std::string("store: ") +
                               (no_space ? "disk full, not writing flows (counted as "
                                           "not_written) until space returns: "
@@ -526,7 +555,7 @@ void StoreWriter::EnterDiskFull(const Error& error, UnixMillis now) {
   }
   // A segment whose file can no longer be trusted (a failed sync or truncate) is left
   // open for recovery at the next start; writing goes on in a new one.
-  for (Source& source : sources_) {
+  for (Source& source : lane.sources) {
     if (source.open != nullptr && source.open->writer->failed()) {
       Log(LogLevel::kError, "store: abandoning " + source.open->open_path +
                                 " (recovered at the next start)");
@@ -538,17 +567,17 @@ void StoreWriter::EnterDiskFull(const Error& error, UnixMillis now) {
   }
 }
 
-void StoreWriter::RetryAfterDiskFull(UnixMillis now) {
-  for (Source& source : sources_) {
+void StoreWriter::RetryAfterDiskFull(Lane& lane, UnixMillis now) {
+  for (Source& source : lane.sources) {
     if (source.open == nullptr) {
       continue;
     }
     // Writes the block the full disk refused, if any.
     const Status flushed = source.open->writer->Flush();
     if (!flushed) {
-      next_retry_ = now + kRetryIntervalMs;
+      lane.next_retry = now + kRetryIntervalMs;
       if (source.open->writer->failed()) {
-        EnterDiskFull(flushed.error(), now);
+        EnterDiskFull(lane, flushed.error(), now);
       }
       return;
     }
@@ -560,12 +589,12 @@ void StoreWriter::RetryAfterDiskFull(UnixMillis now) {
     not_written = stats_.flows_not_written;
   }
   Log(LogLevel::kInfo, "store: writing again after " +
-                           std::to_string((now - disk_full_since_) / 1000) + " s; " +
-                           std::to_string(not_written - not_written_at_last_log_) +
+                           std::to_string((now - lane.disk_full_since) / 1000) + " s; " +
+                           std::to_string(not_written - lane.not_written_at_last_log) +
                            " flows could not be written meanwhile");
-  not_written_at_last_log_ = not_written;
-  disk_full_since_ = 0;
-  last_full_log_ = 0;
+  lane.not_written_at_last_log = not_written;
+  lane.disk_full_since = 0;
+  lane.last_full_log = 0;
 }
 
 void StoreWriter::HandToSealer(std::unique_ptr<OpenSegment> segment) {

@@ -46,7 +46,10 @@ struct StoreWriterOptions {
   int rotation_minutes = 5;         // 1..60
   UnixMillis flush_interval_ms = 5000;
   SegmentWriterOptions segment;     // compression, block size (sync is managed here)
-  std::size_t queue_batches = 128;  // FlowBatches in flight to the writer thread (>= 2)
+  std::size_t queue_batches = 128;  // FlowBatches in flight to the writer threads (>= 2)
+  // Writer threads ("lanes"), 1..16. Each writes its own segment of every slot (HHMM.seg,
+  // HHMM-1.seg, ...), so encoding and compression can use more than one core.
+  std::size_t writer_threads = 1;
   // Exporter -> source name; exporters not listed go to the "default" source.
   std::vector<std::pair<flow::IpAddress, std::string>> sources;
 };
@@ -102,6 +105,7 @@ class StoreWriter {
   class QueueSink;
   struct OpenSegment;
   struct Source;
+  struct Lane;
 
   StoreWriter(StoreWriterOptions options, FileSystem& file_system, const Clock& clock);
 
@@ -111,15 +115,15 @@ class StoreWriter {
   // Called by QueueSink on a decode worker's thread.
   void Enqueue(flow::FlowBatch& batch);
 
-  void WriterLoop();
+  void WriterLoop(Lane& lane);
   void SealerLoop();
-  void WriteBatch(flow::FlowBatch& batch);
-  void AppendRows(Source& source, const flow::FlowBatch& batch, UnixMillis now);
-  OpenSegment* SegmentFor(Source& source, UnixMillis now);
-  void Rotate(UnixMillis now);
-  void FlushAll(UnixMillis now);
-  void RetryAfterDiskFull(UnixMillis now);
-  void EnterDiskFull(const Error& error, UnixMillis now);
+  void WriteBatch(Lane& lane, flow::FlowBatch& batch);
+  void AppendRows(Lane& lane, Source& source, const flow::FlowBatch& batch, UnixMillis now);
+  OpenSegment* SegmentFor(Lane& lane, Source& source, UnixMillis now);
+  void Rotate(Lane& lane, UnixMillis now);
+  void FlushAll(Lane& lane, UnixMillis now);
+  void RetryAfterDiskFull(Lane& lane, UnixMillis now);
+  void EnterDiskFull(Lane& lane, const Error& error, UnixMillis now);
   void HandToSealer(std::unique_ptr<OpenSegment> segment);
   Status Seal(OpenSegment& segment);
   std::size_t SourceIndexOf(const flow::IpAddress& exporter);
@@ -143,21 +147,15 @@ class StoreWriter {
   bool sealer_stop_ = false;                          // guarded by sealer_mu_
   Status seal_status_;                                // guarded by sealer_mu_
 
-  // Writer thread only.
-  std::vector<Source> sources_;
+  // Exporter -> index into every lane's sources (0: the default source). Read-only once
+  // constructed.
   std::unordered_map<flow::IpAddress, std::size_t, flow::IpAddressHash> source_of_exporter_;
-  UnixMillis slot_start_ = 0;
-  UnixMillis next_flush_ = 0;
-  UnixMillis disk_full_since_ = 0;  // 0 = not full
-  UnixMillis next_retry_ = 0;
-  UnixMillis last_full_log_ = 0;
-  std::uint64_t not_written_at_last_log_ = 0;
-  flow::FlowBatch split_;  // rows of one source when a batch mixes sources
+  std::vector<std::unique_ptr<Lane>> lanes_;  // each used by its own thread only
+  std::mutex create_mu_;                       // choosing a new segment's name
 
   mutable std::mutex stats_mu_;
   StoreWriterStats stats_;  // guarded by stats_mu_
 
-  std::thread writer_thread_;
   std::thread sealer_thread_;
   bool started_ = false;
   bool closed_ = false;

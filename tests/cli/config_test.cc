@@ -83,6 +83,7 @@ void ExpectSameSettings(const ServeConfig& actual, const ServeConfig& expected) 
   EXPECT_EQ(actual.store.max_size_bytes, expected.store.max_size_bytes);
   EXPECT_EQ(actual.store.flush_interval, expected.store.flush_interval);
   EXPECT_EQ(actual.store.compression, expected.store.compression);
+  EXPECT_EQ(actual.store.writer_threads, expected.store.writer_threads);
   EXPECT_EQ(actual.store.rollup_retention, expected.store.rollup_retention);
   EXPECT_EQ(actual.http_listen, expected.http_listen);
 }
@@ -144,6 +145,7 @@ TEST(ServeConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(config.store.max_size_bytes, 0u);
   EXPECT_EQ(config.store.flush_interval, seconds(5));
   EXPECT_EQ(config.store.compression, Compression::kZstd);
+  EXPECT_EQ(config.store.writer_threads, 1u);
   EXPECT_EQ(config.store.rollup_retention, seconds(365 * 86400));
   EXPECT_EQ(config.http_listen, At("127.0.0.1", 8080));
 }

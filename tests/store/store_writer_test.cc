@@ -322,6 +322,40 @@ TEST(StoreWriterTest, ASyncFailureAtSealingLeavesTheSegmentOpenForTheNextStart) 
   EXPECT_EQ(RowsOf(files[0].path), 1200u);
 }
 
+TEST(StoreWriterTest, TwoWriterThreadsWriteTwoSegmentsOfTheSlotAndLoseNothing) {
+  TempDir dir;
+  PosixFileSystem file_system;
+  ManualClock clock(kStart);
+  StoreWriterOptions options = Options(dir);
+  options.writer_threads = 2;
+  auto writer = StoreWriter::Open(options, file_system, clock);
+  ASSERT_TRUE(writer.has_value());
+  (*writer)->Start();
+  auto sink_a = (*writer)->MakeSink();
+  auto sink_b = (*writer)->MakeSink();
+  std::thread other([&sink_b] { Feed(*sink_b, 30'000, Exporter(2), 5); });
+  Feed(*sink_a, 30'000, Exporter(1), 4);
+  other.join();
+  ASSERT_TRUE((*writer)->Close().has_value());
+
+  std::uint64_t total = 0;
+  std::vector<std::string> names;
+  for (const CatalogEntry& file : Files(dir.File("data"))) {
+    EXPECT_EQ(file.name.state, SegmentState::kSealed);
+    names.push_back(file.relative_path);
+    total += RowsOf(file.path);
+  }
+  EXPECT_EQ(total, 60'000u);
+  EXPECT_EQ((*writer)->Stats().flows_written, 60'000u);
+  // One segment per writer thread that got rows (both, unless one thread took them all).
+  ASSERT_GE(names.size(), 1u);
+  ASSERT_LE(names.size(), 2u);
+  EXPECT_EQ(names[0], "default/2026/11/23/1620.seg");
+  if (names.size() == 2) {
+    EXPECT_EQ(names[1], "default/2026/11/23/1620-1.seg");
+  }
+}
+
 TEST(StoreWriterTest, RejectsBadOptions) {
   TempDir dir;
   PosixFileSystem file_system;
