@@ -89,16 +89,19 @@ def wait_with_rusage(proc, timeout):
 class SluiceStore:
     """sluice serve --data WORKDIR/data; compression through a TOML file unless zstd."""
 
-    def __init__(self, binary, compression):
+    def __init__(self, binary, compression, writer_threads=1):
         self.binary = binary
         self.compression = compression
-        self.name = f"sluice {compression}"
+        self.writer_threads = writer_threads
+        self.name = f"sluice {compression}" + (
+            f" ({writer_threads} writer threads)" if writer_threads > 1 else "")
 
     def command(self, port, workdir):
         command = [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--rcvbuf", "64M",
                    "--stats-interval", "0", "--ready-file", os.path.join(workdir, "ready"),
                    "--stats-file", os.path.join(workdir, "stats.json"),
-                   "--data", os.path.join(workdir, "data")]
+                   "--data", os.path.join(workdir, "data"),
+                   "--writer-threads", str(self.writer_threads)]
         if self.compression != "zstd":
             command += ["--config", os.path.join(workdir, "sluice.toml")]
         return command
@@ -386,6 +389,7 @@ def main():
         sys.exit("store_bench: nfcapd/nfdump not installed (apt-get install nfdump)")
     available = {
         "sluice-zstd": SluiceStore(sluice, "zstd"),
+        "sluice-zstd-2w": SluiceStore(sluice, "zstd", writer_threads=2),
         "sluice-lz4": SluiceStore(sluice, "lz4"),
         "sluice-none": SluiceStore(sluice, "none"),
         "nfcapd": Nfcapd("", "uncompressed"),
