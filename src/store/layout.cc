@@ -65,20 +65,6 @@ std::string Join(std::string_view data_dir, std::string_view rest) {
   return path;
 }
 
-// Parses exactly `digits` decimal digits.
-std::optional<int> ParseDigits(std::string_view text, std::size_t digits) {
-  if (text.size() != digits) {
-    return std::nullopt;
-  }
-  int value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> parts;
@@ -105,6 +91,20 @@ bool ConsumeSuffix(std::string_view& text, std::string_view suffix) {
 }
 
 }  // namespace
+
+std::optional<int> ParseDigits(std::string_view text, std::size_t digits) {
+  if (text.size() != digits) {
+    return std::nullopt;
+  }
+  int value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
 
 bool IsValidSourceName(std::string_view name) {
   if (name.empty() || name.size() > 64 || name.front() == '.' || name == kRollupDir) {

@@ -88,6 +88,9 @@ std::string TempPathFor(std::string_view final_path);
 // "core/rollup/2026/11/23/16.seg", ...). nullopt for anything that is not a store file.
 std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path);
 
+// Parses exactly `digits` decimal digits (the YYYY, MM, DD, HHMM parts of store paths).
+std::optional<int> ParseDigits(std::string_view text, std::size_t digits);
+
 // "2026-11-23" for the day holding `t` (UTC).
 std::string DayString(UnixMillis t);
 

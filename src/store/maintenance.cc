@@ -42,19 +42,6 @@ std::optional<UnixMillis> ModifiedAt(const std::string& path) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(system.time_since_epoch()).count();
 }
 
-std::optional<int> ParseDigits(std::string_view text, std::size_t digits) {
-  if (text.size() != digits) {
-    return std::nullopt;
-  }
-  int value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
 
 UnixMillis DaysToMillis(std::chrono::sys_days days) {
   return static_cast<UnixMillis>(days.time_since_epoch().count()) * kMillisPerDay;
