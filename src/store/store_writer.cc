@@ -328,10 +328,13 @@ void StoreWriter::Enqueue(flow::FlowBatch& batch) {
   free_.pop_back();
   std::swap(*slot, batch);  // the worker goes on with the pool's empty batch
   full_.push_back(std::move(slot));
-  const bool wake = full_.size() >= std::min(kWakeBatches, options_.queue_batches / 2) ||
-                    free_.empty();
+  const std::size_t wake_at = std::min(kWakeBatches, options_.queue_batches / 2);
+  const std::size_t queued = full_.size();
+  const bool starved = free_.empty();
   lock.unlock();
-  if (wake) {
+  if (starved || queued >= 2 * wake_at) {
+    queue_has_work_.notify_all();  // every writer thread: they are falling behind
+  } else if (queued >= wake_at) {
     queue_has_work_.notify_one();
   }
 }
