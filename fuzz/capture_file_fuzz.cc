@@ -2,9 +2,6 @@
 // Fuzzes ReadCapture() on whole files: pcap/pcapng containers (through libpcap) and raw
 // payload files, with every datagram found decoded, as `sluice decode` does.
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,21 +13,11 @@
 using sluice::fuzz::DiscardSink;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // An in-memory file that ReadCapture can open by path.
-  const int fd = memfd_create("capture", MFD_CLOEXEC);
-  if (fd < 0) {
+  const sluice::fuzz::MemoryFile file("capture", data, size);
+  if (!file.ok()) {
     return 0;
   }
-  std::size_t written = 0;
-  while (written < size) {
-    const ssize_t result = write(fd, data + written, size - written);
-    if (result <= 0) {
-      close(fd);
-      return 0;
-    }
-    written += static_cast<std::size_t>(result);
-  }
-  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  const std::string path = file.path();
   sluice::decode::Decoder decoder(sluice::decode::DecoderOptions{});
   DiscardSink sink;
   sluice::flow::BatchWriter writer(sink);
@@ -39,6 +26,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                    (void)decoder.Decode(datagram, writer);
                                  });
   writer.Flush();
-  close(fd);
   return 0;
 }

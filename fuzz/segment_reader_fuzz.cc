@@ -2,9 +2,6 @@
 // Fuzzes SegmentReader on whole files: Open() (header, trailer, footer, block index) and,
 // when it succeeds, reading every column of every block; then Recover() on the same bytes.
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -23,21 +20,11 @@ void ReadEverything(sluice::store::SegmentReader& reader) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // An in-memory file that the reader can open by path.
-  const int fd = memfd_create("segment", MFD_CLOEXEC);
-  if (fd < 0) {
+  const sluice::fuzz::MemoryFile file("segment", data, size);
+  if (!file.ok()) {
     return 0;
   }
-  std::size_t written = 0;
-  while (written < size) {
-    const ssize_t result = write(fd, data + written, size - written);
-    if (result <= 0) {
-      close(fd);
-      return 0;
-    }
-    written += static_cast<std::size_t>(result);
-  }
-  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  const std::string path = file.path();
   // Any input may fail; none may crash, leak, read out of bounds or trip UBSan.
   if (auto reader = sluice::store::SegmentReader::Open(path)) {
     ReadEverything(**reader);
@@ -45,6 +32,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto reader = sluice::store::SegmentReader::Recover(path)) {
     ReadEverything(**reader);
   }
-  close(fd);
   return 0;
 }

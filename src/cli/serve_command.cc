@@ -278,17 +278,9 @@ int RunServe(std::span<const std::string_view> args) {
   if (!config.config_path.empty()) {
     Log(LogLevel::kInfo, "configuration from " + config.config_path);
   }
-  std::string state_path;
+  // The data directory is never empty (validated) and StoreWriter::Open creates it.
   const std::string& data_dir = config.store.data_dir;
-  if (!data_dir.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(data_dir, error);
-    if (error) {
-      Log(LogLevel::kError, "data directory " + data_dir + ": " + error.message());
-      return 1;
-    }
-    state_path = data_dir + "/" + std::string(kDecoderStateFile);
-  }
+  const std::string state_path = data_dir + "/" + std::string(kDecoderStateFile);
 
   store::PosixFileSystem file_system;
   SystemClock clock;
@@ -329,9 +321,7 @@ int RunServe(std::span<const std::string_view> args) {
     return 1;
   }
   ingest::Pipeline& pipeline = **created;
-  if (!state_path.empty()) {
-    RestoreState(pipeline, state_path);
-  }
+  RestoreState(pipeline, state_path);
 
   std::string listening;
   std::string ready;
@@ -379,8 +369,7 @@ int RunServe(std::span<const std::string_view> args) {
   auto next_stats = interval.count() != 0 ? start + interval : SteadyClock::time_point::max();
   ingest::PipelineStats last = pipeline.Stats();
   auto last_time = start;
-  auto next_state_save =
-      state_path.empty() ? SteadyClock::time_point::max() : start + kStateSaveInterval;
+  auto next_state_save = start + kStateSaveInterval;
   int stop_signal = 0;
   for (;;) {
     const auto now = SteadyClock::now();
@@ -441,9 +430,7 @@ int RunServe(std::span<const std::string_view> args) {
   housekeeper.Stop();
   const double uptime = std::chrono::duration<double>(SteadyClock::now() - start).count();
   Log(LogLevel::kInfo, "final: " + pipeline.Stats().ToLogLine() + " " + store.Stats().ToLogLine());
-  if (!state_path.empty()) {
-    SaveState(pipeline, state_path);
-  }
+  SaveState(pipeline, state_path);
   if (!config.stats_file.empty() &&
       !WriteFileAtomically(config.stats_file, StatsJson(pipeline, store, housekeeper, uptime, true))) {
     Log(LogLevel::kError, "cannot write --stats-file " + config.stats_file);

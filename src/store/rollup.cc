@@ -14,16 +14,16 @@
 namespace sluice::store {
 namespace {
 
-constexpr std::array kInputFields = {
-    flow::FieldId::kExporter,     flow::FieldId::kObsDomain,  flow::FieldId::kInIf,
-    flow::FieldId::kOutIf,        flow::FieldId::kSrcAddr,    flow::FieldId::kDstAddr,
-    flow::FieldId::kSrcPort,      flow::FieldId::kDstPort,    flow::FieldId::kProto,
-    flow::FieldId::kTos,          flow::FieldId::kSrcAs,      flow::FieldId::kDstAs,
-    flow::FieldId::kSrcMask,      flow::FieldId::kDstMask,    flow::FieldId::kNextHop,
-    flow::FieldId::kDirection,    flow::FieldId::kSrcCountry, flow::FieldId::kDstCountry,
-    flow::FieldId::kSamplingRate, flow::FieldId::kBytes,      flow::FieldId::kPackets,
-    flow::FieldId::kFlows,        flow::FieldId::kFirst,      flow::FieldId::kLast,
-};
+// The key fields, then the summed counters and the flow times.
+constexpr std::array<flow::FieldId, 5> kValueFields = {
+    flow::FieldId::kBytes, flow::FieldId::kPackets, flow::FieldId::kFlows, flow::FieldId::kFirst,
+    flow::FieldId::kLast};
+constexpr auto kInputFields = [] {
+  std::array<flow::FieldId, kRollupKeyFields.size() + kValueFields.size()> fields{};
+  std::copy(kValueFields.begin(), kValueFields.end(),
+            std::copy(kRollupKeyFields.begin(), kRollupKeyFields.end(), fields.begin()));
+  return fields;
+}();
 
 // Byte offsets of the key fields in the packed key (addresses first, then by width).
 constexpr std::size_t kExporterAt = 0;

@@ -76,7 +76,8 @@ struct StoreWriter::Lane {
   UnixMillis next_retry = 0;
   UnixMillis last_full_log = 0;
   std::uint64_t not_written_at_last_log = 0;
-  flow::FlowBatch split;  // rows of one source when a batch mixes sources
+  flow::FlowBatch split;               // rows of one source when a batch mixes sources
+  std::vector<std::uint8_t> present;  // per source: in the batch being written
   std::thread thread;
 };
 
@@ -407,7 +408,8 @@ void StoreWriter::WriteBatch(Lane& lane, flow::FlowBatch& batch) {
   }
   // Which sources the batch holds, one lookup per run of equal exporters.
   const flow::FlowColumns& cols = batch.cols();
-  std::vector<std::uint8_t> present(lane.sources.size(), 0);
+  std::vector<std::uint8_t>& present = lane.present;
+  present.assign(lane.sources.size(), 0);
   std::size_t single = SourceIndexOf(cols.exporter[0]);
   bool mixed = false;
   for (std::size_t row = 0; row < batch.size(); ++row) {
