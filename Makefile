@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 ARGS ?=
 
-.PHONY: deps build run test test-release test-asan test-tiny bench fuzz clean
+.PHONY: deps build run test test-release test-asan test-tiny bench bench-query fuzz clean
 
 deps:
 	@scripts/install-deps
@@ -36,6 +36,11 @@ test-tiny: deps
 
 bench: build
 	bench/run-all
+
+# sluice query against nfdump on the same 50 M flows (builds them once under $$TMPDIR;
+# several minutes and about 8 GB of disk). QUERY_ARGS=--flows 10000000 for a smaller run.
+bench-query: build
+	python3 bench/e2e/query_bench.py --build-dir build/release $(QUERY_ARGS)
 
 # Runs every libFuzzer target for FUZZ_SECONDS each (clang, ASan+UBSan).
 fuzz: deps

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Query benchmark: `sluice query` against `nfdump` on the same flows, side by side.
+
+1. Data (kept in --workdir and reused when its manifest matches): sluice-blast sends the
+   same seeded realistic traffic (see bench/e2e/README.md) at a loss-free rate to both
+   `sluice serve --data WORKDIR/sluice` and `nfcapd -w WORKDIR/nfcapd` (uncompressed, as
+   the issue's nfdump figures were taken), one collector after the other, until each has
+   stored --flows flows. With --span-hours the sender's clock runs fast (--clock-speed),
+   so that the flows' own times cover that many hours, as a day of traffic would; both
+   collectors still file everything by receive time.
+2. Queries, each run --repeat times after one warm-up run (warm page cache), output to
+   /dev/null, wall time and peak RSS (wait4) of the query process:
+     selective filter   proto tcp and dst port 445
+     host filter        host HOST (a host of the traffic, see --host)
+     -s srcip/bytes -n 10
+     -s dstport/bytes -n 10
+     -A srcip,dstip,srcport,dstport,proto -O bytes -n 10
+     5-minute series    sluice query --bucket 5m (nfdump has no equivalent: absolute only)
+   Rows scanned per second = flows in the store / median wall time; ratio = nfdump time /
+   sluice time on the same query.
+
+Prints a Markdown table for docs/BENCHMARKS.md and writes the raw figures as JSON.
+Not part of the test suite (it needs minutes and gigabytes): `make bench-query`.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_bench import free_udp_port, load_average, wait_for_file, wait_for_udp_listener  # noqa: E402
+from store_bench import wait_for_drain, wait_with_rusage  # noqa: E402
+
+QUERIES = [
+    # (name, nfdump arguments, sluice arguments); None = no equivalent
+    ("selective filter", ["proto tcp and dst port 445"], ["proto tcp and dst port 445"]),
+    ("host filter", ["host {host}"], ["host {host}"]),
+    ("-s srcip/bytes -n 10", ["-s", "srcip/bytes", "-n", "10"], ["-s", "srcip/bytes", "-n", "10"]),
+    ("-s dstport/bytes -n 10", ["-s", "dstport/bytes", "-n", "10"], ["-s", "dstport/bytes", "-n", "10"]),
+    ("-A 5-tuple -O bytes -n 10", ["-A", "srcip,dstip,srcport,dstport,proto", "-O", "bytes", "-n", "10"],
+     ["-A", "srcip,dstip,srcport,dstport,proto", "-O", "bytes", "-n", "10"]),
+    ("5-minute series", None, ["--bucket", "5m"]),
+]
+
+
+def blast(args, port, flows, rate):
+    command = [args.blast, "--to", f"127.0.0.1:{port}", "--protocol", args.protocol,
+               "--rate", str(rate), "--duration", str(flows / rate), "--exporters", "4",
+               "--seed", str(args.seed), "--json"]
+    if args.span_hours:
+        speed = args.span_hours * 3600.0 / (flows / rate)
+        command += ["--clock-start", str(args.clock_start_ms), "--clock-speed", f"{speed:.3f}"]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+def fill(name, start, stored_flows, args, workdir):
+    """Starts a collector with start(port), blasts args.flows at it, stops it cleanly."""
+    port = free_udp_port()
+    proc = start(port)
+    try:
+        sent = blast(args, port, args.flows, args.rate)
+        wait_for_drain(port, 600)
+        proc.send_signal(signal.SIGTERM)
+        wait_with_rusage(proc, 600)
+    except BaseException:
+        if proc.returncode is None:
+            proc.kill()
+        raise
+    stored = stored_flows()
+    print(f"  {name}: sent {sent['flows']} flows at {sent['flows_per_s'] / 1e6:.2f} M/s, "
+          f"stored {stored}", flush=True)
+    return {"sent": sent["flows"], "stored": stored}
+
+
+def build_data(args, workdir):
+    manifest_path = os.path.join(workdir, "manifest.json")
+    wanted = {"flows": args.flows, "seed": args.seed, "protocol": args.protocol,
+              "span_hours": args.span_hours, "rate": args.rate}
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as manifest_file:
+            manifest = json.load(manifest_file)
+        if manifest.get("wanted") == wanted:
+            print(f"reusing the data in {workdir}", flush=True)
+            return manifest
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(os.path.join(workdir, "nfcapd"))
+    sluice_data = os.path.join(workdir, "sluice")
+
+    def start_sluice(port):
+        ready = os.path.join(workdir, "ready")
+        log = open(os.path.join(workdir, "sluice.log"), "w")
+        proc = subprocess.Popen([args.sluice, "serve", "--listen", f"127.0.0.1:{port}",
+                                 "--rcvbuf", "64M", "--stats-interval", "0", "--ready-file", ready,
+                                 "--data", sluice_data], stdout=log, stderr=subprocess.STDOUT)
+        if not wait_for_file(ready, 30):
+            proc.kill()
+            raise RuntimeError("sluice serve did not start; see sluice.log")
+        return proc
+
+    def sluice_flows():
+        out = subprocess.run([args.sluice, "store", "stats", "--data", sluice_data, "--json"],
+                             capture_output=True, text=True, check=True).stdout
+        return json.loads(out)["totals"]["detail"]["flows"]
+
+    def start_nfcapd(port):
+        log = open(os.path.join(workdir, "nfcapd.log"), "w")
+        proc = subprocess.Popen(["nfcapd", "-p", str(port), "-b", "127.0.0.1", "-B", "67108864",
+                                 "-t", "300", "-w", os.path.join(workdir, "nfcapd")],
+                                stdout=log, stderr=subprocess.STDOUT)
+        if not wait_for_udp_listener(port):
+            proc.kill()
+            raise RuntimeError("nfcapd did not start; see nfcapd.log")
+        return proc
+
+    def nfcapd_flows():
+        out = subprocess.run(["nfdump", "-R", os.path.join(workdir, "nfcapd"), "-I"],
+                             capture_output=True, text=True, check=True).stdout
+        return next(int(line.split(":")[1]) for line in out.splitlines() if line.startswith("Flows:"))
+
+    print(f"building {args.flows / 1e6:.0f} M flows for each collector in {workdir}", flush=True)
+    manifest = {"wanted": wanted,
+                "sluice": fill("sluice serve", start_sluice, sluice_flows, args, workdir),
+                "nfcapd": fill("nfcapd", start_nfcapd, nfcapd_flows, args, workdir)}
+    with open(manifest_path, "w") as manifest_file:
+        json.dump(manifest, manifest_file)
+    return manifest
+
+
+def run_once(command):
+    start = time.monotonic()
+    with open(os.devnull, "w") as devnull:
+        proc = subprocess.Popen(command, stdout=devnull, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {code}: {proc.stderr.read().decode()[:400]}")
+    return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
+
+
+def time_query(command, repeat):
+    run_once(command)  # warm-up: page cache, and a first check that the command works
+    runs = [run_once(command) for _ in range(repeat)]
+    return {"wall_s": statistics.median(run[0] for run in runs),
+            "peak_rss_mib": max(run[1] for run in runs),
+            "cpu_s": statistics.median(run[2] for run in runs),
+            "command": " ".join(command)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default="build/release")
+    parser.add_argument("--workdir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "sluice-query-bench"))
+    parser.add_argument("--flows", type=int, default=50_000_000)
+    parser.add_argument("--rate", type=int, default=1_000_000, help="flows/s sent while building the data")
+    parser.add_argument("--protocol", default="v9")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--span-hours", type=float, default=24.0,
+                        help="hours of flow time the data covers (0: real time)")
+    parser.add_argument("--clock-start-ms", type=int, default=None)
+    parser.add_argument("--host", default="198.18.0.10", help="address for the host filter")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json-out", default=None)
+    args = parser.parse_args()
+    args.sluice = os.path.join(args.build_dir, "apps", "sluice", "sluice")
+    args.blast = os.path.join(args.build_dir, "tools", "flowblast", "sluice-blast")
+    if args.clock_start_ms is None:
+        args.clock_start_ms = (int(time.time()) // 86400 - 1) * 86400 * 1000  # yesterday 00:00 UTC
+    for tool in ("nfdump", "nfcapd"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not installed (Debian package nfdump)")
+
+    manifest = build_data(args, args.workdir)
+    sluice_rows = manifest["sluice"]["stored"]
+    nfdump_rows = manifest["nfcapd"]["stored"]
+    results = []
+    print(f"load average before the queries: {load_average():.2f}", flush=True)
+    for name, nfdump_args, sluice_args in QUERIES:
+        row = {"query": name}
+        if sluice_args is not None:
+            command = [args.sluice, "query", "--data", os.path.join(args.workdir, "sluice"), "-q"]
+            command += [a.format(host=args.host) for a in sluice_args]
+            row["sluice"] = time_query(command, args.repeat)
+            row["sluice"]["rows_per_s"] = sluice_rows / row["sluice"]["wall_s"]
+        if nfdump_args is not None:
+            command = ["nfdump", "-R", os.path.join(args.workdir, "nfcapd"), "-q"]
+            command += [a.format(host=args.host) for a in nfdump_args]
+            row["nfdump"] = time_query(command, args.repeat)
+            row["nfdump"]["rows_per_s"] = nfdump_rows / row["nfdump"]["wall_s"]
+        if "sluice" in row and "nfdump" in row:
+            row["ratio"] = row["nfdump"]["wall_s"] / row["sluice"]["wall_s"]
+        results.append(row)
+        print(json.dumps(row), flush=True)
+
+    print(f"\nflows: sluice {sluice_rows}, nfdump {nfdump_rows}; load average after: {load_average():.2f}\n")
+    print("| query | sluice (s) | sluice rows/s | sluice peak RSS (MiB) | nfdump (s) | nfdump rows/s | "
+          "nfdump peak RSS (MiB) | nfdump / sluice |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in results:
+        s = row.get("sluice")
+        n = row.get("nfdump")
+        print(f"| {row['query']} | "
+              + (f"{s['wall_s']:.3f} | {s['rows_per_s'] / 1e6:.0f} M | {s['peak_rss_mib']:.0f} | " if s else "- | - | - | ")
+              + (f"{n['wall_s']:.3f} | {n['rows_per_s'] / 1e6:.1f} M | {n['peak_rss_mib']:.0f} | " if n else "- | - | - | ")
+              + (f"**{row['ratio']:.1f}x** |" if "ratio" in row else "- |"))
+    if args.json_out:
+        with open(args.json_out, "w") as out:
+            json.dump({"manifest": manifest, "results": results}, out, indent=1)
+
+
+if __name__ == "__main__":
+    main()
