@@ -15,6 +15,7 @@ constexpr const char* kUsage =
     "  decode   decode export packets from pcap/pcapng or raw payload files to NDJSON\n"
     "  replay   resend the export payloads of a capture to a collector\n"
     "  fields   list the flow record's fields (names used by every output)\n"
+    "  query    list, count and aggregate stored flows (nfdump's options and filters)\n"
     "  store    inspect and verify the segments under a data directory (stats, verify, ls)\n"
     "\n"
     "Run 'sluice COMMAND --help' for a command's options.\n";
@@ -39,6 +40,9 @@ int RunMain(std::span<const std::string_view> argv) {
   }
   if (command == "store") {
     return RunStore(args);
+  }
+  if (command == "query") {
+    return RunQuery(args);
   }
   if (command == "serve") {
     return RunServe(args);

@@ -10,7 +10,51 @@
 // roll-ups when the query needs only what they hold.
 //
 // Time window (nfdump -t): a flow is inside when its first and last times both fall in
-// [from_ms, to_ms].
+// [from_ms, to_ms], both ends included: "entirely inside", not "overlaps" (checked with
+// nfdump 1.7.1: a flow 16:44:15-16:44:24 passes -t 16:44:15-16:44:24 and fails
+// -t 16:44:15-16:44:23 and -t 16:44:16-16:44:30).
+//
+// Answers, precisely:
+//   - Counters: flows is the sum of the `flows` column (a record may stand for several),
+//     packets and bytes summed (saturating at 2^64-1); first_ms is the smallest non-zero
+//     `first` (as the store's roll-ups keep it), last_ms the largest `last`.
+//   - Statistics: each flow counts once under `key`; with `paired_key` once more under
+//     that, also when both sides hold the same value (nfdump -s ip counts a flow from an
+//     address to itself twice for it). StatTable.total is the totals of the matching flows
+//     (nfdump's percentages), distinct the number of groups. A `records` statistic
+//     without a key groups by the 5-tuple (proto, src_addr, src_port, dst_addr,
+//     dst_port); StatTable.spec holds the key used.
+//   - Order: flows, packets, bytes, pps, bps, bpp descending; tstart, tend ascending. Ties
+//     are broken by the key ascending (numbers numerically, addresses as 16 network-order
+//     bytes, so IPv4 before IPv6; key fields in their order), so every thread count and
+//     the roll-ups give the same rows.
+//   - Aggregation (-A/-a): groups by the KeyFields; with `bidirectional` (-B, on the
+//     5-tuple when no key is given) a flow and its reverse (src/dst fields swapped) share
+//     the key of the direction whose destination port is the smaller (the server's),
+//     else the smaller key. With spec.order the records are cut to top_n (0 = all);
+//     without, all records come ordered by first seen. spec.limit (if non-zero) cuts too.
+//   - Series (bucket_ms): a flow falls in the bucket holding its `first` time (buckets
+//     aligned to the epoch); only non-empty buckets are returned, ascending. With
+//     bucket_group, each bucket lists its groups in the rank of their bytes over the
+//     whole series; groups past bucket_group_top (when non-zero) are summed as one
+//     "other" point, last in its bucket.
+//   - Listing: records come in scan order (segments in catalogue order: slot start, then
+//     source, then index; blocks and rows in file order), read by the calling thread
+//     only, and stop at spec.limit or when the sink returns false; the totals then cover
+//     only the records handed over. With spec.order they are collected (within the
+//     memory budget), stably sorted (ties keep scan order) and the first `limit` handed
+//     over; the totals cover every matching flow.
+//   - Roll-ups are read instead of an hour's detail segments when use_rollups, the query
+//     is no listing and no series, the filter and every key use only roll-up key columns
+//     (store/rollup.h), and the roll-up's flows all lie inside the window: the answer is
+//     then the same as from the detail segments.
+//   - Damage: a segment that cannot be opened, or a block that fails its checks
+//     (kCorruption, kMalformed, kUnsupported), is skipped, counted in ScanStats.damaged
+//     and named in the warnings; a file removed meanwhile (retention) is a warning too.
+//   - Memory: every group table (and the records collected for an ordered listing) is
+//     reserved against spec.memory_budget_bytes across all threads; going over it ends
+//     the query with kResourceExhausted.
+//   - Keys: text fields (subscriber, site, app) cannot be keys (kInvalidArgument).
 
 #pragma once
 

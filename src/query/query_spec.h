@@ -72,7 +72,7 @@ struct QuerySpec {
   std::vector<KeyField> aggregate;   // -A / -a; empty = records are not aggregated
   bool bidirectional = false;        // -B: pair each flow with its reverse direction
   std::optional<OrderBy> order;      // -O for records or aggregated records
-  std::size_t top_n = 10;            // -n for statistics and ordered aggregations
+  std::size_t top_n = 10;            // -n for statistics and ordered aggregations (0 = all)
   std::size_t limit = 0;             // -c: at most this many records (0 = no limit)
 
   std::int64_t bucket_ms = 0;        // --bucket: a time series with this step (0 = none)

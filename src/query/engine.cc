@@ -1,0 +1,1023 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "query/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "flow/field.h"
+#include "flow/flow_batch.h"
+#include "flow/flow_sink.h"
+#include "query/filter.h"
+#include "query/group_table.h"
+#include "store/catalog.h"
+#include "store/format.h"
+#include "store/layout.h"
+#include "store/rollup.h"
+#include "store/segment_reader.h"
+
+namespace sluice::query {
+namespace {
+
+using flow::FieldId;
+using internal::Aggregate;
+using internal::GroupTable;
+using internal::KeyCodec;
+using internal::MemoryBudget;
+
+// A detail segment of slot S holds flows received in [S, S + 60 min) at the latest, and a
+// flow ends before it is received: one that ends before the window starts is outside it.
+// The slack allows an exporter clock up to an hour ahead.
+constexpr std::int64_t kSlotNamePruneSlackMs = 2 * store::kMillisPerHour;
+
+constexpr std::uint64_t kSignFlip = std::uint64_t{1} << 63;
+
+bool IsDamage(const Error& error) {
+  return error.Code() == ErrorCode::kCorruption || error.Code() == ErrorCode::kMalformed ||
+         error.Code() == ErrorCode::kUnsupported;
+}
+
+std::string MemoryMessage(std::size_t budget) {
+  return "the query needs more than its memory budget of " + std::to_string(budget) +
+         " bytes for its group tables; narrow the filter or the time window, or raise the "
+         "budget";
+}
+
+// The other side's field of a directional field (src <-> dst, in <-> out), or the field
+// itself.
+FieldId Counterpart(FieldId field) {
+  switch (field) {
+    case FieldId::kSrcAddr: return FieldId::kDstAddr;
+    case FieldId::kDstAddr: return FieldId::kSrcAddr;
+    case FieldId::kSrcPort: return FieldId::kDstPort;
+    case FieldId::kDstPort: return FieldId::kSrcPort;
+    case FieldId::kSrcAs: return FieldId::kDstAs;
+    case FieldId::kDstAs: return FieldId::kSrcAs;
+    case FieldId::kInIf: return FieldId::kOutIf;
+    case FieldId::kOutIf: return FieldId::kInIf;
+    case FieldId::kSrcMask: return FieldId::kDstMask;
+    case FieldId::kDstMask: return FieldId::kSrcMask;
+    case FieldId::kSrcMac: return FieldId::kDstMac;
+    case FieldId::kDstMac: return FieldId::kSrcMac;
+    case FieldId::kSrcCountry: return FieldId::kDstCountry;
+    case FieldId::kDstCountry: return FieldId::kSrcCountry;
+    case FieldId::kXlateSrcAddr: return FieldId::kXlateDstAddr;
+    case FieldId::kXlateDstAddr: return FieldId::kXlateSrcAddr;
+    case FieldId::kXlateSrcPort: return FieldId::kXlateDstPort;
+    case FieldId::kXlateDstPort: return FieldId::kXlateSrcPort;
+    default: return field;
+  }
+}
+
+// Everything the scan threads share, read-only.
+struct Shape {
+  const QuerySpec* spec = nullptr;
+  const Filter* filter = nullptr;
+  bool listing = false;  // records go to a RecordSink
+  std::vector<StatSpec> stats;  // spec.stats; "-s record" without a key gets the 5-tuple
+  std::vector<KeyCodec> stat_keys;
+  std::vector<KeyCodec> stat_paired;  // empty codec: no paired key
+  bool aggregating = false;
+  KeyCodec aggregate_key;
+  KeyCodec aggregate_reverse;  // bidirectional: the same key from the other side
+  // Bidirectional with both ports in the key: the word of dst_port (the side with the
+  // smaller port is taken as the server, the destination, as nfdump -B guesses).
+  std::size_t dst_port_word = SIZE_MAX;
+  bool series = false;
+  KeyCodec bucket_group;
+  std::size_t max_key_words = 1;
+};
+
+Result<Shape> MakeShape(const QuerySpec& spec, const Filter& filter, bool has_sink) {
+  Shape shape;
+  shape.spec = &spec;
+  shape.filter = &filter;
+  shape.stats = spec.stats;
+  for (StatSpec& stat : shape.stats) {
+    if (stat.key.empty() && stat.records) {
+      stat.key = {{FieldId::kProto}, {FieldId::kSrcAddr}, {FieldId::kSrcPort}, {FieldId::kDstAddr},
+                  {FieldId::kDstPort}};
+    }
+    if (stat.key.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument, "statistic '" + stat.name + "' has no key");
+    }
+    Result<KeyCodec> key = KeyCodec::Make(stat.key);
+    if (!key) {
+      return tl::unexpected(key.error());
+    }
+    KeyCodec paired;
+    if (!stat.paired_key.empty()) {
+      Result<KeyCodec> made = KeyCodec::Make(stat.paired_key);
+      if (!made) {
+        return tl::unexpected(made.error());
+      }
+      bool same_shape = stat.paired_key.size() == stat.key.size();
+      for (std::size_t idx = 0; same_shape && idx < stat.key.size(); ++idx) {
+        same_shape = (flow::Info(stat.key[idx].field).type == flow::FieldType::kIpAddress) ==
+                     (flow::Info(stat.paired_key[idx].field).type == flow::FieldType::kIpAddress);
+      }
+      if (!same_shape) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "statistic '" + stat.name + "': paired key does not match its key");
+      }
+      paired = std::move(*made);
+    }
+    shape.max_key_words = std::max(shape.max_key_words, key->words());
+    shape.stat_keys.push_back(std::move(*key));
+    shape.stat_paired.push_back(std::move(paired));
+  }
+  std::vector<KeyField> aggregate = spec.aggregate;
+  if (aggregate.empty() && spec.bidirectional) {
+    // nfdump -b/-B aggregate on the 5-tuple.
+    aggregate = {{FieldId::kProto}, {FieldId::kSrcAddr}, {FieldId::kSrcPort},
+                 {FieldId::kDstAddr}, {FieldId::kDstPort}};
+  }
+  if (!aggregate.empty()) {
+    shape.aggregating = true;
+    Result<KeyCodec> key = KeyCodec::Make(aggregate);
+    if (!key) {
+      return tl::unexpected(key.error());
+    }
+    shape.aggregate_key = std::move(*key);
+    if (spec.bidirectional) {
+      std::vector<KeyField> reverse = aggregate;
+      for (KeyField& field : reverse) {
+        field.field = Counterpart(field.field);
+      }
+      Result<KeyCodec> reversed = KeyCodec::Make(reverse);
+      if (!reversed) {
+        return tl::unexpected(reversed.error());
+      }
+      shape.aggregate_reverse = std::move(*reversed);
+      auto has = [&](FieldId id) {
+        return std::any_of(aggregate.begin(), aggregate.end(), [&](const KeyField& f) { return f.field == id; });
+      };
+      if (has(FieldId::kSrcPort) && has(FieldId::kDstPort)) {
+        std::size_t word = 0;
+        for (const KeyField& field : aggregate) {
+          if (field.field == FieldId::kDstPort) {
+            shape.dst_port_word = word;
+            break;
+          }
+          word += flow::Info(field.field).type == flow::FieldType::kIpAddress ? 2 : 1;
+        }
+      }
+    }
+    shape.max_key_words = std::max(shape.max_key_words, shape.aggregate_key.words());
+  }
+  if (spec.bucket_ms < 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "bucket size must be positive");
+  }
+  if (spec.bucket_ms > 0) {
+    shape.series = true;
+    Result<KeyCodec> group = KeyCodec::Make(spec.bucket_group);
+    if (!group) {
+      return tl::unexpected(group.error());
+    }
+    shape.bucket_group = std::move(*group);
+    shape.max_key_words = std::max(shape.max_key_words, 1 + shape.bucket_group.words());
+  }
+  shape.listing = has_sink && spec.stats.empty() && !shape.aggregating && !shape.series;
+  return shape;
+}
+
+// The columns the scan reads.
+std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, const Filter& filter) {
+  if (shape.listing) {
+    const auto all = store::AllFields();
+    return {all.begin(), all.end()};
+  }
+  std::vector<bool> wanted(flow::kFieldCount, false);
+  for (const FieldId field : {FieldId::kFirst, FieldId::kLast, FieldId::kBytes, FieldId::kPackets,
+                              FieldId::kFlows}) {
+    wanted[static_cast<std::size_t>(field)] = true;
+  }
+  for (const FieldId field : filter.fields()) {
+    wanted[static_cast<std::size_t>(field)] = true;
+  }
+  auto add_key = [&](const std::vector<KeyField>& key, bool both_sides) {
+    for (const KeyField& field : key) {
+      wanted[static_cast<std::size_t>(field.field)] = true;
+      if (both_sides) {
+        wanted[static_cast<std::size_t>(Counterpart(field.field))] = true;
+      }
+    }
+  };
+  for (const StatSpec& stat : shape.stats) {
+    add_key(stat.key, false);
+    add_key(stat.paired_key, false);
+  }
+  if (shape.aggregating) {
+    if (spec.aggregate.empty()) {
+      for (const FieldId field : {FieldId::kProto, FieldId::kSrcAddr, FieldId::kSrcPort,
+                                  FieldId::kDstAddr, FieldId::kDstPort}) {
+        wanted[static_cast<std::size_t>(field)] = true;
+      }
+    }
+    add_key(spec.aggregate, spec.bidirectional);
+  }
+  add_key(spec.bucket_group, false);
+  std::vector<FieldId> fields;
+  for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+    if (wanted[field_idx]) {
+      fields.push_back(static_cast<FieldId>(field_idx));
+    }
+  }
+  return fields;
+}
+
+// True if a roll-up holds every column the query reads, with the same answer: the filter
+// and every key use only roll-up key columns, and nothing depends on single flows
+// (records listed, or time buckets of each flow's start).
+bool RollupsAnswer(const QuerySpec& spec, const Shape& shape, const Filter& filter) {
+  if (!spec.use_rollups || shape.listing || shape.series || !spec.files.empty()) {
+    return false;
+  }
+  auto is_key = [](FieldId field) {
+    return std::find(store::kRollupKeyFields.begin(), store::kRollupKeyFields.end(), field) !=
+           store::kRollupKeyFields.end();
+  };
+  for (const FieldId field : filter.fields()) {
+    if (!is_key(field)) {
+      return false;
+    }
+  }
+  auto keys_ok = [&](const std::vector<KeyField>& key, bool both_sides) {
+    return std::all_of(key.begin(), key.end(), [&](const KeyField& field) {
+      return is_key(field.field) && (!both_sides || is_key(Counterpart(field.field)));
+    });
+  };
+  for (const StatSpec& stat : shape.stats) {
+    if (!keys_ok(stat.key, false) || !keys_ok(stat.paired_key, false)) {
+      return false;
+    }
+  }
+  return keys_ok(spec.aggregate, spec.bidirectional);
+}
+
+// A file to scan.
+struct Segment {
+  std::string path;
+  bool recover = false;  // no footer yet (.seg.open)
+  bool window_inside = false;  // every flow is inside the window: no per-row check
+};
+
+struct WorkItem {
+  std::uint32_t segment = 0;
+  std::uint32_t block = 0;
+};
+
+struct Plan {
+  std::vector<Segment> segments;
+  std::vector<WorkItem> items;
+};
+
+Result<std::unique_ptr<store::SegmentReader>> OpenSegment(const Segment& segment) {
+  if (!segment.recover) {
+    return store::SegmentReader::Open(segment.path);
+  }
+  auto reader = store::SegmentReader::Recover(segment.path);
+  if (!reader && reader.error().Code() == ErrorCode::kNotFound) {
+    // Sealed (renamed) since it was listed.
+    const std::string_view path = segment.path;
+    if (path.ends_with(store::kOpenSuffix)) {
+      return store::SegmentReader::Open(std::string(path.substr(0, path.size() - store::kOpenSuffix.size())));
+    }
+  }
+  return reader;
+}
+
+bool SummaryMayMatch(const store::SegmentSummary& summary, const std::optional<TimeWindow>& window) {
+  if (summary.row_count == 0) {
+    return false;
+  }
+  if (!window) {
+    return true;
+  }
+  return summary.first.max >= window->from_ms && summary.last.min <= window->to_ms;
+}
+
+bool SummaryInside(const store::SegmentSummary& summary, const std::optional<TimeWindow>& window) {
+  return !window || (summary.first.min >= window->from_ms && summary.last.max <= window->to_ms);
+}
+
+bool BlockMayMatch(const store::BlockInfo& block, const std::optional<TimeWindow>& window,
+                   const Filter& filter) {
+  if (block.row_count == 0) {
+    return false;
+  }
+  if (window) {
+    const store::ColumnChunk* first = block.Find(FieldId::kFirst);
+    const store::ColumnChunk* last = block.Find(FieldId::kLast);
+    const std::int64_t first_max = first == nullptr ? 0 : first->stats.time_max;
+    const std::int64_t last_min = last == nullptr ? 0 : last->stats.time_min;
+    if (first_max < window->from_ms || last_min > window->to_ms) {
+      return false;
+    }
+  }
+  return filter.MayMatch(block);
+}
+
+// Lists, opens and prunes the segments; the surviving blocks become work items.
+Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& filter,
+                      std::size_t threads, QueryResult& result) {
+  Plan plan;
+  const std::optional<TimeWindow>& window = spec.window;
+  std::vector<Segment> candidates;
+  if (!spec.files.empty()) {
+    for (const std::string& file : spec.files) {
+      candidates.push_back({file, std::string_view(file).ends_with(store::kOpenSuffix), false});
+    }
+    result.scan.segments_total = candidates.size();
+  } else {
+    Result<std::vector<store::CatalogEntry>> catalog = store::ScanCatalog(spec.data_dir);
+    if (!catalog) {
+      return tl::unexpected(catalog.error());
+    }
+    auto wanted_source = [&](const std::string& source) {
+      return spec.sources.empty() ||
+             std::find(spec.sources.begin(), spec.sources.end(), source) != spec.sources.end();
+    };
+    // Hours answered by a roll-up, per source: (source, hour start).
+    std::vector<std::pair<std::string, std::int64_t>> rolled_up;
+    std::vector<Segment> rollups;
+    if (use_rollups) {
+      for (const store::CatalogEntry& entry : *catalog) {
+        if (entry.name.kind != store::SegmentKind::kRollup ||
+            entry.name.state != store::SegmentState::kSealed || !wanted_source(entry.name.source)) {
+          continue;
+        }
+        auto reader = store::SegmentReader::Open(entry.path);
+        if (!reader) {
+          continue;  // the detail segments answer instead
+        }
+        const store::SegmentSummary& summary = (*reader)->summary();
+        if (summary.row_count > 0 && !SummaryInside(summary, window)) {
+          continue;  // the hour is cut by the window: only detail rows are exact
+        }
+        rolled_up.emplace_back(entry.name.source, entry.name.start);
+        rollups.push_back({entry.path, false, false});
+      }
+    }
+    for (const store::CatalogEntry& entry : *catalog) {
+      if (entry.name.kind != store::SegmentKind::kDetail ||
+          entry.name.state == store::SegmentState::kTemp || !wanted_source(entry.name.source)) {
+        continue;
+      }
+      ++result.scan.segments_total;
+      const std::pair<std::string, std::int64_t> hour(entry.name.source,
+                                                      store::HourStart(entry.name.start));
+      if (std::find(rolled_up.begin(), rolled_up.end(), hour) != rolled_up.end()) {
+        continue;
+      }
+      if (window && entry.name.start + kSlotNamePruneSlackMs <= window->from_ms) {
+        continue;
+      }
+      candidates.push_back({entry.path, entry.name.state == store::SegmentState::kOpen, false});
+    }
+    // Roll-ups first, then the detail segments in catalogue order (start, source, index).
+    result.scan.rollups_read = rollups.size();
+    rollups.insert(rollups.end(), candidates.begin(), candidates.end());
+    candidates = std::move(rollups);
+  }
+
+  // Footers are read by `threads` threads at once (a long range has thousands of
+  // segments); the plan is then assembled in candidate order.
+  struct Probe {
+    std::optional<Error> error;
+    bool may_match = false;
+    bool inside = false;
+    std::size_t blocks = 0;
+    std::vector<std::uint32_t> kept;
+  };
+  std::vector<Probe> probes(candidates.size());
+  std::atomic<std::size_t> next{0};
+  auto probe_loop = [&] {
+    for (;;) {
+      const std::size_t idx = next.fetch_add(1, std::memory_order_relaxed);
+      if (idx >= candidates.size()) {
+        return;
+      }
+      Probe& probe = probes[idx];
+      auto reader = OpenSegment(candidates[idx]);
+      if (!reader) {
+        probe.error = reader.error();
+        continue;
+      }
+      const store::SegmentSummary& summary = (*reader)->summary();
+      probe.may_match = SummaryMayMatch(summary, window);
+      if (!probe.may_match) {
+        continue;
+      }
+      probe.inside = SummaryInside(summary, window);
+      const std::vector<store::BlockInfo>& blocks = (*reader)->blocks();
+      probe.blocks = blocks.size();
+      for (std::size_t block_idx = 0; block_idx < blocks.size(); ++block_idx) {
+        if (BlockMayMatch(blocks[block_idx], probe.inside ? std::nullopt : window, filter)) {
+          probe.kept.push_back(static_cast<std::uint32_t>(block_idx));
+        }
+      }
+    }
+  };
+  {
+    const std::size_t workers = std::min(threads, candidates.size());
+    std::vector<std::thread> pool;
+    for (std::size_t worker = 1; worker < workers; ++worker) {
+      pool.emplace_back(probe_loop);
+    }
+    probe_loop();
+    for (std::thread& thread : pool) {
+      thread.join();
+    }
+  }
+  for (std::size_t idx = 0; idx < candidates.size(); ++idx) {
+    Probe& probe = probes[idx];
+    if (probe.error) {
+      if (IsDamage(*probe.error)) {
+        ++result.scan.damaged;
+        result.warnings.push_back("skipped damaged segment: " + std::string(probe.error->Message()));
+        continue;
+      }
+      if (probe.error->Code() == ErrorCode::kNotFound) {
+        result.warnings.push_back("skipped vanished segment: " + std::string(probe.error->Message()));
+        continue;
+      }
+      return tl::unexpected(*probe.error);
+    }
+    if (!probe.may_match) {
+      continue;
+    }
+    ++result.scan.segments_read;
+    Segment& segment = candidates[idx];
+    segment.window_inside = probe.inside;
+    const auto segment_idx = static_cast<std::uint32_t>(plan.segments.size());
+    result.scan.blocks_total += probe.blocks;
+    result.scan.blocks_skipped += probe.blocks - probe.kept.size();
+    for (const std::uint32_t block_idx : probe.kept) {
+      plan.items.push_back({segment_idx, block_idx});
+    }
+    plan.segments.push_back(std::move(segment));
+  }
+  return plan;
+}
+
+// Window and filter: the matching rows of a batch, in `rows`.
+class Selector {
+ public:
+  explicit Selector(const Shape& shape) : shape_(&shape), rows_(flow::FlowBatch::kCapacity) {}
+
+  // Returns how many rows match; they are rows()[0..n).
+  std::size_t Select(const flow::FlowBatch& batch, bool check_window) {
+    const std::size_t n = batch.size();
+    std::size_t count = 0;
+    const std::optional<TimeWindow>& window = shape_->spec->window;
+    if (check_window && window) {
+      const auto& first = batch.cols().first;
+      const auto& last = batch.cols().last;
+      const std::int64_t from = window->from_ms;
+      const std::int64_t to = window->to_ms;
+      for (std::size_t row = 0; row < n; ++row) {
+        rows_[count] = static_cast<std::uint32_t>(row);
+        count += static_cast<std::size_t>(first[row] >= from && last[row] <= to);
+      }
+    } else {
+      for (std::size_t row = 0; row < n; ++row) {
+        rows_[row] = static_cast<std::uint32_t>(row);
+      }
+      count = n;
+    }
+    if (count > 0 && !shape_->filter->MatchesAll()) {
+      count = shape_->filter->Select(batch, rows_.data(), count);
+    }
+    return count;
+  }
+
+  std::uint32_t* rows() { return rows_.data(); }
+
+ private:
+  const Shape* shape_;
+  std::vector<std::uint32_t> rows_;
+};
+
+void AddTotals(Aggregate& totals, const flow::FlowBatch& batch, const std::uint32_t* rows,
+               std::size_t count) {
+  const flow::FlowColumns& cols = batch.cols();
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint32_t row = rows[i];
+    totals.flows = internal::SaturatingAdd(totals.flows, cols.flows[row]);
+    totals.packets = internal::SaturatingAdd(totals.packets, cols.packets[row]);
+    totals.bytes = internal::SaturatingAdd(totals.bytes, cols.bytes[row]);
+    internal::AddTimes(totals, cols.first[row], cols.last[row]);
+  }
+}
+
+// One scan thread's state: its reader, selection and aggregation tables.
+class ScanState final : public flow::FlowSink {
+ public:
+  ScanState(const Shape& shape, MemoryBudget& budget)
+      : shape_(&shape), selector_(shape),
+        keys_(flow::FlowBatch::kCapacity * shape.max_key_words),
+        reverse_keys_(shape.aggregate_reverse.empty() ? 0 : flow::FlowBatch::kCapacity * shape.max_key_words) {
+    for (const KeyCodec& key : shape.stat_keys) {
+      stats_.push_back(std::make_unique<GroupTable>(key.words(), &budget));
+    }
+    if (shape.aggregating) {
+      aggregate_ = std::make_unique<GroupTable>(shape.aggregate_key.words(), &budget);
+    }
+    if (shape.series) {
+      series_ = std::make_unique<GroupTable>(1 + shape.bucket_group.words(), &budget);
+    }
+  }
+
+  void set_check_window(bool check) { check_window_ = check; }
+
+  void Consume(flow::FlowBatch& batch) override {
+    if (exhausted_) {
+      return;
+    }
+    const std::size_t count = selector_.Select(batch, check_window_);
+    scan_.rows_scanned += batch.size();
+    scan_.rows_matched += count;
+    if (count == 0) {
+      return;
+    }
+    const std::uint32_t* rows = selector_.rows();
+    AddTotals(totals_, batch, rows, count);
+    for (std::size_t stat_idx = 0; stat_idx < stats_.size(); ++stat_idx) {
+      const KeyCodec& key = shape_->stat_keys[stat_idx];
+      const std::size_t words = key.words();
+      key.Encode(batch, rows, count, keys_.data(), words, 0);
+      exhausted_ |= !stats_[stat_idx]->AddRows(keys_.data(), batch, rows, count);
+      const KeyCodec& paired = shape_->stat_paired[stat_idx];
+      if (!paired.empty()) {
+        paired.Encode(batch, rows, count, keys_.data(), words, 0);
+        exhausted_ |= !stats_[stat_idx]->AddRows(keys_.data(), batch, rows, count);
+      }
+    }
+    if (aggregate_) {
+      const std::size_t words = shape_->aggregate_key.words();
+      shape_->aggregate_key.Encode(batch, rows, count, keys_.data(), words, 0);
+      if (!shape_->aggregate_reverse.empty()) {
+        // Both directions of a conversation share one key: the one whose destination port
+        // is the smaller (the server's), else the smaller key.
+        shape_->aggregate_reverse.Encode(batch, rows, count, reverse_keys_.data(), words, 0);
+        const std::size_t port = shape_->dst_port_word;
+        for (std::size_t i = 0; i < count; ++i) {
+          std::uint64_t* forward = keys_.data() + i * words;
+          const std::uint64_t* reverse = reverse_keys_.data() + i * words;
+          const bool use_reverse =
+              port != SIZE_MAX && forward[port] != reverse[port]
+                  ? reverse[port] < forward[port]
+                  : std::lexicographical_compare(reverse, reverse + words, forward, forward + words);
+          if (use_reverse) {
+            std::copy(reverse, reverse + words, forward);
+          }
+        }
+      }
+      exhausted_ |= !aggregate_->AddRows(keys_.data(), batch, rows, count);
+    }
+    if (series_) {
+      const std::size_t words = 1 + shape_->bucket_group.words();
+      const std::int64_t step = shape_->spec->bucket_ms;
+      const auto& first = batch.cols().first;
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::int64_t t = first[rows[i]];
+        std::int64_t bucket = t / step * step;
+        if (bucket > t) {
+          bucket -= step;  // floor for times before the epoch
+        }
+        keys_[i * words] = static_cast<std::uint64_t>(bucket) ^ kSignFlip;
+      }
+      shape_->bucket_group.Encode(batch, rows, count, keys_.data(), words, 1);
+      exhausted_ |= !series_->AddRows(keys_.data(), batch, rows, count);
+    }
+  }
+
+  bool exhausted() const { return exhausted_; }
+  bool done() const { return exhausted_; }
+  ScanStats& scan() { return scan_; }
+  Aggregate& totals() { return totals_; }
+  std::vector<std::unique_ptr<GroupTable>>& stats() { return stats_; }
+  std::unique_ptr<GroupTable>& aggregate() { return aggregate_; }
+  std::unique_ptr<GroupTable>& series() { return series_; }
+  std::vector<std::string>& warnings() { return warnings_; }
+  std::optional<Error>& fatal() { return fatal_; }
+
+ private:
+  const Shape* shape_;
+  Selector selector_;
+  bool check_window_ = true;
+  bool exhausted_ = false;
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::uint64_t> reverse_keys_;
+  Aggregate totals_;
+  ScanStats scan_;
+  std::vector<std::unique_ptr<GroupTable>> stats_;
+  std::unique_ptr<GroupTable> aggregate_;
+  std::unique_ptr<GroupTable> series_;
+  std::vector<std::string> warnings_;
+  std::optional<Error> fatal_;
+};
+
+
+// Listing: records handed to the RecordSink in scan order (segments in catalogue order,
+// blocks and rows in file order), or collected and sorted when an order is asked for.
+class ListingState final : public flow::FlowSink {
+ public:
+  ListingState(const Shape& shape, RecordSink* sink, MemoryBudget& budget)
+      : shape_(&shape), selector_(shape), sink_(sink), budget_(&budget),
+        remaining_(shape.spec->limit), ordered_(shape.spec->order.has_value()) {}
+
+  ~ListingState() override { budget_->Release(reserved_); }
+
+  void set_check_window(bool check) { check_window_ = check; }
+
+  void Consume(flow::FlowBatch& batch) override {
+    if (done()) {
+      return;
+    }
+    std::size_t count = selector_.Select(batch, check_window_);
+    scan_.rows_scanned += batch.size();
+    scan_.rows_matched += count;
+    if (count == 0) {
+      return;
+    }
+    const std::uint32_t* rows = selector_.rows();
+    if (ordered_) {
+      AddTotals(totals_, batch, rows, count);
+      Collect(batch, rows, count);
+      return;
+    }
+    const std::size_t limit = shape_->spec->limit;
+    if (limit > 0 && count > remaining_) {
+      count = remaining_;
+    }
+    AddTotals(totals_, batch, rows, count);
+    if (!sink_->Consume(batch, std::span<const std::uint32_t>(rows, count))) {
+      stopped_ = true;
+    }
+    if (limit > 0) {
+      remaining_ -= count;
+      stopped_ |= remaining_ == 0;
+    }
+  }
+
+  // Ordered listing: sorts what was collected (stable: ties keep scan order) and hands the
+  // first `limit` records to the sink.
+  void EmitOrdered() {
+    const OrderBy order = *shape_->spec->order;
+    auto aggregate_of = [&](const Entry& entry) {
+      const flow::FlowColumns& cols = collected_[entry.batch]->cols();
+      Aggregate agg;
+      agg.flows = cols.flows[entry.row];
+      agg.packets = cols.packets[entry.row];
+      agg.bytes = cols.bytes[entry.row];
+      agg.first = cols.first[entry.row];
+      agg.last = cols.last[entry.row];
+      return agg;
+    };
+    std::stable_sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
+      return internal::CompareAggregates(aggregate_of(a), aggregate_of(b), order) < 0;
+    });
+    std::size_t end = entries_.size();
+    if (shape_->spec->limit > 0) {
+      end = std::min(end, shape_->spec->limit);
+    }
+    std::vector<std::uint32_t> rows;
+    rows.reserve(flow::FlowBatch::kCapacity);
+    for (std::size_t idx = 0; idx < end;) {
+      const std::uint32_t batch = entries_[idx].batch;
+      rows.clear();
+      while (idx < end && entries_[idx].batch == batch) {
+        rows.push_back(entries_[idx].row);
+        ++idx;
+      }
+      if (!sink_->Consume(*collected_[batch], rows)) {
+        return;
+      }
+    }
+  }
+
+  bool done() const { return stopped_ || exhausted_; }
+  bool exhausted() const { return exhausted_; }
+  ScanStats& scan() { return scan_; }
+  Aggregate& totals() { return totals_; }
+  std::vector<std::string>& warnings() { return warnings_; }
+  std::optional<Error>& fatal() { return fatal_; }
+
+ private:
+  struct Entry {
+    std::uint32_t batch;
+    std::uint32_t row;
+  };
+
+  void Collect(const flow::FlowBatch& batch, const std::uint32_t* rows, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (collected_.empty() || collected_.back()->full()) {
+        const std::size_t bytes = sizeof(flow::FlowColumns) + flow::FlowBatch::kMaxArenaBytes +
+                                  flow::FlowBatch::kCapacity * sizeof(Entry);
+        if (!budget_->Reserve(bytes)) {
+          exhausted_ = true;
+          return;
+        }
+        reserved_ += bytes;
+        collected_.push_back(std::make_unique<flow::FlowBatch>());
+      }
+      const std::size_t row = collected_.back()->AppendCopyOf(batch, rows[i]);
+      entries_.push_back({static_cast<std::uint32_t>(collected_.size() - 1), static_cast<std::uint32_t>(row)});
+    }
+  }
+
+  const Shape* shape_;
+  Selector selector_;
+  RecordSink* sink_;
+  MemoryBudget* budget_;
+  std::size_t remaining_;
+  bool ordered_;
+  bool check_window_ = true;
+  bool stopped_ = false;
+  bool exhausted_ = false;
+  std::size_t reserved_ = 0;
+  std::vector<std::unique_ptr<flow::FlowBatch>> collected_;
+  std::vector<Entry> entries_;
+  Aggregate totals_;
+  ScanStats scan_;
+  std::vector<std::string> warnings_;
+  std::optional<Error> fatal_;
+};
+
+// Reads work items until none is left or `stop` is set.
+template <typename State>
+void ScanLoop(const Plan& plan, const std::vector<FieldId>& fields, std::atomic<std::size_t>& next,
+              std::atomic<bool>& stop, State& state) {
+  std::unique_ptr<store::SegmentReader> reader;
+  std::size_t reader_segment = SIZE_MAX;
+  bool segment_failed = false;
+  while (!stop.load(std::memory_order_relaxed)) {
+    const std::size_t item_idx = next.fetch_add(1, std::memory_order_relaxed);
+    if (item_idx >= plan.items.size()) {
+      break;
+    }
+    const WorkItem& item = plan.items[item_idx];
+    const Segment& segment = plan.segments[item.segment];
+    if (item.segment != reader_segment) {
+      reader.reset();
+      reader_segment = item.segment;
+      segment_failed = false;
+      auto opened = OpenSegment(segment);
+      if (!opened) {
+        segment_failed = true;
+        if (IsDamage(opened.error()) || opened.error().Code() == ErrorCode::kNotFound) {
+          state.scan().damaged += IsDamage(opened.error()) ? 1 : 0;
+          state.warnings().push_back("skipped segment: " + std::string(opened.error().Message()));
+        } else {
+          state.fatal() = opened.error();
+          stop.store(true);
+          break;
+        }
+      } else {
+        reader = std::move(*opened);
+      }
+    }
+    if (segment_failed) {
+      continue;
+    }
+    state.set_check_window(!segment.window_inside);
+    Status read = reader->ReadBlock(item.block, fields, state);
+    if (!read) {
+      if (IsDamage(read.error()) || read.error().Code() == ErrorCode::kInvalidArgument) {
+        ++state.scan().damaged;
+        state.warnings().push_back("skipped damaged block " + std::to_string(item.block) + ": " +
+                                   std::string(read.error().Message()));
+      } else {
+        state.fatal() = read.error();
+        stop.store(true);
+        break;
+      }
+    }
+    if (state.done()) {
+      stop.store(true);
+      break;
+    }
+  }
+}
+
+void AddScan(ScanStats& into, const ScanStats& from) {
+  into.rows_scanned += from.rows_scanned;
+  into.rows_matched += from.rows_matched;
+  into.damaged += from.damaged;
+}
+
+std::vector<GroupRow> Rows(const GroupTable& table, const KeyCodec& codec,
+                           const std::vector<std::uint32_t>& groups) {
+  std::vector<GroupRow> rows;
+  rows.reserve(groups.size());
+  for (const std::uint32_t group : groups) {
+    rows.push_back({codec.Decode(table.key(group)), internal::ToCounters(table.aggregate(group))});
+  }
+  return rows;
+}
+
+Status BuildSeries(const Shape& shape, const GroupTable& series, MemoryBudget& budget,
+                   std::vector<SeriesPoint>& out) {
+  const KeyCodec& group_codec = shape.bucket_group;
+  const std::size_t group_words = group_codec.words();
+  constexpr std::uint32_t kOther = UINT32_MAX;
+  struct Entry {
+    std::uint64_t bucket;
+    std::uint32_t rank;
+    std::uint32_t entry;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(series.size());
+  if (group_words == 0) {
+    for (std::size_t entry = 0; entry < series.size(); ++entry) {
+      entries.push_back({series.key(entry)[0], 0, static_cast<std::uint32_t>(entry)});
+    }
+  } else {
+    // Each group's bytes over every bucket rank the groups; those past bucket_group_top
+    // are summed as "other" in each bucket.
+    GroupTable totals(group_words, &budget);
+    for (std::size_t entry = 0; entry < series.size(); ++entry) {
+      if (!totals.AddAggregate(series.key(entry) + 1, series.aggregate(entry))) {
+        return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
+      }
+    }
+    const std::vector<std::uint32_t> top =
+        internal::TopGroups(totals, OrderBy::kBytes, shape.spec->bucket_group_top);
+    std::vector<std::uint32_t> rank_of(totals.size(), kOther);
+    for (std::size_t rank = 0; rank < top.size(); ++rank) {
+      rank_of[top[rank]] = static_cast<std::uint32_t>(rank);
+    }
+    for (std::size_t entry = 0; entry < series.size(); ++entry) {
+      const std::size_t group = totals.Find(series.key(entry) + 1);
+      entries.push_back({series.key(entry)[0], rank_of[group], static_cast<std::uint32_t>(entry)});
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    if (a.bucket != b.bucket) {
+      return a.bucket < b.bucket;
+    }
+    if (a.rank != b.rank) {
+      return a.rank < b.rank;
+    }
+    return a.entry < b.entry;
+  });
+  for (std::size_t idx = 0; idx < entries.size(); ++idx) {
+    const Entry& entry = entries[idx];
+    SeriesPoint point;
+    point.bucket_start_ms = static_cast<std::int64_t>(entry.bucket ^ kSignFlip);
+    if (entry.rank != kOther) {
+      point.group = group_codec.Decode(series.key(entry.entry) + 1);
+      point.counters = internal::ToCounters(series.aggregate(entry.entry));
+    } else {
+      Aggregate other;
+      while (idx < entries.size() && entries[idx].bucket == entry.bucket) {
+        internal::MergeInto(other, series.aggregate(entries[idx].entry));
+        ++idx;
+      }
+      --idx;
+      point.other = true;
+      point.counters = internal::ToCounters(other);
+    }
+    out.push_back(std::move(point));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
+  const auto started = std::chrono::steady_clock::now();
+  auto filter = Filter::Parse(spec.filter);
+  if (!filter) {
+    return tl::unexpected(filter.error().ToError());
+  }
+  if (spec.window && spec.window->from_ms > spec.window->to_ms) {
+    return MakeError(ErrorCode::kInvalidArgument, "the time window ends before it starts");
+  }
+  Result<Shape> shape = MakeShape(spec, *filter, records != nullptr);
+  if (!shape) {
+    return tl::unexpected(shape.error());
+  }
+  QueryResult result;
+  std::size_t threads = spec.threads;
+  if (threads == 0) {
+    threads = std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  }
+  Result<Plan> plan = MakePlan(spec, RollupsAnswer(spec, *shape, *filter), *filter, threads, result);
+  if (!plan) {
+    return tl::unexpected(plan.error());
+  }
+  const std::vector<FieldId> fields = NeededFields(spec, *shape, *filter);
+  MemoryBudget budget(spec.memory_budget_bytes);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+
+  if (shape->listing) {
+    ListingState state(*shape, records, budget);
+    ScanLoop(*plan, fields, next, stop, state);
+    if (state.fatal()) {
+      return tl::unexpected(*state.fatal());
+    }
+    if (state.exhausted()) {
+      return MakeError(ErrorCode::kResourceExhausted,
+                       "the records to sort need more than the memory budget of " +
+                           std::to_string(budget.limit()) + " bytes; add a limit or narrow the query");
+    }
+    if (spec.order) {
+      state.EmitOrdered();
+    }
+    result.totals = internal::ToCounters(state.totals());
+    AddScan(result.scan, state.scan());
+    result.warnings.insert(result.warnings.end(), state.warnings().begin(), state.warnings().end());
+    result.scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return result;
+  }
+
+  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, plan->items.size()));
+  std::vector<std::unique_ptr<ScanState>> states;
+  for (std::size_t thread_idx = 0; thread_idx < threads; ++thread_idx) {
+    states.push_back(std::make_unique<ScanState>(*shape, budget));
+  }
+  {
+    std::vector<std::thread> workers;
+    for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+      workers.emplace_back([&, thread_idx] { ScanLoop(*plan, fields, next, stop, *states[thread_idx]); });
+    }
+    ScanLoop(*plan, fields, next, stop, *states[0]);
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
+  }
+  for (const auto& state : states) {
+    if (state->fatal()) {
+      return tl::unexpected(*state->fatal());
+    }
+  }
+  bool exhausted = false;
+  ScanState& merged = *states[0];
+  for (std::size_t thread_idx = 0; thread_idx < threads; ++thread_idx) {
+    ScanState& state = *states[thread_idx];
+    exhausted |= state.exhausted();
+    AddScan(result.scan, state.scan());
+    result.warnings.insert(result.warnings.end(), state.warnings().begin(), state.warnings().end());
+    if (thread_idx == 0 || exhausted) {
+      continue;
+    }
+    internal::MergeInto(merged.totals(), state.totals());
+    for (std::size_t stat_idx = 0; stat_idx < merged.stats().size(); ++stat_idx) {
+      exhausted |= !merged.stats()[stat_idx]->Merge(*state.stats()[stat_idx]);
+    }
+    if (merged.aggregate()) {
+      exhausted |= !merged.aggregate()->Merge(*state.aggregate());
+    }
+    if (merged.series()) {
+      exhausted |= !merged.series()->Merge(*state.series());
+    }
+    states[thread_idx].reset();  // frees its tables before the next merge
+  }
+  if (exhausted) {
+    return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
+  }
+  std::sort(result.warnings.begin(), result.warnings.end());
+
+  result.totals = internal::ToCounters(merged.totals());
+  for (std::size_t stat_idx = 0; stat_idx < spec.stats.size(); ++stat_idx) {
+    const GroupTable& table = *merged.stats()[stat_idx];
+    StatTable stat;
+    stat.spec = shape->stats[stat_idx];
+    stat.rows = Rows(table, shape->stat_keys[stat_idx], internal::TopGroups(table, stat.spec.order, spec.top_n));
+    stat.distinct = table.size();
+    stat.total = result.totals;
+    result.stats.push_back(std::move(stat));
+  }
+  if (merged.aggregate()) {
+    const GroupTable& table = *merged.aggregate();
+    std::size_t n = spec.order ? spec.top_n : 0;
+    if (spec.limit > 0) {
+      n = n == 0 ? spec.limit : std::min(n, spec.limit);
+    }
+    result.aggregated =
+        Rows(table, shape->aggregate_key, internal::TopGroups(table, spec.order.value_or(OrderBy::kTstart), n));
+  }
+  if (merged.series()) {
+    if (Status built = BuildSeries(*shape, *merged.series(), budget, result.series); !built) {
+      return tl::unexpected(built.error());
+    }
+  }
+  result.scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace sluice::query

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "query/group_table.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+#include "flow/field.h"
+#include "store/columns.h"
+
+namespace sluice::query::internal {
+namespace {
+
+constexpr std::size_t kInitialSlots = 64;
+
+std::uint64_t LoadBigEndian64(const std::uint8_t* bytes) {
+  std::uint64_t value;
+  std::memcpy(&value, bytes, sizeof value);
+  return __builtin_bswap64(value);
+}
+
+void StoreBigEndian64(std::uint64_t value, std::uint8_t* bytes) {
+  value = __builtin_bswap64(value);
+  std::memcpy(bytes, &value, sizeof value);
+}
+
+// Keeps the top `bits` of a 64-bit word (0..64).
+std::uint64_t HighBits(std::uint64_t word, unsigned bits) {
+  if (bits >= 64) {
+    return word;
+  }
+  if (bits == 0) {
+    return 0;
+  }
+  return word & (~std::uint64_t{0} << (64 - bits));
+}
+
+std::uint64_t Mix(std::uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+double Rate(std::uint64_t amount, const Aggregate& agg, double scale) {
+  const std::int64_t duration_ms = agg.first == 0 ? 0 : agg.last - agg.first;
+  if (duration_ms <= 0) {
+    return 0;
+  }
+  return static_cast<double>(amount) * scale * 1000.0 / static_cast<double>(duration_ms);
+}
+
+}  // namespace
+
+bool MemoryBudget::Reserve(std::size_t bytes) {
+  std::size_t used = used_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > limit_ || used > limit_ - bytes) {
+      return false;
+    }
+  } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+  return true;
+}
+
+Result<KeyCodec> KeyCodec::Make(std::span<const KeyField> key) {
+  KeyCodec codec;
+  for (const KeyField& field : key) {
+    if (static_cast<std::size_t>(field.field) >= flow::kFieldCount) {
+      return MakeError(ErrorCode::kInvalidArgument, "unknown key field");
+    }
+    const flow::FieldType type = flow::Info(field.field).type;
+    if (type == flow::FieldType::kString) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cannot group by the text field " + std::string(flow::Info(field.field).name));
+    }
+    Part part;
+    part.field = field.field;
+    part.v4_prefix = std::min<std::uint8_t>(field.v4_prefix, 32);
+    part.v6_prefix = std::min<std::uint8_t>(field.v6_prefix, 128);
+    part.address = type == flow::FieldType::kIpAddress;
+    part.offset = codec.words_;
+    codec.words_ += part.address ? 2 : 1;
+    codec.parts_.push_back(part);
+  }
+  return codec;
+}
+
+void KeyCodec::Encode(const flow::FlowBatch& batch, const std::uint32_t* rows, std::size_t count,
+                      std::uint64_t* out, std::size_t stride, std::size_t offset) const {
+  for (const Part& part : parts_) {
+    std::uint64_t* dest = out + offset + part.offset;
+    store::VisitColumn(static_cast<std::size_t>(part.field), [&](auto member) {
+      const auto& column = batch.cols().*member;
+      using T = std::decay_t<decltype(column[0])>;
+      if constexpr (std::is_same_v<T, flow::IpAddress>) {
+        const unsigned v4_bits = part.v4_prefix;
+        const unsigned v6_bits = part.v6_prefix;
+        const std::uint64_t v4_mask =
+            v4_bits == 0 ? 0 : (std::uint64_t{0xffffffffu} << (32 - v4_bits)) & 0xffffffffu;
+        for (std::size_t i = 0; i < count; ++i) {
+          const flow::IpAddress& address = column[rows[i]];
+          std::uint64_t hi = LoadBigEndian64(address.bytes.data());
+          std::uint64_t lo = LoadBigEndian64(address.bytes.data() + 8);
+          if (hi == 0 && (lo >> 32) == 0xffffu) {
+            lo = (std::uint64_t{0xffffu} << 32) | (lo & v4_mask);
+          } else if (v6_bits >= 64) {
+            lo = HighBits(lo, v6_bits - 64);
+          } else {
+            hi = HighBits(hi, v6_bits);
+            lo = 0;
+          }
+          dest[i * stride] = hi;
+          dest[i * stride + 1] = lo;
+        }
+      } else if constexpr (std::is_same_v<T, flow::StringRef>) {
+        // Refused by Make().
+      } else if constexpr (std::is_signed_v<T>) {
+        for (std::size_t i = 0; i < count; ++i) {
+          dest[i * stride] = static_cast<std::uint64_t>(column[rows[i]]);
+        }
+      } else {
+        for (std::size_t i = 0; i < count; ++i) {
+          dest[i * stride] = column[rows[i]];
+        }
+      }
+    });
+  }
+}
+
+std::vector<KeyValue> KeyCodec::Decode(const std::uint64_t* key) const {
+  std::vector<KeyValue> values(parts_.size());
+  for (std::size_t part_idx = 0; part_idx < parts_.size(); ++part_idx) {
+    const Part& part = parts_[part_idx];
+    if (part.address) {
+      StoreBigEndian64(key[part.offset], values[part_idx].address.bytes.data());
+      StoreBigEndian64(key[part.offset + 1], values[part_idx].address.bytes.data() + 8);
+    } else {
+      values[part_idx].number = key[part.offset];
+    }
+  }
+  return values;
+}
+
+Counters ToCounters(const Aggregate& agg) {
+  Counters counters;
+  counters.flows = agg.flows;
+  counters.packets = agg.packets;
+  counters.bytes = agg.bytes;
+  counters.first_ms = agg.first;
+  counters.last_ms = agg.last;
+  return counters;
+}
+
+GroupTable::GroupTable(std::size_t key_words, MemoryBudget* budget)
+    : key_words_(key_words == 0 ? 1 : key_words),
+      stride_(key_words_ + kValueWords),
+      budget_(budget),
+      hashes_(flow::FlowBatch::kCapacity) {}
+
+GroupTable::~GroupTable() {
+  budget_->Release(reserved_bytes_);
+}
+
+std::uint64_t GroupTable::Hash(const std::uint64_t* key, std::size_t words) {
+  std::uint64_t hash = 0x9e3779b97f4a7c15ULL * words;
+  for (std::size_t word_idx = 0; word_idx < words; ++word_idx) {
+    hash = (hash ^ key[word_idx]) * 0x9e3779b97f4a7c15ULL;
+    hash ^= hash >> 29;
+  }
+  return Mix(hash);
+}
+
+bool GroupTable::Grow() {
+  const std::size_t new_capacity = group_capacity_ == 0 ? kInitialSlots / 2 : group_capacity_ * 2;
+  const std::size_t new_slots = new_capacity * 2;
+  if (new_slots > (std::size_t{1} << 32)) {
+    failed_ = true;
+    return false;
+  }
+  const std::size_t new_bytes = new_capacity * stride_ * sizeof(std::uint64_t) + new_slots * sizeof(std::uint64_t);
+  // The old arrays live until the new ones are filled: both are reserved meanwhile.
+  if (!budget_->Reserve(new_bytes)) {
+    failed_ = true;
+    return false;
+  }
+  data_.resize(new_capacity * stride_);
+  std::vector<std::uint64_t> slots(new_slots, 0);
+  const std::size_t mask = new_slots - 1;
+  for (const std::uint64_t slot : slots_) {
+    if (slot == 0) {
+      continue;
+    }
+    std::size_t pos = static_cast<std::size_t>(slot >> 32) & mask;
+    while (slots[pos] != 0) {
+      pos = (pos + 1) & mask;
+    }
+    slots[pos] = slot;
+  }
+  slots_.swap(slots);
+  budget_->Release(reserved_bytes_);
+  reserved_bytes_ = new_bytes;
+  group_capacity_ = new_capacity;
+  return true;
+}
+
+std::size_t GroupTable::Find(const std::uint64_t* key) const {
+  if (slots_.empty()) {
+    return SIZE_MAX;
+  }
+  const std::uint64_t tag = Hash(key, key_words_) >> 32;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t pos = static_cast<std::size_t>(tag) & mask;; pos = (pos + 1) & mask) {
+    const std::uint64_t slot = slots_[pos];
+    if (slot == 0) {
+      return SIZE_MAX;
+    }
+    const std::size_t group = static_cast<std::size_t>(slot & 0xffffffffu) - 1;
+    if ((slot >> 32) == tag && SameKey(group, key)) {
+      return group;
+    }
+  }
+}
+
+std::size_t GroupTable::FindOrInsert(const std::uint64_t* key, std::uint64_t hash) {
+  const std::uint64_t tag = hash >> 32;
+  std::size_t mask = slots_.size() - 1;
+  std::size_t pos = static_cast<std::size_t>(tag) & mask;
+  if (!slots_.empty()) {
+    while (true) {
+      const std::uint64_t slot = slots_[pos];
+      if (slot == 0) {
+        break;
+      }
+      if ((slot >> 32) == tag) {
+        const std::size_t group = static_cast<std::size_t>(slot & 0xffffffffu) - 1;
+        if (SameKey(group, key)) {
+          return group;
+        }
+      }
+      pos = (pos + 1) & mask;
+    }
+  }
+  if (group_count_ == group_capacity_) {
+    if (!Grow()) {
+      return SIZE_MAX;
+    }
+    mask = slots_.size() - 1;
+    pos = static_cast<std::size_t>(tag) & mask;
+    while (slots_[pos] != 0) {
+      pos = (pos + 1) & mask;
+    }
+  }
+  const std::size_t group = group_count_++;
+  slots_[pos] = (tag << 32) | (group + 1);
+  std::uint64_t* stored = data_.data() + group * stride_;
+  std::copy(key, key + key_words_, stored);
+  std::fill(stored + key_words_, stored + stride_, 0);
+  return group;
+}
+
+bool GroupTable::AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch,
+                         const std::uint32_t* rows, std::size_t count) {
+  if (failed_) {
+    return false;
+  }
+  // Hash every row first and prefetch its slot; while probing row i, prefetch the group
+  // that row i + kAhead's slot names, so the two cache misses of a lookup overlap others.
+  constexpr std::size_t kAhead = 8;
+  const std::size_t mask = slots_.empty() ? 0 : slots_.size() - 1;
+  for (std::size_t i = 0; i < count; ++i) {
+    hashes_[i] = Hash(keys + i * key_words_, key_words_);
+    if (!slots_.empty()) {
+      __builtin_prefetch(&slots_[static_cast<std::size_t>(hashes_[i] >> 32) & mask]);
+    }
+  }
+  const flow::FlowColumns& cols = batch.cols();
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count && !slots_.empty()) {
+      const std::uint64_t slot =
+          slots_[static_cast<std::size_t>(hashes_[i + kAhead] >> 32) & (slots_.size() - 1)];
+      if (slot != 0) {
+        __builtin_prefetch(data_.data() + ((slot & 0xffffffffu) - 1) * stride_);
+      }
+    }
+    const std::size_t group = FindOrInsert(keys + i * key_words_, hashes_[i]);
+    if (group == SIZE_MAX) {
+      return false;
+    }
+    const std::uint32_t row = rows[i];
+    std::uint64_t* values = data_.data() + group * stride_ + key_words_;
+    values[kFlowsWord] = SaturatingAdd(values[kFlowsWord], cols.flows[row]);
+    values[kPacketsWord] = SaturatingAdd(values[kPacketsWord], cols.packets[row]);
+    values[kBytesWord] = SaturatingAdd(values[kBytesWord], cols.bytes[row]);
+    const std::int64_t first = cols.first[row];
+    const auto stored_first = static_cast<std::int64_t>(values[kFirstWord]);
+    if (first != 0 && (stored_first == 0 || first < stored_first)) {
+      values[kFirstWord] = static_cast<std::uint64_t>(first);
+    }
+    if (cols.last[row] > static_cast<std::int64_t>(values[kLastWord])) {
+      values[kLastWord] = static_cast<std::uint64_t>(cols.last[row]);
+    }
+  }
+  return true;
+}
+
+void GroupTable::MergeAggregate(std::size_t group, const Aggregate& agg) {
+  Aggregate merged = aggregate(group);
+  MergeInto(merged, agg);
+  std::uint64_t* values = data_.data() + group * stride_ + key_words_;
+  values[kFlowsWord] = merged.flows;
+  values[kPacketsWord] = merged.packets;
+  values[kBytesWord] = merged.bytes;
+  values[kFirstWord] = static_cast<std::uint64_t>(merged.first);
+  values[kLastWord] = static_cast<std::uint64_t>(merged.last);
+}
+
+bool GroupTable::AddAggregate(const std::uint64_t* key, const Aggregate& agg) {
+  if (failed_) {
+    return false;
+  }
+  const std::size_t group = FindOrInsert(key);
+  if (group == SIZE_MAX) {
+    return false;
+  }
+  MergeAggregate(group, agg);
+  return true;
+}
+
+bool GroupTable::Merge(const GroupTable& other) {
+  if (failed_) {
+    return false;
+  }
+  for (std::size_t group = 0; group < other.size(); ++group) {
+    const std::size_t into = FindOrInsert(other.key(group));
+    if (into == SIZE_MAX) {
+      return false;
+    }
+    MergeAggregate(into, other.aggregate(group));
+  }
+  return true;
+}
+
+int CompareAggregates(const Aggregate& x, const Aggregate& y, OrderBy order) {
+  auto descending = [](auto vx, auto vy) { return vx > vy ? -1 : (vx < vy ? 1 : 0); };
+  auto ascending = [](auto vx, auto vy) { return vx < vy ? -1 : (vx > vy ? 1 : 0); };
+  switch (order) {
+    case OrderBy::kFlows:
+      return descending(x.flows, y.flows);
+    case OrderBy::kPackets:
+      return descending(x.packets, y.packets);
+    case OrderBy::kBytes:
+      return descending(x.bytes, y.bytes);
+    case OrderBy::kPps:
+      return descending(Rate(x.packets, x, 1), Rate(y.packets, y, 1));
+    case OrderBy::kBps:
+      return descending(Rate(x.bytes, x, 8), Rate(y.bytes, y, 8));
+    case OrderBy::kBpp: {
+      const double bx = x.packets == 0 ? 0 : static_cast<double>(x.bytes) / static_cast<double>(x.packets);
+      const double by = y.packets == 0 ? 0 : static_cast<double>(y.bytes) / static_cast<double>(y.packets);
+      return descending(bx, by);
+    }
+    case OrderBy::kTstart:
+      return ascending(x.first, y.first);
+    case OrderBy::kTend:
+      return ascending(x.last, y.last);
+  }
+  return 0;
+}
+
+bool GroupBefore(const GroupTable& table, std::size_t a, std::size_t b, OrderBy order) {
+  const int cmp = CompareAggregates(table.aggregate(a), table.aggregate(b), order);
+  if (cmp != 0) {
+    return cmp < 0;
+  }
+  const std::uint64_t* ka = table.key(a);
+  const std::uint64_t* kb = table.key(b);
+  return std::lexicographical_compare(ka, ka + table.key_words(), kb, kb + table.key_words());
+}
+
+std::vector<std::uint32_t> TopGroups(const GroupTable& table, OrderBy order, std::size_t n) {
+  std::vector<std::uint32_t> groups(table.size());
+  for (std::size_t group = 0; group < groups.size(); ++group) {
+    groups[group] = static_cast<std::uint32_t>(group);
+  }
+  auto before = [&](std::uint32_t a, std::uint32_t b) { return GroupBefore(table, a, b, order); };
+  if (n == 0 || n >= groups.size()) {
+    std::sort(groups.begin(), groups.end(), before);
+    return groups;
+  }
+  std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(n), groups.end(), before);
+  groups.resize(n);
+  return groups;
+}
+
+}  // namespace sluice::query::internal

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+// The engine's aggregation building blocks (internal to query/):
+//   - MemoryBudget: bytes reserved by every group table of one query, across threads;
+//   - KeyCodec: a KeyField list encoded into a fixed number of 64-bit words per row,
+//     column at a time over a batch's selection (addresses cut to their prefix);
+//   - GroupTable: open-addressing hash table over those keys, summing counters, with no
+//     allocation per row (it grows by doubling, each growth reserved in the budget);
+//   - TopGroups: the first N groups of a table in an OrderBy, without sorting them all.
+
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+#include "flow/flow_batch.h"
+#include "query/query_result.h"
+#include "query/query_spec.h"
+
+namespace sluice::query::internal {
+
+// Thread-safety: Reserve/Release may be called from any thread.
+class MemoryBudget {
+ public:
+  explicit MemoryBudget(std::size_t limit_bytes) : limit_(limit_bytes) {}
+
+  // Adds `bytes` to the use; false (and nothing added) if that would exceed the limit.
+  bool Reserve(std::size_t bytes);
+  void Release(std::size_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+  std::size_t used() const { return used_.load(std::memory_order_relaxed); }
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::size_t limit_;
+  std::atomic<std::size_t> used_{0};
+};
+
+// A key of fixed width: one word per integer or time field, two per address (its 16
+// bytes as two big-endian words, so word order is address order). Thread-safety: const.
+class KeyCodec {
+ public:
+  // kInvalidArgument for a field that cannot be a key (strings).
+  static Result<KeyCodec> Make(std::span<const KeyField> key);
+
+  KeyCodec() = default;
+
+  std::size_t words() const { return words_; }
+  bool empty() const { return parts_.empty(); }
+
+  // For each i < count, writes the key of row rows[i] of `batch` at out + (i * stride +
+  // offset). REQUIRES: stride >= offset + words().
+  void Encode(const flow::FlowBatch& batch, const std::uint32_t* rows, std::size_t count,
+              std::uint64_t* out, std::size_t stride, std::size_t offset) const;
+
+  // The KeyValues of an encoded key (words() words at `key`).
+  std::vector<KeyValue> Decode(const std::uint64_t* key) const;
+
+ private:
+  struct Part {
+    flow::FieldId field{};
+    std::uint8_t v4_prefix = 32;
+    std::uint8_t v6_prefix = 128;
+    bool address = false;
+    std::size_t offset = 0;  // first word
+  };
+
+  std::vector<Part> parts_;
+  std::size_t words_ = 0;
+};
+
+// The sums kept per group. first: the smallest non-zero `first` (0 if none), like the
+// store's roll-ups; last: the largest `last`. Sums saturate at 2^64-1.
+struct Aggregate {
+  std::uint64_t flows = 0;
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+};
+
+inline std::uint64_t SaturatingAdd(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t sum;
+  return __builtin_add_overflow(a, b, &sum) ? ~std::uint64_t{0} : sum;
+}
+
+inline void AddTimes(Aggregate& agg, std::int64_t first, std::int64_t last) {
+  if (first != 0 && (agg.first == 0 || first < agg.first)) {
+    agg.first = first;
+  }
+  if (last > agg.last) {
+    agg.last = last;
+  }
+}
+
+inline void MergeInto(Aggregate& into, const Aggregate& from) {
+  into.flows = SaturatingAdd(into.flows, from.flows);
+  into.packets = SaturatingAdd(into.packets, from.packets);
+  into.bytes = SaturatingAdd(into.bytes, from.bytes);
+  AddTimes(into, from.first, from.last);
+}
+
+Counters ToCounters(const Aggregate& agg);
+
+// Ownership: owns its groups; reserves its memory in `budget` (which must outlive it).
+// Thread-safety: none (one per scan thread; merged at the end).
+class GroupTable {
+ public:
+  GroupTable(std::size_t key_words, MemoryBudget* budget);
+  ~GroupTable();
+  GroupTable(const GroupTable&) = delete;
+  GroupTable& operator=(const GroupTable&) = delete;
+
+  // Adds rows rows[0..count) of `batch` (their flows, packets, bytes, first, last) under
+  // the keys at keys + i * key_words(). False if the memory budget is exhausted (the
+  // table then stays failed()).
+  bool AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch,
+               const std::uint32_t* rows, std::size_t count);
+
+  // Adds `agg` under `key`. False when the budget is exhausted.
+  bool AddAggregate(const std::uint64_t* key, const Aggregate& agg);
+
+  // The group holding `key`, or SIZE_MAX if there is none.
+  std::size_t Find(const std::uint64_t* key) const;
+
+  // Adds every group of `other` (same key width). False when the budget is exhausted.
+  bool Merge(const GroupTable& other);
+
+  std::size_t size() const { return group_count_; }
+  std::size_t key_words() const { return key_words_; }
+  bool failed() const { return failed_; }
+
+  const std::uint64_t* key(std::size_t group) const { return data_.data() + group * stride_; }
+  Aggregate aggregate(std::size_t group) const {
+    const std::uint64_t* words = data_.data() + group * stride_ + key_words_;
+    return {words[kFlowsWord], words[kPacketsWord], words[kBytesWord],
+            static_cast<std::int64_t>(words[kFirstWord]), static_cast<std::int64_t>(words[kLastWord])};
+  }
+
+ private:
+  // A group's words after its key.
+  static constexpr std::size_t kFlowsWord = 0;
+  static constexpr std::size_t kPacketsWord = 1;
+  static constexpr std::size_t kBytesWord = 2;
+  static constexpr std::size_t kFirstWord = 3;
+  static constexpr std::size_t kLastWord = 4;
+  static constexpr std::size_t kValueWords = 5;
+
+  static std::uint64_t Hash(const std::uint64_t* key, std::size_t words);
+
+  bool SameKey(std::size_t group, const std::uint64_t* key) const {
+    const std::uint64_t* stored = data_.data() + group * stride_;
+    for (std::size_t word = 0; word < key_words_; ++word) {
+      if (stored[word] != key[word]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The group of `key` (whose hash is `hash`), inserted if new; SIZE_MAX when the budget
+  // is exhausted.
+  std::size_t FindOrInsert(const std::uint64_t* key, std::uint64_t hash);
+  std::size_t FindOrInsert(const std::uint64_t* key) { return FindOrInsert(key, Hash(key, key_words_)); }
+  void MergeAggregate(std::size_t group, const Aggregate& agg);
+  bool Grow();
+
+  std::size_t key_words_;
+  std::size_t stride_;  // key_words_ + kValueWords
+  MemoryBudget* budget_;
+  std::size_t group_count_ = 0;
+  std::size_t group_capacity_ = 0;
+  // Per group: its key, then flows, packets, bytes, first, last (one cache line or two,
+  // so a lookup that finds its key has its counters at hand).
+  std::vector<std::uint64_t> data_;
+  std::vector<std::uint64_t> hashes_;  // AddRows() scratch, one per batch row
+  // Linear probing from the hash's high 32 bits; a slot is 0 (empty) or
+  // (hash >> 32) << 32 | (group + 1).
+  std::vector<std::uint64_t> slots_;
+  std::size_t reserved_bytes_ = 0;
+  bool failed_ = false;
+};
+
+// Negative if a comes before b in `order`, positive if after, 0 if they tie.
+int CompareAggregates(const Aggregate& a, const Aggregate& b, OrderBy order);
+
+// True if a comes before b in `order` (descending counters and rates, ascending times);
+// ties are broken by the encoded key, ascending (numbers and addresses in numeric order,
+// key fields in their order).
+bool GroupBefore(const GroupTable& table, std::size_t a, std::size_t b, OrderBy order);
+
+// The first `n` groups of `table` in `order` (all of them, sorted, if n is 0).
+std::vector<std::uint32_t> TopGroups(const GroupTable& table, OrderBy order, std::size_t n);
+
+}  // namespace sluice::query::internal

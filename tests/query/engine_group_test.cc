@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: Apache-2.0
+// RunQuery's aggregations: statistics (every kind of key, paired, prefixes, top N and
+// ties), aggregated records (-A, -B), bucket series, the memory budget, roll-ups and
+// thread counts, each against a brute-force reference over the same flows.
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "query/engine.h"
+#include "query/engine_test_util.h"
+#include "store/rollup.h"
+
+namespace sluice::test {
+namespace {
+
+using flow::FieldId;
+using query::KeyField;
+using query::OrderBy;
+using query::QuerySpec;
+using query::RunQuery;
+using query::StatSpec;
+
+struct Store {
+  TestStore store;
+  std::vector<TestFlow> a = MakeFlows(0, 900, kHour);
+  std::vector<TestFlow> b = MakeFlows(900, 1700, kHour);
+
+  Store() {
+    store.AddSegment("core", kHour, a);
+    store.AddSegment("core", kHour + 15 * 60'000, b, 0, true, 100);
+  }
+
+  std::vector<TestFlow> all() const { return Concat({a, b}); }
+};
+
+StatSpec Stat(std::string name, std::vector<KeyField> key, OrderBy order,
+              std::vector<KeyField> paired = {}) {
+  StatSpec stat;
+  stat.name = std::move(name);
+  stat.key = std::move(key);
+  stat.paired_key = std::move(paired);
+  stat.order = order;
+  return stat;
+}
+
+TEST(EngineGroupTest, StatisticsOfEveryKindOfKey) {
+  Store data;
+  QuerySpec spec = SpecFor(data.store);
+  spec.top_n = 7;
+  spec.stats = {
+      Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kFlows),
+      Stat("dstip", {{FieldId::kDstAddr}}, OrderBy::kBytes),
+      Stat("srcport", {{FieldId::kSrcPort}}, OrderBy::kPackets),
+      Stat("dstport", {{FieldId::kDstPort}}, OrderBy::kBytes),
+      Stat("proto", {{FieldId::kProto}}, OrderBy::kFlows),
+      Stat("srcas", {{FieldId::kSrcAs}}, OrderBy::kBytes),
+      Stat("inif", {{FieldId::kInIf}}, OrderBy::kPackets),
+      Stat("exporter", {{FieldId::kExporter}}, OrderBy::kFlows),
+      Stat("proto+dstport", {{FieldId::kProto}, {FieldId::kDstPort}}, OrderBy::kBytes),
+      Stat("srcip4/24", {{FieldId::kSrcAddr, 24, 64}}, OrderBy::kBytes),
+      Stat("srcip/20,/36", {{FieldId::kSrcAddr, 20, 36}}, OrderBy::kFlows),
+      Stat("srcip tstart", {{FieldId::kSrcAddr}}, OrderBy::kTstart),
+  };
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_TRUE(result) << result.error().Message();
+  ASSERT_EQ(result->stats.size(), spec.stats.size());
+  const std::vector<TestFlow> all = data.all();
+  for (std::size_t idx = 0; idx < spec.stats.size(); ++idx) {
+    SCOPED_TRACE(spec.stats[idx].name);
+    const query::StatTable& table = result->stats[idx];
+    const RefGroups groups = Group(all, spec.stats[idx].key);
+    EXPECT_EQ(table.distinct, groups.size());
+    EXPECT_TRUE(table.total == Totals(all));
+    ExpectRows(Top(groups, spec.stats[idx].order, spec.top_n), table.rows);
+  }
+}
+
+// nfdump -s ip counts a flow under its source and its destination, twice when they are
+// the same address (checked with nfdump 1.7.1).
+TEST(EngineGroupTest, PairedStatisticCountsBothSides) {
+  Store data;
+  QuerySpec spec = SpecFor(data.store);
+  spec.top_n = 0;
+  spec.stats = {
+      Stat("ip", {{FieldId::kSrcAddr}}, OrderBy::kBytes, {{FieldId::kDstAddr}}),
+      Stat("port", {{FieldId::kSrcPort}}, OrderBy::kFlows, {{FieldId::kDstPort}}),
+      Stat("ip4/16", {{FieldId::kSrcAddr, 16, 48}}, OrderBy::kFlows, {{FieldId::kDstAddr, 16, 48}}),
+  };
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_TRUE(result) << result.error().Message();
+  const std::vector<TestFlow> all = data.all();
+  for (std::size_t idx = 0; idx < spec.stats.size(); ++idx) {
+    SCOPED_TRACE(spec.stats[idx].name);
+    const RefGroups groups = Group(all, spec.stats[idx].key, spec.stats[idx].paired_key);
+    EXPECT_EQ(result->stats[idx].distinct, groups.size());
+    ExpectRows(Top(groups, spec.stats[idx].order, 0), result->stats[idx].rows);
+  }
+  // A flow from an address to itself counts twice for that address.
+  const TestFlow& self = all[17];
+  ASSERT_TRUE(self.src == self.dst);
+  const RefGroups groups = Group(all, spec.stats[0].key, spec.stats[0].paired_key);
+  std::uint64_t with_self = 0;
+  for (const TestFlow& f : all) {
+    with_self += (f.src == self.src ? f.flows : 0) + (f.dst == self.src ? f.flows : 0);
+  }
+  EXPECT_EQ(groups.at(KeyOf(self, spec.stats[0].key)).flows, with_self);
+}
+
+TEST(EngineGroupTest, RecordStatisticWithoutKeyUsesTheFiveTuple) {
+  Store data;
+  QuerySpec spec = SpecFor(data.store);
+  StatSpec record;
+  record.name = "record";
+  record.records = true;
+  record.order = OrderBy::kBytes;
+  spec.stats = {record};
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_TRUE(result) << result.error().Message();
+  const std::vector<KeyField> five = {{FieldId::kProto}, {FieldId::kSrcAddr}, {FieldId::kSrcPort},
+                                      {FieldId::kDstAddr}, {FieldId::kDstPort}};
+  EXPECT_TRUE(result->stats[0].spec.key == five);
+  ExpectRows(Top(Group(data.all(), five), OrderBy::kBytes, 10), result->stats[0].rows);
+}
+
+TEST(EngineGroupTest, TopNTiesAreBrokenByKeyAscending) {
+  TestStore store;
+  std::vector<TestFlow> flows;
+  for (std::uint32_t host = 0; host < 20; ++host) {
+    TestFlow f = MakeFlow(host, kHour);
+    f.src = flow::IpAddress::FromV4(0x0a000000u + (19 - host));
+    f.bytes = 100;
+    f.packets = 1;
+    f.flows = 1;
+    flows.push_back(f);
+  }
+  store.AddSegment("core", kHour, flows, 0, true, 4);
+  QuerySpec spec = SpecFor(store);
+  spec.threads = 4;
+  spec.top_n = 5;
+  spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_TRUE(result) << result.error().Message();
+  ASSERT_EQ(result->stats[0].rows.size(), 5u);
+  for (std::uint32_t rank = 0; rank < 5; ++rank) {
+    EXPECT_EQ(result->stats[0].rows[rank].key[0].address, flow::IpAddress::FromV4(0x0a000000u + rank));
+  }
+  EXPECT_EQ(result->stats[0].distinct, 20u);
+}
+
+TEST(EngineGroupTest, AggregatedRecordsOrderedAndCut) {
+  Store data;
+  QuerySpec spec = SpecFor(data.store);
+  spec.aggregate = {{FieldId::kSrcAddr}, {FieldId::kDstPort}};
+  spec.order = OrderBy::kBytes;
+  spec.top_n = 12;
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_TRUE(result) << result.error().Message();
+  const RefGroups groups = Group(data.all(), spec.aggregate);
+  ExpectRows(Top(groups, OrderBy::kBytes, 12), result->aggregated);
+
+  // Without an order: every record by first seen; -c cuts.
+  spec.order.reset();
+  spec.limit = 0;
+  auto unordered = RunQuery(spec, nullptr);
+  ASSERT_TRUE(unordered) << unordered.error().Message();
+  ExpectRows(Top(groups, OrderBy::kTstart, 0), unordered->aggregated);
+  spec.limit = 3;
+  auto limited = RunQuery(spec, nullptr);
+  ASSERT_TRUE(limited) << limited.error().Message();
+  ExpectRows(Top(groups, OrderBy::kTstart, 3), limited->aggregated);
+}
+
+TEST(EngineGroupTest, BidirectionalJoinsBothDirections) {
+  TestStore store;
+  std::vector<TestFlow> flows;
+  const flow::IpAddress client = flow::IpAddress::FromV4(0x0a000001);
+  const flow::IpAddress server = flow::IpAddress::FromV4(0x0a000002);
+  for (int idx = 0; idx < 6; ++idx) {
+    TestFlow f = MakeFlow(static_cast<std::uint64_t>(idx), kHour);
+    f.proto = 6;
+    const bool request = idx % 2 == 0;
+    f.src = request ? client : server;
+    f.dst = request ? server : client;
+    f.src_port = request ? 40000 : 443;
+    f.dst_port = request ? 443 : 40000;
+    flows.push_back(f);
+  }
+  store.AddSegment("core", kHour, flows);
+  QuerySpec spec = SpecFor(store);
+  spec.bidirectional = true;
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_TRUE(result) << result.error().Message();
+  ASSERT_EQ(result->aggregated.size(), 1u);
+  const query::GroupRow& row = result->aggregated[0];
+  // proto, src_addr, src_port, dst_addr, dst_port: the server (lower port) is the destination.
+  EXPECT_EQ(row.key[1].address, client);
+  EXPECT_EQ(row.key[2].number, 40000u);
+  EXPECT_EQ(row.key[3].address, server);
+  EXPECT_EQ(row.key[4].number, 443u);
+  EXPECT_TRUE(row.counters == Totals(flows));
+}
+
+TEST(EngineGroupTest, BucketSeriesWithTopGroupsAndOther) {
+  Store data;
+  QuerySpec spec = SpecFor(data.store);
+  spec.bucket_ms = 5 * 60'000;
+  spec.bucket_group = {{FieldId::kDstPort}};
+  spec.bucket_group_top = 2;
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_TRUE(result) << result.error().Message();
+
+  const std::vector<TestFlow> all = data.all();
+  const RefGroups by_port = Group(all, spec.bucket_group);
+  const auto top = Top(by_port, OrderBy::kBytes, 2);
+  // bucket -> (rank or 2 for other) -> counters
+  std::map<std::int64_t, std::map<std::size_t, query::Counters>> want;
+  for (const TestFlow& f : all) {
+    const std::int64_t bucket = f.first / spec.bucket_ms * spec.bucket_ms;
+    const RefKey key = KeyOf(f, spec.bucket_group);
+    std::size_t rank = 2;
+    for (std::size_t idx = 0; idx < top.size(); ++idx) {
+      if (top[idx].first == key) {
+        rank = idx;
+      }
+    }
+    AddTo(want[bucket][rank], f);
+  }
+  std::size_t point = 0;
+  for (const auto& [bucket, ranks] : want) {
+    for (const auto& [rank, counters] : ranks) {
+      ASSERT_LT(point, result->series.size());
+      const query::SeriesPoint& got = result->series[point++];
+      EXPECT_EQ(got.bucket_start_ms, bucket);
+      EXPECT_EQ(got.other, rank == 2);
+      if (rank < 2) {
+        EXPECT_TRUE(KeyOf(got.group) == top[rank].first);
+      } else {
+        EXPECT_TRUE(got.group.empty());
+      }
+      EXPECT_TRUE(got.counters == counters) << "bucket " << bucket << " rank " << rank;
+    }
+  }
+  EXPECT_EQ(point, result->series.size());
+
+  // Without a group: one point per bucket.
+  spec.bucket_group.clear();
+  auto plain = RunQuery(spec, nullptr);
+  ASSERT_TRUE(plain) << plain.error().Message();
+  ASSERT_EQ(plain->series.size(), want.size());
+  for (const query::SeriesPoint& got : plain->series) {
+    query::Counters sum;
+    for (const TestFlow& f : all) {
+      if (f.first / spec.bucket_ms * spec.bucket_ms == got.bucket_start_ms) {
+        AddTo(sum, f);
+      }
+    }
+    EXPECT_TRUE(got.counters == sum);
+  }
+}
+
+TEST(EngineGroupTest, MemoryBudgetExceededIsResourceExhausted) {
+  Store data;
+  QuerySpec spec = SpecFor(data.store);
+  spec.aggregate = {{FieldId::kProto}, {FieldId::kSrcAddr}, {FieldId::kSrcPort}, {FieldId::kDstAddr},
+                    {FieldId::kDstPort}};
+  spec.memory_budget_bytes = 16 * 1024;
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().Code(), ErrorCode::kResourceExhausted);
+  EXPECT_NE(std::string(result.error().Message()).find("memory budget"), std::string::npos);
+
+  spec.memory_budget_bytes = std::size_t{64} << 20;
+  EXPECT_TRUE(RunQuery(spec, nullptr));
+}
+
+TEST(EngineGroupTest, TextKeysAreRefused) {
+  Store data;
+  QuerySpec spec = SpecFor(data.store);
+  spec.stats = {Stat("app", {{FieldId::kApp}}, OrderBy::kFlows)};
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().Code(), ErrorCode::kInvalidArgument);
+}
+
+QuerySpec EverythingSpec(const TestStore& store) {
+  QuerySpec spec = SpecFor(store);
+  spec.top_n = 0;
+  spec.stats = {
+      Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes),
+      Stat("ip", {{FieldId::kSrcAddr}}, OrderBy::kFlows, {{FieldId::kDstAddr}}),
+      Stat("dstport", {{FieldId::kDstPort}}, OrderBy::kPackets),
+  };
+  spec.aggregate = {{FieldId::kProto}, {FieldId::kSrcAddr}, {FieldId::kSrcPort}, {FieldId::kDstAddr},
+                    {FieldId::kDstPort}};
+  spec.order = OrderBy::kBytes;
+  return spec;
+}
+
+void ExpectSameAnswer(const query::QueryResult& a, const query::QueryResult& b) {
+  EXPECT_TRUE(a.totals == b.totals);
+  ASSERT_EQ(a.stats.size(), b.stats.size());
+  for (std::size_t idx = 0; idx < a.stats.size(); ++idx) {
+    EXPECT_EQ(a.stats[idx].distinct, b.stats[idx].distinct);
+    ASSERT_EQ(a.stats[idx].rows.size(), b.stats[idx].rows.size());
+    for (std::size_t row = 0; row < a.stats[idx].rows.size(); ++row) {
+      EXPECT_TRUE(a.stats[idx].rows[row].key == b.stats[idx].rows[row].key);
+      EXPECT_TRUE(a.stats[idx].rows[row].counters == b.stats[idx].rows[row].counters);
+    }
+  }
+  ASSERT_EQ(a.aggregated.size(), b.aggregated.size());
+  for (std::size_t row = 0; row < a.aggregated.size(); ++row) {
+    EXPECT_TRUE(a.aggregated[row].key == b.aggregated[row].key);
+    EXPECT_TRUE(a.aggregated[row].counters == b.aggregated[row].counters);
+  }
+  ASSERT_EQ(a.series.size(), b.series.size());
+  for (std::size_t row = 0; row < a.series.size(); ++row) {
+    EXPECT_EQ(a.series[row].bucket_start_ms, b.series[row].bucket_start_ms);
+    EXPECT_TRUE(a.series[row].group == b.series[row].group);
+    EXPECT_TRUE(a.series[row].counters == b.series[row].counters);
+  }
+}
+
+TEST(EngineGroupTest, OneThreadAndFourThreadsAgree) {
+  Store data;
+  QuerySpec spec = EverythingSpec(data.store);
+  spec.bucket_ms = 60'000;
+  spec.bucket_group = {{FieldId::kSrcAddr, 24, 64}};
+  spec.bucket_group_top = 3;
+  spec.threads = 1;
+  auto one = RunQuery(spec, nullptr);
+  ASSERT_TRUE(one) << one.error().Message();
+  spec.threads = 4;
+  auto four = RunQuery(spec, nullptr);
+  ASSERT_TRUE(four) << four.error().Message();
+  ExpectSameAnswer(*one, *four);
+  const RefGroups groups = Group(data.all(), spec.aggregate);
+  ExpectRows(Top(groups, OrderBy::kBytes, 0), four->aggregated);
+}
+
+// The hourly roll-up answers exactly as the detail segments it was built from.
+TEST(EngineGroupTest, RollupAndDetailGiveTheSameAnswer) {
+  Store data;
+  // A second hour without a roll-up, so a query mixes both.
+  const std::vector<TestFlow> later = MakeFlows(5000, 5400, kHour + store::kMillisPerHour);
+  data.store.AddSegment("core", kHour + store::kMillisPerHour, later);
+
+  store::RollupSpec rollup;
+  rollup.path = store::RollupSegmentPath(data.store.dir(), "core", kHour);
+  std::filesystem::create_directories(std::filesystem::path(rollup.path).parent_path());
+  rollup.hour_start = kHour;
+  rollup.segments = {store::DetailSegmentPath(data.store.dir(), "core", kHour, 0),
+                     store::DetailSegmentPath(data.store.dir(), "core", kHour + 15 * 60'000, 0)};
+  rollup.writer_options = TestWriterOptions(256);
+  auto built = store::BuildRollup(rollup);
+  ASSERT_TRUE(built) << built.error().Message();
+  ASSERT_LT(built->rows, built->input_rows);
+
+  QuerySpec spec = EverythingSpec(data.store);
+  spec.use_rollups = true;
+  auto from_rollup = RunQuery(spec, nullptr);
+  ASSERT_TRUE(from_rollup) << from_rollup.error().Message();
+  EXPECT_EQ(from_rollup->scan.rollups_read, 1u);
+  spec.use_rollups = false;
+  auto from_detail = RunQuery(spec, nullptr);
+  ASSERT_TRUE(from_detail) << from_detail.error().Message();
+  EXPECT_EQ(from_detail->scan.rollups_read, 0u);
+  ExpectSameAnswer(*from_rollup, *from_detail);
+  EXPECT_TRUE(from_detail->totals == Totals(Concat({data.all(), later})));
+
+  // A window that cuts the rolled-up hour reads its detail segments.
+  spec.use_rollups = true;
+  spec.window = query::TimeWindow{kHour + 60'000, kHour + 2 * store::kMillisPerHour};
+  auto cut = RunQuery(spec, nullptr);
+  ASSERT_TRUE(cut) << cut.error().Message();
+  EXPECT_EQ(cut->scan.rollups_read, 0u);
+  EXPECT_TRUE(cut->totals == Totals(InWindow(Concat({data.all(), later}), spec.window->from_ms,
+                                             spec.window->to_ms)));
+  // A window covering the hour whole uses it.
+  spec.window = query::TimeWindow{kHour - store::kMillisPerHour, kHour + 3 * store::kMillisPerHour};
+  auto whole = RunQuery(spec, nullptr);
+  ASSERT_TRUE(whole) << whole.error().Message();
+  EXPECT_EQ(whole->scan.rollups_read, 1u);
+  ExpectSameAnswer(*whole, *from_detail);
+
+  // A key the roll-up does not keep (tcp_flags) reads the detail segments.
+  spec.stats.push_back(Stat("flags", {{FieldId::kTcpFlags}}, OrderBy::kFlows));
+  auto flags = RunQuery(spec, nullptr);
+  ASSERT_TRUE(flags) << flags.error().Message();
+  EXPECT_EQ(flags->scan.rollups_read, 0u);
+}
+
+}  // namespace
+}  // namespace sluice::test

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// nfdump's number scaling and the time/duration text of `sluice query`.
+
+#include "query/number_format.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace sluice::query {
+namespace {
+
+TEST(NumberFormatTest, ScalesLikeNfdump) {
+  // Values checked against nfdump 1.7.1 on the same flows.
+  EXPECT_EQ(FormatScaled(0, false), "0");
+  EXPECT_EQ(FormatScaled(999'999, false), "999999");
+  EXPECT_EQ(FormatScaled(1'000'000, false), "1.0 M");
+  EXPECT_EQ(FormatScaled(1'000'001, false), "1.0 M");
+  EXPECT_EQ(FormatScaled(1'500'000, false), "1.5 M");
+  EXPECT_EQ(FormatScaled(123'456'789, false), "123.5 M");
+  EXPECT_EQ(FormatScaled(954'469'255, false), "954.5 M");
+  EXPECT_EQ(FormatScaled(1'234'567'890, false), "1.2 G");
+  EXPECT_EQ(FormatScaled(2'192'038'691, false), "2.2 G");
+  EXPECT_EQ(FormatScaled(5'000'000'000'000, false), "5.0 T");
+}
+
+TEST(NumberFormatTest, ExactNumbersAreWhole) {
+  EXPECT_EQ(FormatScaled(1'234'567'890, true), "1234567890");
+  EXPECT_EQ(FormatScaled(18'446'744'073'709'551'615ULL, true), "18446744073709551615");
+}
+
+TEST(NumberFormatTest, RatesAreRoundedDownBeforeScaling) {
+  std::string out;
+  AppendScaledRate(out, BitsPerSecond(999'999, 59'000), false);
+  EXPECT_EQ(out, "135593");
+  out.clear();
+  AppendScaledRate(out, BitsPerSecond(2'192'038'691, 59'000), false);
+  EXPECT_EQ(out, "297.2 M");
+  out.clear();
+  AppendScaledRate(out, PacketsPerSecond(999, 59'000), false);
+  EXPECT_EQ(out, "16");
+  EXPECT_EQ(BitsPerSecond(100, 0), 0);
+  EXPECT_EQ(PacketsPerSecond(100, -5), 0);
+  EXPECT_EQ(BytesPerPacket(999'499, 1'000'001), 0u);
+  EXPECT_EQ(BytesPerPacket(2048, 2), 1024u);
+  EXPECT_EQ(BytesPerPacket(2048, 0), 0u);
+}
+
+TEST(NumberFormatTest, Durations) {
+  std::string out;
+  AppendDuration(out, 59'000);
+  EXPECT_EQ(out, "00:00:59.000");
+  out.clear();
+  AppendDuration(out, 3'600'000 + 61'001);
+  EXPECT_EQ(out, "01:01:01.001");
+  out.clear();
+  // 35 days 06:57:59.447, as nfdump prints a long aggregation.
+  AppendDuration(out, 35LL * 86'400'000 + 6 * 3'600'000 + 57 * 60'000 + 59'447);
+  EXPECT_EQ(out, "35d 06:57:59.447");
+  out.clear();
+  AppendDuration(out, -10);
+  EXPECT_EQ(out, "00:00:00.000");
+}
+
+TEST(NumberFormatTest, Times) {
+  constexpr std::int64_t kTime = 1'795'432'969'123;  // 2026-11-23 11:22:49.123 UTC
+  std::string out;
+  AppendDisplayTime(out, kTime, false, true);
+  EXPECT_EQ(out, "2026-11-23 11:22:49.123");
+  out.clear();
+  AppendDisplayTime(out, kTime, false, false);
+  EXPECT_EQ(out, "2026-11-23 11:22:49");
+  EXPECT_EQ(FormatIsoTime(kTime), "2026-11-23T11:22:49.123Z");
+  EXPECT_EQ(FormatIsoTime(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIsoTime(-1), "1969-12-31T23:59:59.999Z");
+}
+
+}  // namespace
+}  // namespace sluice::query
