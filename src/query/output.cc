@@ -677,7 +677,10 @@ void AppendToken(std::string& out, const Token& token, const flow::FlowBatch& ba
       AppendAddress(out, AddressAt(c, row, token.field), token.v4_prefix, token.v6_prefix);
       Pad(out, start, 16);
       const std::size_t port_start = out.size();
-      out.push_back(':');
+      // IPv6 "addr.port", as nfdump writes it (a colon would read as part of the address).
+      out.push_back(
+          AddressAt(c, row, token.field).IsV4() || AddressAt(c, row, token.field).IsUnset() ? ':'
+                                                                                            : '.');
       AppendUnsigned(out, NumberAt(c, row, token.second));
       Pad(out, port_start, -6);
       return;

@@ -357,3 +357,67 @@ TEST(OutputTest, ManyAggregatedRecordsSpanSeveralBatches) {
 
 }  // namespace
 }  // namespace sluice::query
+
+namespace sluice::query {
+namespace {
+
+TEST(OutputTest, Ipv6AndCountries) {
+  auto batch = std::make_unique<flow::FlowBatch>();
+  const std::size_t row = batch->AppendRow();
+  flow::FlowColumns& c = batch->cols();
+  c.first[row] = kFirst;
+  c.last[row] = kFirst + 1500;
+  c.src_addr[row] = *flow::IpAddress::Parse("2001:db8::1");
+  c.dst_addr[row] = *flow::IpAddress::Parse("2001:db8:ffff::2");
+  c.src_port[row] = 443;
+  c.dst_port[row] = 51000;
+  c.proto[row] = 17;
+  c.packets[row] = 3;
+  c.bytes[row] = 3000;
+  c.flows[row] = 1;
+  c.src_country[row] = ('D' << 8) | 'E';
+
+  OutputOptions options;
+  options.quiet = true;
+  ASSERT_TRUE(ParseOutputFormat("fmt:%ts %td %pr %sap -> %dap %sc %dc", options));
+  std::string out;
+  auto writer = OutputWriter::CreateForString(QuerySpec{}, options, &out);
+  const std::uint32_t rows[1] = {0};
+  ASSERT_TRUE((*writer)->Consume(*batch, rows));
+  EXPECT_EQ(out,
+            "2026-11-23 11:22:49.000     00:00:01.500 UDP        2001:db8::1.443   -> "
+            "2001:db8:ffff::2.51000 DE ..\n");
+
+  // Statistic keys: an IPv6 network and a country.
+  QuerySpec spec;
+  spec.stats = *ParseStat("srcnet/24/48");
+  auto country = ParseStat("srcgeo");
+  spec.stats.push_back(country->front());
+  QueryResult result;
+  for (const StatSpec& stat : spec.stats) {
+    StatTable table;
+    table.spec = stat;
+    GroupRow group;
+    KeyValue value;
+    if (stat.name == "srcgeo") {
+      value.number = ('D' << 8) | 'E';
+    } else {
+      value.address = *flow::IpAddress::Parse("2001:db8::");
+    }
+    group.key.push_back(value);
+    group.counters = {1, 3, 3000, kFirst, kFirst + 1500};
+    table.rows.push_back(group);
+    result.stats.push_back(table);
+  }
+  OutputOptions json;
+  json.format = OutputFormat::kJson;
+  std::string doc;
+  auto json_writer = OutputWriter::CreateForString(spec, json, &doc);
+  ASSERT_TRUE((*json_writer)->Finish(result));
+  EXPECT_NE(doc.find("{\"key\":{\"src_addr\":\"2001:db8::/48\"},\"flows\":1,"), std::string::npos)
+      << doc;
+  EXPECT_NE(doc.find("{\"key\":{\"src_country\":\"DE\"},\"flows\":1,"), std::string::npos) << doc;
+}
+
+}  // namespace
+}  // namespace sluice::query
