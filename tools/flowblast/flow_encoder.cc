@@ -65,6 +65,18 @@ constexpr std::array<FieldSpec, 18> kV9Ipv6Fields{{
 }};
 
 // IANA IPFIX information elements (RFC 7012 and the IANA registry).
+// The same with ICMP_TYPE (RFC 3954 field 32: type * 256 + code) appended, for
+// FlowEncoderOptions::icmp_type_field.
+constexpr std::array<FieldSpec, 19> kV9Ipv4IcmpFields{{
+    {1, 4}, {2, 4}, {4, 1}, {5, 1}, {6, 1}, {7, 2}, {8, 4}, {9, 1}, {10, 4}, {11, 2},
+    {12, 4}, {13, 1}, {14, 4}, {15, 4}, {16, 4}, {17, 4}, {21, 4}, {22, 4}, {32, 2},
+}};
+
+constexpr std::array<FieldSpec, 19> kV9Ipv6IcmpFields{{
+    {1, 4}, {2, 4}, {4, 1}, {5, 1}, {6, 1}, {7, 2}, {27, 16}, {29, 1}, {10, 4}, {11, 2},
+    {28, 16}, {30, 1}, {14, 4}, {62, 16}, {16, 4}, {17, 4}, {21, 4}, {22, 4}, {32, 2},
+}};
+
 constexpr std::array<FieldSpec, 18> kIpfixIpv4Fields{{
     {1, 8},    // octetDeltaCount
     {2, 8},    // packetDeltaCount
@@ -177,10 +189,14 @@ std::size_t SetBytes(std::size_t records, std::size_t record_bytes) {
   return bytes + (4 - bytes % 4) % 4;
 }
 
-std::span<const FieldSpec> FieldsOf(ExportProtocol protocol, bool ipv6) {
+std::span<const FieldSpec> FieldsOf(ExportProtocol protocol, bool ipv6, bool icmp_type_field) {
   if (protocol == ExportProtocol::kIpfix) {
     return ipv6 ? std::span<const FieldSpec>(kIpfixIpv6Fields)
                 : std::span<const FieldSpec>(kIpfixIpv4Fields);
+  }
+  if (icmp_type_field) {
+    return ipv6 ? std::span<const FieldSpec>(kV9Ipv6IcmpFields)
+                : std::span<const FieldSpec>(kV9Ipv4IcmpFields);
   }
   return ipv6 ? std::span<const FieldSpec>(kV9Ipv6Fields)
               : std::span<const FieldSpec>(kV9Ipv4Fields);
@@ -256,6 +272,9 @@ void PutField(Writer& out, const FieldSpec& field, const SyntheticFlow& flow, st
     case 17:
       out.Put(flow.dst_as, field.length);
       return;
+    case 32:
+      out.Put(flow.proto == 1 || flow.proto == 58 ? flow.dst_port : 0, field.length);
+      return;
     case 21:
     case 153:
       out.Put(last, field.length);
@@ -322,8 +341,8 @@ void FlowEncoder::ChooseLayout() {
     data_bytes_ = header + 48 * ipv4_records_;
     return;
   }
-  const auto v4_fields = FieldsOf(options_.protocol, false);
-  const auto v6_fields = FieldsOf(options_.protocol, true);
+  const auto v4_fields = FieldsOf(options_.protocol, false, options_.icmp_type_field);
+  const auto v6_fields = FieldsOf(options_.protocol, true, options_.icmp_type_field);
   const bool ipfix = options_.protocol == ExportProtocol::kIpfix;
   v4_layout_ =
       RecordLayout{RecordBytes(v4_fields), OffsetOf(v4_fields, 7), OffsetOf(v4_fields, 11),
@@ -373,11 +392,11 @@ void FlowEncoder::BuildTemplate() {
   std::vector<std::span<const FieldSpec>> templates;
   std::vector<std::uint16_t> ids;
   if (ipv4_records_ > 0) {
-    templates.push_back(FieldsOf(options_.protocol, false));
+    templates.push_back(FieldsOf(options_.protocol, false, options_.icmp_type_field));
     ids.push_back(kV4TemplateId);
   }
   if (ipv6_records_ > 0) {
-    templates.push_back(FieldsOf(options_.protocol, true));
+    templates.push_back(FieldsOf(options_.protocol, true, options_.icmp_type_field));
     ids.push_back(kV6TemplateId);
   }
   std::size_t set_bytes = 4;
@@ -502,7 +521,7 @@ void FlowEncoder::BuildData(std::size_t datagram_idx, std::uint8_t* datagram) {
       out.Put(0, 2);
       continue;
     }
-    for (const FieldSpec& field : FieldsOf(options_.protocol, ipv6)) {
+    for (const FieldSpec& field : FieldsOf(options_.protocol, ipv6, options_.icmp_type_field)) {
       PutField(out, field, flow, first, last);
     }
   }

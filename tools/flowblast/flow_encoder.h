@@ -33,6 +33,10 @@ struct FlowEncoderOptions {
   std::uint64_t seed = 1;                 // the traffic; the same seed gives the same bytes
   std::uint32_t source_id = 0;            // v9 source id / IPFIX observation domain
   std::int64_t now_ms = 0;                // export time of the first datagrams, ms since the epoch
+  // v9 only: also export ICMP_TYPE (field 32, type * 256 + code; 0 for other protocols)
+  // after the 18 fields, as many Cisco exporters do. nfcapd 1.7.1 takes an ICMP flow's
+  // type and code only from this field, not from L4_DST_PORT.
+  bool icmp_type_field = false;
 };
 
 // Ownership: owns its datagrams. Thread-safety: none (one per sending thread/exporter).
