@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Query benchmark: `sluice query` against `nfdump` on the same flows, side by side.
 
-1. Data (kept in --workdir and reused when its manifest matches): sluice-blast sends the
-   same seeded realistic traffic (see bench/e2e/README.md) at a loss-free rate to both
-   `sluice serve --data WORKDIR/sluice` and `nfcapd -w WORKDIR/nfcapd` (uncompressed, as
-   the issue's nfdump figures were taken), one collector after the other, until each has
-   stored --flows flows. With --span-hours the sender's clock runs fast (--clock-speed),
-   so that the flows' own times cover that many hours, as a day of traffic would; both
-   collectors still file everything by receive time.
+1. Data (kept in --workdir and reused when its manifest matches): sluice-blast writes
+   --flows flows of seeded realistic traffic (see bench/e2e/README.md) into a pcap on a
+   simulated clock, so that the flows' own times cover --span-hours (a day by default);
+   `sluice replay` then sends the same bytes at a loss-free rate (--rate) to `sluice serve
+   --data WORKDIR/sluice` and to `nfcapd -w WORKDIR/nfcapd` (uncompressed, as the
+   issue's nfdump figures were taken), one after the other. Both collectors file the flows
+   by receive time; queries filter on the flows' own times.
 2. Queries, each run --repeat times after one warm-up run (warm page cache), output to
    /dev/null, wall time and peak RSS (wait4) of the query process:
      selective filter   proto tcp and dst port 445
@@ -50,23 +50,27 @@ QUERIES = [
 ]
 
 
-def blast(args, port, flows, rate):
-    command = [args.blast, "--to", f"127.0.0.1:{port}", "--protocol", args.protocol,
-               "--rate", str(rate), "--duration", str(flows / rate), "--exporters", "4",
-               "--seed", str(args.seed), "--json"]
-    if args.span_hours:
-        speed = args.span_hours * 3600.0 / (flows / rate)
-        command += ["--clock-start", str(args.clock_start_ms), "--clock-speed", f"{speed:.3f}"]
-    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+def write_capture(args, workdir):
+    """The flows, once, as a pcap: the same bytes are then replayed to both collectors."""
+    path = os.path.join(workdir, "flows.pcap")
+    rate = args.flows / (args.span_hours * 3600.0) if args.span_hours else args.rate
+    subprocess.run([args.blast, "--write-pcap", path, "--flows", str(args.flows), "--rate", f"{rate:.3f}",
+                    "--protocol", args.protocol, "--exporters", "4", "--seed", str(args.seed),
+                    "--template-every", "60", "--start-ms", str(args.clock_start_ms)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return path
 
 
-def fill(name, start, stored_flows, args, workdir):
-    """Starts a collector with start(port), blasts args.flows at it, stops it cleanly."""
+def fill(name, start, stored_flows, args, capture):
+    """Starts a collector with start(port), replays the capture to it, stops it cleanly."""
     port = free_udp_port()
     proc = start(port)
     try:
-        sent = blast(args, port, args.flows, args.rate)
+        began = time.monotonic()
+        subprocess.run([args.sluice, "replay", capture, "--to", f"127.0.0.1:{port}",
+                        "--rate", str(args.rate // 25)], check=True, capture_output=True)
         wait_for_drain(port, 600)
+        seconds = time.monotonic() - began
         proc.send_signal(signal.SIGTERM)
         wait_with_rusage(proc, 600)
     except BaseException:
@@ -74,9 +78,8 @@ def fill(name, start, stored_flows, args, workdir):
             proc.kill()
         raise
     stored = stored_flows()
-    print(f"  {name}: sent {sent['flows']} flows at {sent['flows_per_s'] / 1e6:.2f} M/s, "
-          f"stored {stored}", flush=True)
-    return {"sent": sent["flows"], "stored": stored}
+    print(f"  {name}: replayed {args.flows} flows in {seconds:.0f} s, stored {stored}", flush=True)
+    return {"sent": args.flows, "stored": stored}
 
 
 def build_data(args, workdir):
@@ -125,9 +128,11 @@ def build_data(args, workdir):
         return next(int(line.split(":")[1]) for line in out.splitlines() if line.startswith("Flows:"))
 
     print(f"building {args.flows / 1e6:.0f} M flows for each collector in {workdir}", flush=True)
+    capture = write_capture(args, workdir)
     manifest = {"wanted": wanted,
-                "sluice": fill("sluice serve", start_sluice, sluice_flows, args, workdir),
-                "nfcapd": fill("nfcapd", start_nfcapd, nfcapd_flows, args, workdir)}
+                "sluice": fill("sluice serve", start_sluice, sluice_flows, args, capture),
+                "nfcapd": fill("nfcapd", start_nfcapd, nfcapd_flows, args, capture)}
+    os.remove(capture)
     with open(manifest_path, "w") as manifest_file:
         json.dump(manifest, manifest_file)
     return manifest
@@ -159,11 +164,11 @@ def main():
     parser.add_argument("--build-dir", default="build/release")
     parser.add_argument("--workdir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "sluice-query-bench"))
     parser.add_argument("--flows", type=int, default=50_000_000)
-    parser.add_argument("--rate", type=int, default=1_000_000, help="flows/s sent while building the data")
+    parser.add_argument("--rate", type=int, default=500_000, help="flows/s replayed while building the data")
     parser.add_argument("--protocol", default="v9")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--span-hours", type=float, default=24.0,
-                        help="hours of flow time the data covers (0: real time)")
+                        help="hours of flow time the data covers (0: --rate flows a second)")
     parser.add_argument("--clock-start-ms", type=int, default=None)
     parser.add_argument("--host", default="198.18.0.10", help="address for the host filter")
     parser.add_argument("--repeat", type=int, default=3)
