@@ -172,6 +172,7 @@ struct Template {
   bool has_time = false;            // writes some time slot
   bool has_reverse = false;         // RFC 5103 reverse counters: may emit a 2nd record
   bool has_record_sampling = false; // carries a sampling rate or sampler id per record
+  bool has_icmp_type = false;       // maps an ICMP type/code element (32, 139, 176-179)
 };
 
 // What a data set needs from its message header to be decoded (now or, held while its

@@ -469,6 +469,7 @@ std::optional<DecodeErrorKind> CompileTemplate(Template& tmpl) {
   tmpl.ops.clear();
   tmpl.slots = 0;
   tmpl.variable_length = false;
+  tmpl.has_icmp_type = false;
   for (const FieldSpec& field : tmpl.fields) {
     if (field.length == kVariableLength) {
       tmpl.variable_length = true;
@@ -497,6 +498,12 @@ std::optional<DecodeErrorKind> CompileTemplate(Template& tmpl) {
     }
     if (mapping.kind == OpKind::kSlot || mapping.kind == OpKind::kFloatSlot) {
       tmpl.slots |= std::uint64_t{1} << mapping.target;
+    }
+    if (mapping.kind == OpKind::kIcmpTypeCode ||
+        (mapping.kind == OpKind::kU8 &&
+         (mapping.target == offsetof(flow::FlowColumns, icmp_type) ||
+          mapping.target == offsetof(flow::FlowColumns, icmp_code)))) {
+      tmpl.has_icmp_type = true;
     }
     // A variable-length field takes at least its 1-byte length prefix.
     offset += variable ? 1 : field.length;

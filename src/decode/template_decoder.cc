@@ -503,7 +503,7 @@ inline std::uint32_t FinishFlow(DecodeContext& ctx, const SetState& set, const S
     c.first[row] = set.fallback_ms;
     c.last[row] = set.fallback_ms;
   }
-  FinishRecord(ctx, row, set.header->domain, rate);
+  FinishRecord(ctx, row, set.header->domain, rate, tmpl.has_icmp_type);
   if (tmpl.has_reverse && (slots[Idx(Slot::kRevOctets)] != 0 || slots[Idx(Slot::kRevPackets)] != 0)) {
     // The caller made room for two rows, so this never flushes `row` away.
     const std::size_t reverse_row = ctx.out.NewRow();

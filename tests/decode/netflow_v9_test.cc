@@ -320,6 +320,45 @@ TEST(NetflowV9Test, IptNetflowReducedSizeEncoding) {
   EXPECT_EQ(c.last[r], 1'518'932'813'992);
 }
 
+TEST(NetflowV9Test, IcmpTypeElementsAreAuthoritative) {
+  // With ICMP type/code elements (176/177 here, as Cisco ASA sends them) the port
+  // elements are not ports: an echo reply (type 0, code 0) carries its identifier in
+  // L4_DST_PORT. The type elements win, even at 0/0; src_port is 0 and dst_port is
+  // type * 256 + code, as nfcapd stores them.
+  MessageBuilder m = MessageBuilder::NetflowV9(kUptime, kUnixSecs, 1, 0);
+  m.Set(0).Template(300, {{7, 2}, {11, 2}, {4, 1}, {176, 1}, {177, 1}});
+  m.Template(301, {{7, 2}, {11, 2}, {4, 1}, {32, 2}});
+  m.Template(302, {{7, 2}, {11, 2}, {4, 1}});
+  m.Set(300);
+  m.U16(17549).U16(0x0800).U8(1).U8(8).U8(0);  // echo request, id in L4_SRC_PORT
+  m.U16(0).U16(17549).U8(1).U8(0).U8(0);       // echo reply, id in L4_DST_PORT
+  m.U16(443).U16(51000).U8(6).U8(0).U8(0);     // TCP: ports untouched
+  m.Set(301);
+  m.U16(0).U16(17549).U8(1).U16(0x0000);  // ICMP_TYPE 0: echo reply
+  m.Set(302);
+  m.U16(0).U16(0x0303).U8(1);  // no type element: read from dst_port
+  Harness h;
+  EXPECT_FALSE(h.Feed(m.Build()).error.has_value());
+  ASSERT_EQ(h.sink.size(), 5u);
+
+  struct Want {
+    std::uint16_t src_port, dst_port;
+    std::uint8_t type, code;
+  };
+
+  const Want want[] = {
+      {0, 0x0800, 8, 0}, {0, 0, 0, 0}, {443, 51000, 0, 0}, {0, 0, 0, 0}, {0, 0x0303, 3, 3}};
+  for (std::size_t idx = 0; idx < 5; ++idx) {
+    SCOPED_TRACE(idx);
+    const auto& c = h.cols(idx);
+    const std::size_t r = h.row(idx);
+    EXPECT_EQ(c.src_port[r], want[idx].src_port);
+    EXPECT_EQ(c.dst_port[r], want[idx].dst_port);
+    EXPECT_EQ(c.icmp_type[r], want[idx].type);
+    EXPECT_EQ(c.icmp_code[r], want[idx].code);
+  }
+}
+
 TEST(NetflowV9Test, CiscoAsaValues) {
   Harness h;
   h.FeedFile("logstash-codec-netflow/netflow9_test_cisco_asa_1_tpl.dat");

@@ -513,8 +513,13 @@ def logstash_cases(manifest, used):
                                    'fluent-plugin-netflow golden for the same arithmetic agrees with RFC 3954')
             if fields.get('proto') in (1, 58) and 'dst_port' in fields:
                 fields['dst_port'] = (int(nf.get('icmp_type', 0)) << 8) | int(nf.get('icmp_code', 0))
-                c.notes.append('ICMP event %d: dst_port = type << 8 | code by design (NormalizeIcmp, nfdump '
-                               'style), Logstash l4_dst_port 0' % di)
+                note = 'dst_port = type << 8 | code'
+                if 'icmp_type' in nf and fields.get('src_port'):
+                    # ICMP type elements present: the port elements are not ports (ASA: echo id).
+                    fields['src_port'] = 0
+                    note += ', src_port 0 (explicit ICMP type elements)'
+                c.notes.append('ICMP event %d: %s by design (NormalizeIcmp, nfdump style), Logstash '
+                               'l4_dst_port %s' % (di, note, nf.get('l4_dst_port', 0)))
             if v5 and fields.get('first', 0) > fields.get('last', 0):
                 c.notes.append('v5 event %d: first/last not compared, Logstash computes first_switched '
                                'from uptime without wrap handling (its golden first > last)' % di)
