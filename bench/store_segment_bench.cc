@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // SegmentWriter throughput (flows appended per second on one core, encoding, statistics,
 // compression and the write() calls included) and size on disk (bytes_per_flow counter:
-// file size over rows) with the writer's default options (16384 rows per block).
+// file size over rows) with the writer's default options (16384 rows per block;
+// SLUICE_BENCH_ROWS_PER_BLOCK=n overrides it).
 //
 // The traffic is synthetic but shaped like an enterprise edge seen by a few exporters
 // (seeded, 256 pre-generated batches of FlowBatch::kCapacity rows, replayed in order):
@@ -185,10 +186,12 @@ void PrintColumnSizes(const std::string& path) {
     return;
   }
   std::array<double, flow::kFieldCount> stored{};
+  std::array<double, flow::kFieldCount> raw{};
   std::array<std::uint16_t, flow::kFieldCount> encodings{};
   for (const store::BlockInfo& block : (*reader)->blocks()) {
     for (const store::ColumnChunk& chunk : block.chunks) {
       stored[static_cast<std::size_t>(chunk.field)] += chunk.stored_length;
+      raw[static_cast<std::size_t>(chunk.field)] += chunk.raw_length;
       encodings[static_cast<std::size_t>(chunk.field)] |=
           static_cast<std::uint16_t>(1u << static_cast<unsigned>(chunk.encoding));
     }
@@ -196,9 +199,9 @@ void PrintColumnSizes(const std::string& path) {
   const auto rows = static_cast<double>((*reader)->summary().row_count);
   for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
     if (stored[field_idx] > 0) {
-      std::fprintf(stderr, "  %-16s %6.3f B/flow  encodings 0x%02x\n",
+      std::fprintf(stderr, "  %-16s %6.3f B/flow (%6.3f encoded)  encodings 0x%04x\n",
                    std::string(flow::Info(static_cast<flow::FieldId>(field_idx)).name).c_str(),
-                   stored[field_idx] / rows, encodings[field_idx]);
+                   stored[field_idx] / rows, raw[field_idx] / rows, encodings[field_idx]);
     }
   }
 }
@@ -212,6 +215,9 @@ void BM_SegmentWriterAppend(benchmark::State& state) {
   options.compression = static_cast<store::Compression>(state.range(0));
   options.zstd_level = static_cast<int>(state.range(1));
   options.sync = false;
+  if (const char* rows = std::getenv("SLUICE_BENCH_ROWS_PER_BLOCK")) {  // for experiments
+    options.rows_per_block = static_cast<std::uint32_t>(std::strtoul(rows, nullptr, 10));
+  }
   auto writer = store::SegmentWriter::Create(path, options);
   if (!writer) {
     state.SkipWithError(std::string(writer.error().Message()).c_str());
@@ -246,6 +252,16 @@ BENCHMARK(BM_SegmentWriterAppend)
     ->Args({static_cast<int>(store::Compression::kLz4), 0})
     ->Args({static_cast<int>(store::Compression::kNone), 0})
     ->MinTime(1.0);
+
+// A fixed amount of work (Traffic::kBatches batches: 16 blocks of 16384 rows, zstd level
+// 1), for instruction counts that compare builds on a busy machine: `valgrind
+// --tool=callgrind --toggle-collect='sluice::store::SegmentWriter::*' store_bench
+// --benchmark_filter=Fixed` (the traffic generation is not counted).
+BENCHMARK(BM_SegmentWriterAppend)
+    ->Name("BM_SegmentWriterAppendFixed")
+    ->ArgNames({"compression", "level"})
+    ->Args({static_cast<int>(store::Compression::kZstd), 1})
+    ->Iterations(Traffic::kBatches);
 
 }  // namespace
 }  // namespace sluice::bench

@@ -9,6 +9,7 @@
 #include <limits>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "flow/flow_batch.h"
 
@@ -52,13 +53,6 @@ std::uint64_t AddressHash(const IpAddress& a) {
 // hashing) is enough for a table at most a quarter full.
 struct IntHash {
   std::uint64_t operator()(std::uint64_t v) const { return v * 0x9E3779B97F4A7C15ULL; }
-};
-
-struct AddrHash {
-  std::uint64_t operator()(const IpAddress& a) const {
-    return (LoadLe64(a.bytes.data()) * 0xC2B2AE3D27D4EB4FULL ^ LoadLe64(a.bytes.data() + 8)) *
-           0x9E3779B97F4A7C15ULL;
-  }
 };
 
 // Distinct values of a column, up to kCapacity, in first-seen order.
@@ -136,7 +130,30 @@ template <unsigned kWidth>
 void PackCodesOf(const std::uint8_t* codes, std::size_t rows, std::uint8_t* out) {
   constexpr unsigned kPerByte = 8 / kWidth;
   const std::size_t full = rows / kPerByte;
-  for (std::size_t byte_idx = 0; byte_idx < full; ++byte_idx) {
+  std::size_t first = 0;
+  // Eight codes (one u64, a code per byte) at a time: fold neighbouring bytes together
+  // until each of the 8 / kPerByte result bytes holds kPerByte codes, then gather them.
+  for (; (first + 1) * 8 <= full * kPerByte; ++first) {
+    std::uint64_t w;
+    std::memcpy(&w, codes + first * 8, 8);
+    if constexpr (kWidth == 4) {
+      w = (w | (w >> 4)) & 0x00ff00ff00ff00ffULL;  // 4 bytes at 0, 2, 4, 6
+      w = (w | (w >> 8)) & 0x0000ffff0000ffffULL;  // 2 u16 at 0, 4
+      w = (w | (w >> 16)) & 0xffffffffULL;         // bytes 0..3
+      std::memcpy(out + first * 4, &w, 4);
+    } else if constexpr (kWidth == 2) {
+      w = (w | (w >> 6)) & 0x00ff00ff00ff00ffULL;   // 2-code nibbles at 0, 2, 4, 6
+      w = (w | (w >> 12)) & 0x000000ff000000ffULL;  // 4-code bytes at 0, 4
+      w = (w | (w >> 24)) & 0xffffULL;
+      std::memcpy(out + first * 2, &w, 2);
+    } else {
+      w = (w | (w >> 7)) & 0x0003000300030003ULL;
+      w = (w | (w >> 14)) & 0x0000000f0000000fULL;
+      w = (w | (w >> 28)) & 0xffULL;
+      out[first] = static_cast<std::uint8_t>(w);
+    }
+  }
+  for (std::size_t byte_idx = first * 8 / kPerByte; byte_idx < full; ++byte_idx) {
     unsigned byte = 0;
     for (unsigned code_idx = 0; code_idx < kPerByte; ++code_idx) {
       byte |= static_cast<unsigned>(codes[byte_idx * kPerByte + code_idx]) << (code_idx * kWidth);
@@ -210,9 +227,13 @@ unsigned ByteWidth(std::uint64_t range) {
 
 // Appends the k byte planes of kFrame: plane j holds byte j of delta(row) for every row.
 template <typename Delta>
-void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out) {
+void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out,
+               SectionMarks* marks = nullptr) {
   std::uint8_t* p = out.Reserve(rows * k);
   for (unsigned plane = 0; plane < k; ++plane) {
+    if (marks != nullptr) {
+      marks->Add(out.size() + plane * rows);
+    }
     std::uint8_t* dst = p + plane * rows;
     const unsigned shift = 8 * plane;
     for (std::size_t row = 0; row < rows; ++row) {
@@ -225,10 +246,11 @@ void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out) {
 // Appends the kFrame/kRelativeFrame layout: u8 k, the base (8 bytes for times, else the
 // type's width), then the planes of delta(row) (already relative to the base).
 template <typename T, typename Delta>
-void PutFrame(std::size_t rows, unsigned k, T base, Delta delta, Buffer& out) {
+void PutFrame(std::size_t rows, unsigned k, T base, Delta delta, Buffer& out,
+              SectionMarks* marks = nullptr) {
   out.PutU8(static_cast<std::uint8_t>(k));
   out.Append(&base, sizeof(T));
-  PutPlanes(rows, k, delta, out);
+  PutPlanes(rows, k, delta, out, marks);
 }
 
 // Scratch of the integer encoder.
@@ -237,7 +259,129 @@ struct IntScratch {
   DictBuilder<std::uint64_t, IntHash, kWideDictCapacity> wide_dict;
   Buffer indexes;
   Buffer wide_indexes;
+  Buffer quotients;
+  Buffer remainders;
+  Buffer codes;
+  Buffer exceptions;
+  std::array<std::uint32_t, kSampleRows> sample_counts{};
+  std::array<std::uint8_t, 65536> code_of{};  // kPatchedDictionary: code of each u16 value
 };
+
+// kPatchedDictionary for a u16 column whose sample has values that repeat (service ports
+// next to ephemeral ones): the values seen at least max(2, sample / 256) times among the
+// first kSampleRows rows, if they make up at least a quarter of the sample, become a
+// dictionary (most frequent first, at most 254 values); each row gets a code byte (its
+// index, or n for an exception) and the exceptions follow as a frame. Appends it and
+// returns true if the sample qualifies.
+bool EncodePatched(const std::uint8_t* values, std::size_t rows, IntScratch& s, Buffer& out,
+                   SectionMarks& marks) {
+  constexpr std::size_t kMaxValues = 254;
+  auto& dict = s.wide_dict;  // the sample's distinct values (at most kSampleRows)
+  dict.Reset();
+  const std::size_t sampled = std::min(rows, kSampleRows);
+  std::fill(s.sample_counts.begin(), s.sample_counts.end(), 0u);
+  for (std::size_t row = 0; row < sampled; ++row) {
+    const int at = dict.Add(Load<std::uint16_t>(values, row));
+    ++s.sample_counts[static_cast<std::size_t>(at)];  // never -1: capacity > kSampleRows
+  }
+  const std::size_t min_count = std::max<std::size_t>(2, sampled / 256);
+  std::array<std::pair<std::uint32_t, std::uint16_t>, kSampleRows> frequent;  // count, value
+  std::size_t n = 0;
+  std::size_t covered = 0;
+  for (std::size_t entry = 0; entry < dict.size(); ++entry) {
+    if (s.sample_counts[entry] >= min_count) {
+      frequent[n++] = {s.sample_counts[entry], static_cast<std::uint16_t>(dict.key(entry))};
+      covered += s.sample_counts[entry];
+    }
+  }
+  if (n == 0 || covered * 4 < sampled) {
+    return false;
+  }
+  std::sort(frequent.begin(), frequent.begin() + static_cast<std::ptrdiff_t>(n),
+            [](const auto& a, const auto& b) {
+              return a.first > b.first || (a.first == b.first && a.second < b.second);
+            });
+  n = std::min(n, kMaxValues);
+  std::fill(s.code_of.begin(), s.code_of.end(), static_cast<std::uint8_t>(n));
+  out.PutVarint(n);
+  std::uint8_t* p = out.Reserve(n * 2);
+  for (std::size_t entry = 0; entry < n; ++entry) {
+    s.code_of[frequent[entry].second] = static_cast<std::uint8_t>(entry);
+    Store<std::uint16_t>(p, entry, frequent[entry].second);
+  }
+  out.Commit(n * 2);
+  // Codes, and the exceptions gathered without a branch per row.
+  marks.Add(out.size());
+  std::uint8_t* codes = out.Reserve(rows);
+  s.exceptions.clear();
+  auto* exceptions = reinterpret_cast<std::uint16_t*>(s.exceptions.Reserve(rows * 2));
+  std::size_t count = 0;
+  for (std::size_t row = 0; row < rows; ++row) {
+    const auto v = Load<std::uint16_t>(values, row);
+    const std::uint8_t code = s.code_of[v];
+    codes[row] = code;
+    exceptions[count] = v;
+    count += code == n ? 1 : 0;
+  }
+  out.Commit(rows);
+  std::uint16_t lo = 0;
+  std::uint16_t hi = 0;
+  if (count > 0) {
+    const std::pair<std::uint16_t, std::uint16_t> ends =
+        MinMax<std::uint16_t>(count, [exceptions](std::size_t row) { return exceptions[row]; });
+    lo = ends.first;
+    hi = ends.second;
+  }
+  PutFrame<std::uint16_t>(
+      count, ByteWidth(static_cast<std::uint16_t>(hi - lo)), lo,
+      [exceptions, lo](std::size_t row) {
+        return static_cast<std::uint16_t>(exceptions[row] - lo);
+      },
+      out, &marks);
+  return true;
+}
+
+// kRatio: each value as quotient and remainder by the reference column's value in the
+// same row (a zero divisor gives quotient 0), each part as a frame. Appends it and
+// returns true if the two frames need no more byte planes than `k`, the plain frame's:
+// at the same raw size, what the value shares with its reference (the packets of the
+// bytes) is no longer stored twice, which the compressor turns into fewer bytes.
+bool EncodeRatio(const std::uint8_t* values, std::size_t rows, const std::uint8_t* reference,
+                 unsigned k, IntScratch& s, Buffer& out, SectionMarks& marks) {
+  s.quotients.clear();
+  s.remainders.clear();
+  auto* q = reinterpret_cast<std::uint64_t*>(s.quotients.Reserve(rows * 8));
+  auto* r = reinterpret_cast<std::uint64_t*>(s.remainders.Reserve(rows * 8));
+  for (std::size_t row = 0; row < rows; ++row) {
+    const auto v = Load<std::uint64_t>(values, row);
+    const auto d = Load<std::uint64_t>(reference, row);
+    std::uint64_t quotient = 0;
+    if (d != 0) {
+      // 32-bit division is several times faster, and bytes and packets usually fit.
+      quotient = ((v | d) >> 32) == 0
+                     ? static_cast<std::uint32_t>(v) / static_cast<std::uint32_t>(d)
+                     : v / d;
+    }
+    q[row] = quotient;
+    r[row] = v - quotient * d;
+  }
+  const std::pair<std::uint64_t, std::uint64_t> q_ends =
+      MinMax<std::uint64_t>(rows, [q](std::size_t row) { return q[row]; });
+  const std::pair<std::uint64_t, std::uint64_t> r_ends =
+      MinMax<std::uint64_t>(rows, [r](std::size_t row) { return r[row]; });
+  const std::uint64_t q_lo = q_ends.first;
+  const std::uint64_t r_lo = r_ends.first;
+  const unsigned k_q = ByteWidth(q_ends.second - q_lo);
+  const unsigned k_r = ByteWidth(r_ends.second - r_lo);
+  if (k_q + k_r > k) {
+    return false;
+  }
+  PutFrame<std::uint64_t>(
+      rows, k_q, q_lo, [q, q_lo](std::size_t row) { return q[row] - q_lo; }, out, &marks);
+  PutFrame<std::uint64_t>(
+      rows, k_r, r_lo, [r, r_lo](std::size_t row) { return r[row] - r_lo; }, out, &marks);
+  return true;
+}
 
 // Distinct values among the first kSampleRows rows, counting at most to 257.
 template <typename T>
@@ -296,7 +440,7 @@ void PutDictValues(const Dict& dict, Buffer& out) {
 // Appends dictionary indexes (16-bit, each < n) in the layout the dictionary size calls
 // for: kDictPacked codes (n <= 16), one byte each (kDictionary), or two planes.
 void PutIndexes(const std::uint16_t* idx, std::size_t rows, std::size_t n, Encoding encoding,
-                Buffer& scratch, Buffer& out) {
+                Buffer& scratch, Buffer& out, SectionMarks& marks) {
   if (encoding == Encoding::kDictPacked) {
     scratch.clear();
     std::uint8_t* codes = scratch.Reserve(rows);
@@ -308,7 +452,7 @@ void PutIndexes(const std::uint16_t* idx, std::size_t rows, std::size_t n, Encod
   }
   const std::size_t planes = encoding == Encoding::kWideDictionary ? 2 : 1;
   PutPlanes(
-      rows, static_cast<unsigned>(planes), [&](std::size_t row) { return idx[row]; }, out);
+      rows, static_cast<unsigned>(planes), [&](std::size_t row) { return idx[row]; }, out, &marks);
 }
 
 // One-byte integers: one pass marks the values present, which gives the range and the
@@ -390,8 +534,8 @@ std::optional<EncodedColumn> EncodeBytes(const std::uint8_t* values, std::size_t
 // distinct values in a sample -> a dictionary (packed, byte or wide indexes); otherwise
 // kFrame with as many byte planes as the range needs.
 template <typename T>
-std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t rows, IntScratch& s,
-                                        Buffer& out) {
+std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t rows,
+                                        const std::uint8_t* reference, IntScratch& s, Buffer& out) {
   static_assert(std::is_unsigned_v<T>, "integer columns are unsigned");
   // Plain locals, not structured bindings: clang 14 cannot capture those in lambdas.
   const std::pair<T, T> range_ends =
@@ -440,13 +584,27 @@ std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t 
       result.encoding = encoding;
       PutDictValues<T>(s.wide_dict, out);
       PutIndexes(reinterpret_cast<const std::uint16_t*>(s.wide_indexes.data()), rows, n, encoding,
-                 s.indexes, out);
+                 s.indexes, out, result.sections);
+      return result;
+    }
+  }
+  if constexpr (std::is_same_v<T, std::uint16_t>) {
+    if (k == 2 && EncodePatched(values, rows, s, out, result.sections)) {
+      result.encoding = Encoding::kPatchedDictionary;
+      return result;
+    }
+  }
+  if constexpr (std::is_same_v<T, std::uint64_t>) {
+    if (reference != nullptr && k >= 2 &&
+        EncodeRatio(values, rows, reference, k, s, out, result.sections)) {
+      result.encoding = Encoding::kRatio;
       return result;
     }
   }
   result.encoding = Encoding::kFrame;
   PutFrame<T>(
-      rows, k, lo, [&](std::size_t row) { return static_cast<T>(Load<T>(values, row) - lo); }, out);
+      rows, k, lo, [&](std::size_t row) { return static_cast<T>(Load<T>(values, row) - lo); }, out,
+      &result.sections);
   return result;
 }
 
@@ -483,7 +641,8 @@ std::optional<EncodedColumn> EncodeTimes(const std::uint8_t* values, std::size_t
       result.encoding = Encoding::kRelativeFrame;
       const auto base = static_cast<std::uint64_t>(rel_lo);
       PutFrame<std::int64_t>(
-          rows, k_rel, rel_lo, [&](std::size_t row) { return relative(row) - base; }, out);
+          rows, k_rel, rel_lo, [&](std::size_t row) { return relative(row) - base; }, out,
+          &result.sections);
     } else {
       result.encoding = Encoding::kFrame;
       const auto base = static_cast<std::uint64_t>(lo);
@@ -492,7 +651,7 @@ std::optional<EncodedColumn> EncodeTimes(const std::uint8_t* values, std::size_t
           [&](std::size_t row) {
             return static_cast<std::uint64_t>(Load<std::int64_t>(values, row)) - base;
           },
-          out);
+          out, &result.sections);
     }
     return result;
   }
@@ -571,83 +730,205 @@ AddressKind KindOf(const AddressWords& w) {
   return w.lo == 0 ? kKindUnset : kKindOther;
 }
 
-// Addresses: constant, dictionary (packed indexes for up to 16 values), IPv4 (all rows
-// IPv4) or mixed, whichever is smallest. One pass computes the statistics and every
-// candidate layout.
-std::optional<EncodedColumn> EncodeAddressColumn(
-    const std::uint8_t* values, std::size_t rows,
-    DictBuilder<IpAddress, AddrHash, kMaxDictionarySize>& dict, Buffer& indexes, Buffer& kinds_buf,
-    Buffer& v4, Buffer& other, Buffer& out) {
+// Distinct addresses of a column in first-seen order, up to a capacity chosen per block:
+// open addressing over a power-of-two table at most half full. The storage only grows
+// (to the largest block seen), so a block allocates nothing once the writer warmed up.
+class AddressTable {
+ public:
+  void Reset(std::size_t capacity) {
+    capacity_ = capacity;
+    if (keys_.size() < capacity) {
+      keys_.resize(capacity);
+    }
+    size_ = 0;
+    Rehash(kMinSlots);
+  }
+
+  // Returns the address's index (setting `added` if it is new), or -1 if it would be one
+  // value too many.
+  std::int64_t Add(const AddressWords& w, bool& added) {
+    std::size_t slot = static_cast<std::size_t>(Hash(w) >> shift_);
+    while (true) {
+      const std::uint32_t entry = slots_[slot];
+      if (entry == 0) {
+        if (size_ == capacity_) {
+          return -1;
+        }
+        keys_[size_] = w;
+        slots_[slot] = static_cast<std::uint32_t>(++size_);
+        added = true;
+        if (size_ * 2 > mask_ + 1) {  // keep the table at most half full
+          Rehash((mask_ + 1) * 2);
+        }
+        return static_cast<std::int64_t>(size_ - 1);
+      }
+      if (keys_[entry - 1] == w) {
+        return entry - 1;
+      }
+      slot = (slot + 1) & mask_;
+    }
+  }
+
+  std::size_t size() const { return size_; }
+
+  const AddressWords& key(std::size_t idx) const { return keys_[idx]; }
+
+ private:
+  // Starts small (a column of few addresses stays in L1) and doubles as it fills.
+  static constexpr std::size_t kMinSlots = 256;
+
+  static std::uint64_t Hash(const AddressWords& w) {
+    return (w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) * 0x9E3779B97F4A7C15ULL;
+  }
+
+  // Makes the table `slots` (a power of two) long and puts the keys back in.
+  void Rehash(std::size_t slots) {
+    if (slots_.size() < slots) {
+      slots_.resize(slots);
+    }
+    std::fill(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(slots), 0u);
+    mask_ = slots - 1;
+    shift_ = 64 - std::countr_zero(slots);
+    for (std::size_t entry = 0; entry < size_; ++entry) {
+      std::size_t slot = static_cast<std::size_t>(Hash(keys_[entry]) >> shift_);
+      while (slots_[slot] != 0) {
+        slot = (slot + 1) & mask_;
+      }
+      slots_[slot] = static_cast<std::uint32_t>(entry + 1);
+    }
+  }
+
+  std::vector<std::uint32_t> slots_;
+  std::vector<AddressWords> keys_;
+  std::size_t capacity_ = 0;
+  std::size_t size_ = 0;
+  std::size_t mask_ = 0;
+  int shift_ = 64;
+};
+
+struct AddressScratch {
+  AddressTable table;
+  Buffer indexes;  // u32 per row
+  Buffer codes;    // u8 per row (kDictPacked)
+};
+
+// Byte `j` (0..15, network order) of an address held as AddressWords.
+std::uint8_t AddressByte(const AddressWords& w, unsigned j) {
+  return static_cast<std::uint8_t>(j < 8 ? w.hi >> (8 * j) : w.lo >> (8 * (j - 8)));
+}
+
+// Appends kAddressDictionary: n, the kind of each value, the IPv4 values as 4 byte planes,
+// the other values as 16 byte planes, then 1 (n <= 256) or 2 planes of row indexes.
+void PutAddressDictionary(const AddressTable& table, std::size_t v4_count, std::size_t other_count,
+                          const std::uint32_t* idx, std::size_t rows, Buffer& out,
+                          SectionMarks& marks) {
+  const std::size_t n = table.size();
+  out.PutVarint(n);
+  // Kinds, then the IPv4 values' 4 planes, then the other values' 16 planes, written
+  // through one pass over the dictionary (each value lands in every plane at once).
+  const std::size_t bytes = n + v4_count * 4 + other_count * 16;
+  for (std::size_t plane = 0; plane < 4; ++plane) {
+    marks.Add(out.size() + n + plane * v4_count);
+  }
+  for (std::size_t plane = 0; plane < 16; plane += 4) {  // prefix bytes, then the rest
+    marks.Add(out.size() + n + v4_count * 4 + plane * other_count);
+  }
+  std::uint8_t* kinds = out.Reserve(bytes);
+  std::uint8_t* v4 = kinds + n;
+  std::uint8_t* other = v4 + v4_count * 4;
+  std::size_t v4_idx = 0;
+  std::size_t other_idx = 0;
+  for (std::size_t entry = 0; entry < n; ++entry) {
+    const AddressWords& w = table.key(entry);
+    const AddressKind kind = KindOf(w);
+    kinds[entry] = kind;
+    if (kind == kKindV4) {
+      for (unsigned j = 0; j < 4; ++j) {
+        v4[j * v4_count + v4_idx] = AddressByte(w, 12 + j);
+      }
+      ++v4_idx;
+    } else if (kind == kKindOther) {
+      for (unsigned j = 0; j < 16; ++j) {
+        other[j * other_count + other_idx] = AddressByte(w, j);
+      }
+      ++other_idx;
+    }
+  }
+  out.Commit(bytes);
+  const unsigned planes = n <= 256 ? 1 : 2;
+  PutPlanes(
+      rows, planes, [idx](std::size_t row) { return idx[row]; }, out, &marks);
+}
+
+// Addresses: constant, a dictionary (packed indexes for up to 16 values, else
+// kAddressDictionary), IPv4 (every row IPv4) or mixed, whichever is smallest. One pass
+// builds the dictionary and the statistics (computed once per distinct value); the
+// IPv4/mixed layouts are written by a second pass only when they win.
+std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std::size_t rows,
+                                                 AddressScratch& s, Buffer& out) {
   EncodedColumn result;
   ColumnStats& stats = result.stats;
   std::uint32_t v4_min = std::numeric_limits<std::uint32_t>::max();
   std::uint32_t v4_max = 0;
   bool constant = true;
   bool dict_ok = true;
-  dict.Reset();
-  indexes.clear();
-  kinds_buf.clear();
-  v4.clear();
-  other.clear();
-  std::uint8_t* idx = indexes.Reserve(rows);
-  std::uint8_t* kinds = kinds_buf.Reserve(rows);
-  std::uint8_t* v4_out = v4.Reserve(rows * 4);
-  std::uint8_t* other_out = other.Reserve(rows * 16);
+  s.table.Reset(std::min<std::size_t>(rows, kMaxWideDictionarySize));
+  s.indexes.clear();
+  auto* idx = reinterpret_cast<std::uint32_t*>(s.indexes.Reserve(rows * 4));
   std::size_t v4_rows = 0;
   std::size_t other_rows = 0;
+  // Entries of each kind in the dictionary (statistics are taken once per entry).
+  std::size_t v4_entries = 0;
+  std::size_t other_entries = 0;
 
+  // Adds a value seen for the first time (or, once the dictionary gave up, any changed
+  // row's value) to the statistics.
+  auto account = [&](const AddressWords& w, AddressKind kind) {
+    if (kind == kKindUnset) {
+      stats.has_unset = true;
+      return;
+    }
+    if (kind == kKindV4) {
+      ++v4_entries;
+      stats.has_v4 = true;
+      const std::uint32_t v4 = __builtin_bswap32(static_cast<std::uint32_t>(w.lo >> 32));
+      v4_min = std::min(v4_min, v4);
+      v4_max = std::max(v4_max, v4);
+    } else {
+      ++other_entries;
+      stats.has_v6 = true;
+    }
+    const std::uint64_t hash = Mix64(w.hi * 0x9E3779B97F4A7C15ULL ^ w.lo);
+    stats.bloom[(hash & 0xff) >> 6] |= std::uint64_t{1} << (hash & 63);
+    stats.bloom[((hash >> 8) & 0xff) >> 6] |= std::uint64_t{1} << ((hash >> 8) & 63);
+  };
   AddressWords prev = LoadWords(values);
   AddressKind prev_kind = KindOf(prev);
-  int prev_idx = -1;
-  // Adds the address at `p` (of kind prev_kind) to the dictionary, while it holds every
-  // value so far, and to the statistics unless the dictionary has seen it before.
-  auto account = [&](const std::uint8_t* p) {
-    IpAddress a;
-    std::memcpy(a.bytes.data(), p, 16);
-    if (dict_ok) {
-      const std::size_t known = dict.size();
-      prev_idx = dict.Add(a);
-      dict_ok = prev_idx >= 0;
-      if (dict_ok && static_cast<std::size_t>(prev_idx) < known) {
-        return;
-      }
-    }
-    if (prev_kind == kKindUnset) {
-      stats.has_unset = true;
-    } else {
-      if (prev_kind == kKindV4) {
-        stats.has_v4 = true;
-        v4_min = std::min(v4_min, a.V4());
-        v4_max = std::max(v4_max, a.V4());
-      } else {
-        stats.has_v6 = true;
-      }
-    }
-    const std::uint64_t hash = AddressHash(a);
-    if (prev_kind != kKindUnset) {
-      for (const std::uint8_t bit :
-           {static_cast<std::uint8_t>(hash), static_cast<std::uint8_t>(hash >> 8)}) {
-        stats.bloom[bit >> 6] |= std::uint64_t{1} << (bit & 63);
-      }
-    }
-  };
-  account(values);
+  std::uint32_t prev_idx = 0;
+  {
+    bool added = false;
+    (void)s.table.Add(prev, added);
+    account(prev, prev_kind);
+  }
   for (std::size_t row = 0; row < rows; ++row) {
-    const std::uint8_t* p = values + row * 16;
-    const AddressWords w = LoadWords(p);
+    const AddressWords w = LoadWords(values + row * 16);
     if (!(w == prev)) {
       constant = false;
       prev = w;
       prev_kind = KindOf(w);
-      account(p);
+      bool added = false;
+      if (dict_ok) {
+        const std::int64_t at = s.table.Add(w, added);
+        dict_ok = at >= 0;
+        prev_idx = static_cast<std::uint32_t>(at);
+      }
+      if (added || !dict_ok) {
+        account(w, prev_kind);
+      }
     }
-    kinds[row] = prev_kind;
-    idx[row] = static_cast<std::uint8_t>(prev_idx);
-    if (prev_kind == kKindV4) {
-      std::memcpy(v4_out + 4 * v4_rows++, p + 12, 4);
-    } else if (prev_kind == kKindOther) {
-      std::memcpy(other_out + 16 * other_rows++, p, 16);
-    }
+    idx[row] = prev_idx;
+    v4_rows += prev_kind == kKindV4 ? 1 : 0;
+    other_rows += prev_kind == kKindOther ? 1 : 0;
   }
   if (!stats.has_v4 && !stats.has_v6) {
     return std::nullopt;
@@ -661,33 +942,68 @@ std::optional<EncodedColumn> EncodeAddressColumn(
     out.Append(values, 16);
     return result;
   }
-  const bool packed = dict.size() <= kMaxPackedDictionarySize;
-  const std::size_t dict_size = VarintLength(dict.size()) + dict.size() * 16 +
-                                (packed ? PackedBytes(rows, DictPackWidth(dict.size())) : rows);
   const bool all_v4 = v4_rows == rows;
   const std::size_t alt_size = all_v4 ? rows * 4 : rows + v4_rows * 4 + other_rows * 16;
-  if (dict_ok && dict_size < alt_size) {
-    result.encoding = packed ? Encoding::kDictPacked : Encoding::kDictionary;
-    out.PutVarint(dict.size());
-    for (std::size_t entry = 0; entry < dict.size(); ++entry) {
-      out.Append(dict.key(entry).bytes.data(), 16);
-    }
+  if (dict_ok) {
+    const std::size_t n = s.table.size();
+    const bool packed = n <= kMaxPackedDictionarySize;
+    std::size_t dict_size = VarintLength(n);
     if (packed) {
-      PackCodes(idx, rows, DictPackWidth(dict.size()), out);
+      dict_size += n * 16 + PackedBytes(rows, DictPackWidth(n));
     } else {
-      out.Append(idx, rows);
+      dict_size += n + rows * (n <= 256 ? 1 : 2) + v4_entries * 4 + other_entries * 16;
     }
-    return result;
+    if (dict_size < alt_size) {
+      if (packed) {
+        result.encoding = Encoding::kDictPacked;
+        out.PutVarint(n);
+        for (std::size_t entry = 0; entry < n; ++entry) {
+          const AddressWords& w = s.table.key(entry);
+          out.Append(&w.hi, 8);
+          out.Append(&w.lo, 8);
+        }
+        s.codes.clear();
+        std::uint8_t* codes = s.codes.Reserve(rows);
+        for (std::size_t row = 0; row < rows; ++row) {
+          codes[row] = static_cast<std::uint8_t>(idx[row]);
+        }
+        PackCodes(codes, rows, DictPackWidth(n), out);
+      } else {
+        result.encoding = Encoding::kAddressDictionary;
+        PutAddressDictionary(s.table, v4_entries, other_entries, idx, rows, out, result.sections);
+      }
+      return result;
+    }
   }
   if (all_v4) {
     result.encoding = Encoding::kIpv4;
-    out.Append(v4_out, rows * 4);
+    std::uint8_t* p = out.Reserve(rows * 4);
+    for (std::size_t row = 0; row < rows; ++row) {
+      std::memcpy(p + row * 4, values + row * 16 + 12, 4);
+    }
+    out.Commit(rows * 4);
     return result;
   }
   result.encoding = Encoding::kIpMixed;
-  out.Append(kinds, rows);
-  out.Append(v4_out, v4_rows * 4);
-  out.Append(other_out, other_rows * 16);
+  const std::size_t mixed_size = rows + v4_rows * 4 + other_rows * 16;
+  std::uint8_t* kinds = out.Reserve(mixed_size);
+  for (std::size_t row = 0; row < rows; ++row) {
+    kinds[row] = KindOf(LoadWords(values + row * 16));
+  }
+  std::uint8_t* p = kinds + rows;
+  for (std::size_t row = 0; row < rows; ++row) {
+    if (kinds[row] == kKindV4) {
+      std::memcpy(p, values + row * 16 + 12, 4);
+      p += 4;
+    }
+  }
+  for (std::size_t row = 0; row < rows; ++row) {
+    if (kinds[row] == kKindOther) {
+      std::memcpy(p, values + row * 16, 16);
+      p += 16;
+    }
+  }
+  out.Commit(mixed_size);
   return result;
 }
 
@@ -695,10 +1011,7 @@ std::optional<EncodedColumn> EncodeAddressColumn(
 
 struct ColumnEncoder::Scratch {
   IntScratch ints;
-  DictBuilder<IpAddress, AddrHash, kMaxDictionarySize> addr_dict;
-  Buffer kinds;
-  Buffer v4;
-  Buffer other;
+  AddressScratch addresses;
 };
 
 std::size_t ValueSize(FieldType type) {
@@ -732,6 +1045,20 @@ std::optional<EncodedColumn> ColumnEncoder::Encode(FieldType type, const std::ui
   if (rows == 0) {
     return std::nullopt;
   }
+  const std::size_t start = out.size();
+  std::optional<EncodedColumn> encoded = EncodeAny(type, values, rows, arena, reference, out);
+  if (encoded) {
+    SectionMarks& marks = encoded->sections;
+    for (std::size_t mark = 0; mark < marks.count; ++mark) {
+      marks.at[mark] -= static_cast<std::uint32_t>(start);
+    }
+  }
+  return encoded;
+}
+
+std::optional<EncodedColumn> ColumnEncoder::EncodeAny(FieldType type, const std::uint8_t* values,
+                                                      std::size_t rows, std::string_view arena,
+                                                      const std::uint8_t* reference, Buffer& out) {
   Scratch& s = *scratch_;
   switch (type) {
     case FieldType::kTimeMillis:
@@ -740,15 +1067,15 @@ std::optional<EncodedColumn> ColumnEncoder::Encode(FieldType type, const std::ui
       return EncodeBytes(values, rows, s.ints, out);
     case FieldType::kUint16:
     case FieldType::kCountry:
-      return EncodeInts<std::uint16_t>(values, rows, s.ints, out);
+      return EncodeInts<std::uint16_t>(values, rows, nullptr, s.ints, out);
     case FieldType::kUint32:
-      return EncodeInts<std::uint32_t>(values, rows, s.ints, out);
+      return EncodeInts<std::uint32_t>(values, rows, nullptr, s.ints, out);
     case FieldType::kUint64:
+      return EncodeInts<std::uint64_t>(values, rows, reference, s.ints, out);
     case FieldType::kMacAddress:
-      return EncodeInts<std::uint64_t>(values, rows, s.ints, out);
+      return EncodeInts<std::uint64_t>(values, rows, nullptr, s.ints, out);
     case FieldType::kIpAddress:
-      return EncodeAddressColumn(values, rows, s.addr_dict, s.ints.indexes, s.kinds, s.v4, s.other,
-                                 out);
+      return EncodeAddressColumn(values, rows, s.addresses, out);
     case FieldType::kString:
       return EncodeStrings(values, rows, arena, out);
   }
@@ -823,6 +1150,48 @@ bool DecodeIndexes(Encoding encoding, Cursor& in, std::size_t rows, std::size_t 
       return false;
     }
     put(row, idx);
+  }
+  return true;
+}
+
+// kPatchedDictionary (u16): n values, a code byte per row, then the exceptions' frame.
+bool DecodePatched(Cursor& in, std::size_t rows, std::uint8_t* out) {
+  const std::uint64_t size = in.Varint();
+  if (!in.ok() || size == 0 || size > 255) {
+    return false;
+  }
+  const auto n = static_cast<std::size_t>(size);
+  const auto dict = in.Bytes(n * 2);
+  const auto codes = in.Bytes(rows);
+  if (!in.ok()) {
+    return false;
+  }
+  std::size_t count = 0;
+  for (const std::uint8_t code : codes) {
+    if (code > n) {
+      return false;
+    }
+    count += code == n ? 1 : 0;
+  }
+  const std::uint8_t k = in.U8();
+  const auto base_bytes = in.Bytes(2);
+  if (!in.ok() || k > 2 || in.remaining() != count * k) {
+    return false;
+  }
+  const auto base = Load<std::uint16_t>(base_bytes.data(), 0);
+  const std::uint8_t* planes = in.position();
+  std::size_t exception = 0;
+  for (std::size_t row = 0; row < rows; ++row) {
+    if (codes[row] < n) {
+      std::memcpy(out + row * 2, dict.data() + std::size_t{codes[row]} * 2, 2);
+      continue;
+    }
+    unsigned delta = 0;
+    for (unsigned plane = 0; plane < k; ++plane) {
+      delta |= unsigned{planes[plane * count + exception]} << (8 * plane);
+    }
+    Store<std::uint16_t>(out, row, static_cast<std::uint16_t>(base + delta));
+    ++exception;
   }
   return true;
 }
@@ -932,17 +1301,95 @@ bool DecodeInts(Encoding encoding, std::span<const std::uint8_t> raw, std::size_
         std::memcpy(out + row * sizeof(T), dict.data() + idx * sizeof(T), sizeof(T));
       });
     }
+    case Encoding::kPatchedDictionary:
+      if constexpr (std::is_same_v<T, std::uint16_t>) {
+        return DecodePatched(in, rows, out);
+      } else {
+        return false;
+      }
     case Encoding::kIpv4:
     case Encoding::kIpMixed:
     case Encoding::kRelative:
     case Encoding::kRelativeFrame:
+    case Encoding::kAddressDictionary:
+    case Encoding::kRatio:
       return false;
   }
   return false;
 }
 
+// kAddressDictionary: builds the n dictionary values after the rows' place in `values`
+// (so decoding allocates nothing beyond `values`), then copies one into each row.
+bool DecodeAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& values) {
+  Cursor in(raw);
+  std::size_t n = 0;
+  const std::uint64_t size = in.Varint();
+  if (!in.ok() || size == 0 || size > kMaxWideDictionarySize ||
+      size > std::max<std::size_t>(rows, 1)) {
+    return false;
+  }
+  n = static_cast<std::size_t>(size);
+  const auto kinds = in.Bytes(n);
+  if (!in.ok()) {
+    return false;
+  }
+  std::size_t v4_count = 0;
+  std::size_t other_count = 0;
+  for (const std::uint8_t kind : kinds) {
+    if (kind == kKindV4) {
+      ++v4_count;
+    } else if (kind == kKindOther) {
+      ++other_count;
+    } else if (kind != kKindUnset) {
+      return false;
+    }
+  }
+  const auto v4 = in.Bytes(v4_count * 4);
+  const auto other = in.Bytes(other_count * 16);
+  const auto low = in.Bytes(rows);
+  const auto high = in.Bytes(n > 256 ? rows : 0);
+  if (!in.ok() || !in.AtEnd()) {
+    return false;
+  }
+  values.Resize((rows + n) * 16);
+  std::uint8_t* out = values.data();
+  std::uint8_t* dict = out + rows * 16;
+  std::memset(dict, 0, n * 16);
+  std::size_t v4_idx = 0;
+  std::size_t other_idx = 0;
+  for (std::size_t entry = 0; entry < n; ++entry) {
+    std::uint8_t* value = dict + entry * 16;
+    if (kinds[entry] == kKindV4) {
+      value[10] = 0xff;
+      value[11] = 0xff;
+      for (std::size_t j = 0; j < 4; ++j) {
+        value[12 + j] = v4[j * v4_count + v4_idx];
+      }
+      ++v4_idx;
+    } else if (kinds[entry] == kKindOther) {
+      for (std::size_t j = 0; j < 16; ++j) {
+        value[j] = other[j * other_count + other_idx];
+      }
+      ++other_idx;
+    }
+  }
+  for (std::size_t row = 0; row < rows; ++row) {
+    const std::size_t idx = low[row] | (n > 256 ? std::size_t{high[row]} << 8 : 0);
+    if (idx >= n) {
+      values.Resize(rows * 16);
+      return false;
+    }
+    std::memcpy(out + row * 16, dict + idx * 16, 16);
+  }
+  values.Resize(rows * 16);
+  return true;
+}
+
 bool DecodeAddresses(Encoding encoding, std::span<const std::uint8_t> raw, std::size_t rows,
                      Buffer& values) {
+  if (encoding == Encoding::kAddressDictionary) {
+    return DecodeAddressDictionary(raw, rows, values);
+  }
   values.Resize(rows * 16);
   std::uint8_t* out = values.data();
   if (rows > 0) {
@@ -1023,6 +1470,9 @@ bool DecodeAddresses(Encoding encoding, std::span<const std::uint8_t> raw, std::
     case Encoding::kRelativeFrame:
     case Encoding::kBitPack:
     case Encoding::kWideDictionary:
+    case Encoding::kAddressDictionary:
+    case Encoding::kRatio:
+    case Encoding::kPatchedDictionary:
       return false;
   }
   return false;
@@ -1079,9 +1529,44 @@ bool DecodeStrings(Encoding encoding, std::span<const std::uint8_t> raw, std::si
     case Encoding::kBitPack:
     case Encoding::kDictPacked:
     case Encoding::kWideDictionary:
+    case Encoding::kAddressDictionary:
+    case Encoding::kRatio:
+    case Encoding::kPatchedDictionary:
       return false;
   }
   return false;
+}
+
+// kRatio: two frames (quotients, remainders); value = quotient * reference + remainder.
+bool DecodeRatio(std::span<const std::uint8_t> raw, std::size_t rows, const std::uint8_t* reference,
+                 Buffer& values) {
+  Cursor in(raw);
+  std::array<std::uint64_t, 2> base{};
+  std::array<unsigned, 2> k{};
+  std::array<const std::uint8_t*, 2> planes{};
+  for (std::size_t part = 0; part < 2; ++part) {
+    k[part] = in.U8();
+    base[part] = in.Fixed64();
+    if (!in.ok() || k[part] > 8) {
+      return false;
+    }
+    planes[part] = in.Bytes(rows * k[part]).data();
+  }
+  if (!in.ok() || !in.AtEnd()) {
+    return false;
+  }
+  values.Resize(rows * 8);
+  for (std::size_t row = 0; row < rows; ++row) {
+    std::array<std::uint64_t, 2> part_value = base;
+    for (std::size_t part = 0; part < 2; ++part) {
+      for (unsigned plane = 0; plane < k[part]; ++plane) {
+        part_value[part] += std::uint64_t{planes[part][plane * rows + row]} << (8 * plane);
+      }
+    }
+    Store<std::uint64_t>(values.data(), row,
+                         part_value[0] * Load<std::uint64_t>(reference, row) + part_value[1]);
+  }
+  return true;
 }
 
 }  // namespace
@@ -1089,6 +1574,10 @@ bool DecodeStrings(Encoding encoding, std::span<const std::uint8_t> raw, std::si
 bool DecodeColumn(FieldType type, Encoding encoding, std::span<const std::uint8_t> raw,
                   std::size_t rows, const std::uint8_t* reference, Buffer& values,
                   Buffer& strings) {
+  if (encoding == Encoding::kRatio) {
+    return type == FieldType::kUint64 && reference != nullptr &&
+           DecodeRatio(raw, rows, reference, values);
+  }
   switch (type) {
     case FieldType::kTimeMillis:
       if (encoding == Encoding::kRelative) {
@@ -1217,6 +1706,8 @@ std::optional<flow::FieldId> ReferenceField(flow::FieldId field) {
       return flow::FieldId::kLast;
     case flow::FieldId::kLast:
       return flow::FieldId::kTimeReceived;
+    case flow::FieldId::kBytes:
+      return flow::FieldId::kPackets;
     default:
       return std::nullopt;
   }
@@ -1274,6 +1765,12 @@ std::string_view EncodingName(Encoding encoding) {
       return "dict_packed";
     case Encoding::kWideDictionary:
       return "wide_dictionary";
+    case Encoding::kAddressDictionary:
+      return "address_dictionary";
+    case Encoding::kRatio:
+      return "ratio";
+    case Encoding::kPatchedDictionary:
+      return "patched_dictionary";
   }
   return "unknown";
 }

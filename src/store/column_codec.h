@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -21,9 +22,26 @@ namespace sluice::store {
 // Bytes one value of `type` takes in a FlowColumns array (StringRef for strings).
 std::size_t ValueSize(flow::FieldType type);
 
+// Where the parts of an encoded column begin whose bytes are distributed differently
+// (each byte plane, the codes and the exceptions, ...), as offsets from the start of the
+// column's bytes. A hint for the compressor, which may start a new block (with its own
+// entropy tables) there; not part of the format.
+struct SectionMarks {
+  static constexpr std::size_t kMax = 32;
+  std::array<std::uint32_t, kMax> at{};
+  std::size_t count = 0;
+
+  void Add(std::size_t offset) {
+    if (count < kMax) {
+      at[count++] = static_cast<std::uint32_t>(offset);
+    }
+  }
+};
+
 struct EncodedColumn {
   Encoding encoding = Encoding::kPlain;
   ColumnStats stats;
+  SectionMarks sections;  // ascending
 };
 
 // Encodes columns; reuses its scratch space from one call to the next.
@@ -45,6 +63,10 @@ class ColumnEncoder {
                                       const std::uint8_t* reference, Buffer& out);
 
  private:
+  std::optional<EncodedColumn> EncodeAny(flow::FieldType type, const std::uint8_t* values,
+                                         std::size_t rows, std::string_view arena,
+                                         const std::uint8_t* reference, Buffer& out);
+
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
 };

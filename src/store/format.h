@@ -19,8 +19,8 @@
 namespace sluice::store {
 
 // Format version written by this code; readers accept 1..kFormatVersion. Version 2 added
-// the encodings kFrame..kWideDictionary.
-inline constexpr std::uint32_t kFormatVersion = 2;
+// the encodings kFrame..kWideDictionary, version 3 kAddressDictionary..kPatchedDictionary.
+inline constexpr std::uint32_t kFormatVersion = 3;
 
 // The first 8 bytes of every segment file, and the last 8 of a finished one.
 inline constexpr std::string_view kFileMagic = "SLUICSEG";
@@ -35,7 +35,7 @@ inline constexpr std::uint32_t kFooterMagic = 0x52544653;  // "SFTR" little-endi
 inline constexpr std::uint32_t kMaxRowsPerBlock = 1u << 20;
 inline constexpr std::uint32_t kMaxDictionarySize = 256;        // kDictionary
 inline constexpr std::uint32_t kMaxPackedDictionarySize = 16;   // kDictPacked
-inline constexpr std::uint32_t kMaxWideDictionarySize = 65536;  // kWideDictionary
+inline constexpr std::uint32_t kMaxWideDictionarySize = 65536;  // kWideDictionary, kAddress...
 
 // How a column chunk's bytes are compressed. Chosen per segment; a chunk that does
 // not shrink is stored kNone.
@@ -62,13 +62,25 @@ enum class Encoding : std::uint8_t {
   kBitPack = 10,         // integers: base, then value - base in 1, 2 or 4 bits per row
   kDictPacked = 11,      // integers, addresses: up to 16 values, then 1-, 2- or 4-bit indexes
   kWideDictionary = 12,  // integers: up to 65536 values, then 2 planes of index bytes
+  // Since version 3:
+  kAddressDictionary = 13,  // addresses: up to 65536 values in byte planes, 1-2 index planes
+  kRatio = 14,              // integers: quotient and remainder by ReferenceField()'s value
+  kPatchedDictionary = 15,  // 16-bit integers: up to 255 values, 1 code byte, exceptions
 };
 
-inline constexpr std::uint8_t kMaxEncoding = 12;
+// The last encoding a u16 bit mask (SchemaColumn::encodings) can name.
+inline constexpr std::uint8_t kMaxEncoding = 15;
 
 // The column a kRelative time column is stored relative to: `first` to `last`, `last` to
-// `time_received` (a flow ends shortly before it is exported). Fixed by the format.
+// `time_received` (a flow ends shortly before it is exported); and the column a kRatio
+// column is divided by: `bytes` by `packets`. Fixed by the format.
 std::optional<flow::FieldId> ReferenceField(flow::FieldId field);
+
+// Whether a chunk of this encoding needs the block's chunk of ReferenceField() to decode.
+inline bool UsesReference(Encoding encoding) {
+  return encoding == Encoding::kRelative || encoding == Encoding::kRelativeFrame ||
+         encoding == Encoding::kRatio;
+}
 
 std::string_view EncodingName(Encoding encoding);
 std::string_view CompressionName(Compression compression);

@@ -46,12 +46,12 @@ constexpr std::uint8_t kMaxFieldType = static_cast<std::uint8_t>(flow::FieldType
 // The largest encoded size a column of `rows` values of `type` can have.
 std::uint64_t MaxRawLength(flow::FieldType type, std::uint64_t rows) {
   switch (type) {
-    case flow::FieldType::kIpAddress:
-      return rows * 17 + kMaxDictionarySize * 16 + kMaxVarintBytes;
+    case flow::FieldType::kIpAddress:  // kAddressDictionary: n <= rows kinds and values
+      return rows * 19 + kMaxDictionarySize * 16 + kMaxVarintBytes;
     case flow::FieldType::kString:
       return rows * (2 + flow::FlowBatch::kMaxStringLength) + kMaxVarintBytes;
-    default:
-      return rows * kMaxVarintBytes + kMaxDictionarySize * 8 + kMaxVarintBytes;
+    default:  // kRatio: two frames of up to 8 planes
+      return rows * 16 + kMaxDictionarySize * 8 + kMaxVarintBytes + 18;
   }
 }
 
@@ -454,8 +454,8 @@ class SegmentReader::Impl {
   }
 
   // Reads, checks, decompresses and decodes one chunk into values_/strings_.
-  // A kRelative or kRelativeFrame chunk first loads the chunk of its reference column
-  // (`depth` counts those steps; the reference chain is at most two long).
+  // A chunk that UsesReference() (kRelative, kRelativeFrame, kRatio) first loads the chunk
+  // of its reference column (`depth` counts those steps; the chain is at most two long).
   Status LoadChunk(std::size_t block_idx, const ColumnChunk& chunk, int depth) {
     const auto field_idx = static_cast<std::size_t>(chunk.field);
     if (loaded_[field_idx]) {
@@ -466,7 +466,7 @@ class SegmentReader::Impl {
       return tl::unexpected(CorruptBlock(block_idx, "column " + std::string(info.name) + ": " + what));
     };
     const std::uint8_t* reference = nullptr;
-    if (chunk.encoding == Encoding::kRelative || chunk.encoding == Encoding::kRelativeFrame) {
+    if (UsesReference(chunk.encoding)) {
       const std::optional<flow::FieldId> ref = ReferenceField(chunk.field);
       const ColumnChunk* ref_chunk = ref ? blocks_[block_idx].Find(*ref) : nullptr;
       if (ref_chunk == nullptr || depth >= 2) {

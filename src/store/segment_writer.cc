@@ -262,7 +262,7 @@ class SegmentWriter::Impl {
       }
       ++column_count;
       encodings_used_[field_idx] |= static_cast<std::uint16_t>(1u << static_cast<unsigned>(encoded->encoding));
-      const auto [compression, stored] = Compress(raw_.span());
+      const auto [compression, stored] = Compress(raw_.span(), encoded->sections);
       entries_.PutU8(static_cast<std::uint8_t>(field_idx));
       entries_.PutU8(static_cast<std::uint8_t>(type));
       entries_.PutU8(static_cast<std::uint8_t>(encoded->encoding));
@@ -322,19 +322,17 @@ class SegmentWriter::Impl {
   }
 
   // Returns the compression used and the bytes to store (raw_ or compressed_).
-  std::pair<Compression, std::span<const std::uint8_t>> Compress(std::span<const std::uint8_t> raw) {
+  std::pair<Compression, std::span<const std::uint8_t>> Compress(std::span<const std::uint8_t> raw,
+                                                                 const SectionMarks& sections) {
     if (raw.size() >= kMinCompressBytes) {
       if (options_.compression == Compression::kZstd) {
-        const std::size_t bound = ZSTD_compressBound(raw.size());
-        compressed_.Resize(bound);
         if (!zstd_level_set_) {
-          // Sticky: ZSTD_compress2() keeps the parameters from frame to frame.
+          // Sticky: the context keeps the parameters from frame to frame.
           (void)ZSTD_CCtx_setParameter(zstd_.get(), ZSTD_c_compressionLevel, options_.zstd_level);
           zstd_level_set_ = true;
         }
-        const std::size_t n =
-            ZSTD_compress2(zstd_.get(), compressed_.data(), bound, raw.data(), raw.size());
-        if (!ZSTD_isError(n) && n < raw.size()) {
+        const std::size_t n = CompressZstd(raw, sections);
+        if (n > 0 && n < raw.size()) {
           return {Compression::kZstd, {compressed_.data(), n}};
         }
       } else if (options_.compression == Compression::kLz4) {
@@ -349,6 +347,51 @@ class SegmentWriter::Impl {
       }
     }
     return {Compression::kNone, raw};
+  }
+
+  // Compresses `raw` into compressed_ as one zstd frame (with its content size); returns
+  // its length, or 0 on failure. The frame's blocks end at the encoder's section marks
+  // (each byte plane, say), so that every section gets entropy tables of its own: a plane
+  // of near-random low bytes then no longer dilutes the tables of a plane of skewed high
+  // bytes. Sections shorter than kMinSectionBytes join the next one.
+  std::size_t CompressZstd(std::span<const std::uint8_t> raw, const SectionMarks& sections) {
+    constexpr std::size_t kMinSectionBytes = 1024;
+    std::array<std::size_t, SectionMarks::kMax + 1> ends{};
+    std::size_t end_count = 0;
+    std::size_t last = 0;
+    for (std::size_t mark = 0; mark < sections.count; ++mark) {
+      const std::size_t at = sections.at[mark];
+      if (at >= last + kMinSectionBytes && at + kMinSectionBytes <= raw.size()) {
+        ends[end_count++] = at;
+        last = at;
+      }
+    }
+    ends[end_count++] = raw.size();
+    // Each flushed block may add a block header to the one-shot bound.
+    const std::size_t bound = ZSTD_compressBound(raw.size()) + 8 * end_count;
+    compressed_.Resize(bound);
+    if (end_count == 1) {
+      const std::size_t n =
+          ZSTD_compress2(zstd_.get(), compressed_.data(), bound, raw.data(), raw.size());
+      return ZSTD_isError(n) ? 0 : n;
+    }
+    (void)ZSTD_CCtx_reset(zstd_.get(), ZSTD_reset_session_only);
+    if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(zstd_.get(), raw.size()))) {
+      return 0;
+    }
+    ZSTD_outBuffer output{compressed_.data(), bound, 0};
+    std::size_t begin = 0;
+    for (std::size_t section = 0; section < end_count; ++section) {
+      ZSTD_inBuffer input{raw.data() + begin, ends[section] - begin, 0};
+      const ZSTD_EndDirective directive = section + 1 == end_count ? ZSTD_e_end : ZSTD_e_flush;
+      const std::size_t left = ZSTD_compressStream2(zstd_.get(), &output, &input, directive);
+      if (ZSTD_isError(left) || left != 0 || input.pos != input.size) {
+        (void)ZSTD_CCtx_reset(zstd_.get(), ZSTD_reset_session_only);
+        return 0;  // out of room (incompressible data): store it as it is
+      }
+      begin = ends[section];
+    }
+    return output.pos;
   }
 
   Status Write(std::span<const std::uint8_t> bytes) {

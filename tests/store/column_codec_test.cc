@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "flow/ip_address.h"
+#include "segment_test_util.h"
 #include "store/coding.h"
 #include "store/format.h"
 
@@ -42,9 +43,11 @@ struct Encoded {
 };
 
 // Encodes and decodes `values`; expects the same bytes back and returns the encoding.
-template <typename T>
+// `reference` holds the values of the field's ReferenceField() (times, or packets for
+// bytes).
+template <typename T, typename R = std::int64_t>
 Encoded RoundTrip(FieldType type, const std::vector<T>& values,
-                  const std::vector<std::int64_t>* reference = nullptr) {
+                  const std::vector<R>* reference = nullptr) {
   ColumnEncoder encoder;
   Buffer out;
   const std::vector<std::uint8_t> in = Bytes(values);
@@ -346,10 +349,181 @@ TEST(ColumnCodecTest, HandWrittenBytesDecodeAsSpecified) {
       decode(FieldType::kUint16, Encoding::kWideDictionary, {3, 1, 0, 2, 0, 3, 0, 0, 1, 0, 0}, 2))
       << "more values than rows";
 
+  // address_dictionary: 3 values (kinds 4, 6, 0), the IPv4 value's 4 planes, the other
+  // value's 16 planes, then one index plane (n <= 256).
+  {
+    std::vector<std::uint8_t> raw = {3, 4, 6, 0, 0xc0, 0x00, 0x02, 0x01, 0x20, 0x01, 0x0d, 0xb8,
+                                     0, 0, 0, 0, 0,    0,    0,    0,    0,    0,    0,    1};
+    for (const std::uint8_t idx : {1, 0, 2, 0}) {
+      raw.push_back(idx);
+    }
+    ASSERT_TRUE(decode(FieldType::kIpAddress, Encoding::kAddressDictionary, raw, 4));
+    IpAddress a[4];
+    std::memcpy(a, values.data(), sizeof a);
+    EXPECT_EQ(a[0], test::V6(0x20010db800000000ULL, 1));
+    EXPECT_EQ(a[1], IpAddress::FromV4(0xc0000201));
+    EXPECT_TRUE(a[2].IsUnset());
+    EXPECT_EQ(a[3], IpAddress::FromV4(0xc0000201));
+    ExpectDamageIsSafe(FieldType::kIpAddress, Encoding::kAddressDictionary, raw, 4);
+    raw.back() = 3;
+    EXPECT_FALSE(decode(FieldType::kIpAddress, Encoding::kAddressDictionary, raw, 4))
+        << "index 3 >= 3";
+    raw.back() = 0;
+    raw[1] = 5;
+    EXPECT_FALSE(decode(FieldType::kIpAddress, Encoding::kAddressDictionary, raw, 4)) << "kind 5";
+  }
+
+  // ratio: value = quotient * reference + remainder; quotients k = 1, base 100, plane
+  // 00 05; remainders k = 0, base 7.
+  {
+    const std::uint64_t packets[2] = {2, 0};
+    const auto* ref = reinterpret_cast<const std::uint8_t*>(packets);
+    const std::vector<std::uint8_t> raw = {1, 100, 0, 0, 0, 0, 0, 0, 0, 0,
+                                           5, 0,   7, 0, 0, 0, 0, 0, 0, 0};
+    ASSERT_TRUE(decode(FieldType::kUint64, Encoding::kRatio, raw, 2, ref));
+    std::uint64_t bytes[2];
+    std::memcpy(bytes, values.data(), sizeof bytes);
+    EXPECT_EQ(bytes[0], 207u);
+    EXPECT_EQ(bytes[1], 7u);
+    ExpectDamageIsSafe(FieldType::kUint64, Encoding::kRatio, raw, 2, ref);
+    EXPECT_FALSE(decode(FieldType::kUint64, Encoding::kRatio, raw, 2)) << "needs its reference";
+    EXPECT_FALSE(decode(FieldType::kUint32, Encoding::kRatio, raw, 2, ref)) << "u64 only";
+  }
+
+  // patched_dictionary: 2 values (443, 53), codes 0 2 1 2 (2 = exception), exceptions as
+  // a frame: k = 2, base 40000, low plane 01 02, high plane 00 01.
+  {
+    const std::vector<std::uint8_t> raw = {2, 0xbb, 0x01, 0x35, 0x00, 0, 2, 1,
+                                           2, 2,    0x40, 0x9c, 1,    2, 0, 1};
+    ASSERT_TRUE(decode(FieldType::kUint16, Encoding::kPatchedDictionary, raw, 4));
+    EXPECT_EQ(u16_at(0), 443);
+    EXPECT_EQ(u16_at(1), 40001);
+    EXPECT_EQ(u16_at(2), 53);
+    EXPECT_EQ(u16_at(3), 40000 + 0x0102);
+    ExpectDamageIsSafe(FieldType::kUint16, Encoding::kPatchedDictionary, raw, 4);
+    std::vector<std::uint8_t> bad = raw;
+    bad[8] = 3;
+    EXPECT_FALSE(decode(FieldType::kUint16, Encoding::kPatchedDictionary, bad, 4)) << "code 3 > n";
+    EXPECT_FALSE(decode(FieldType::kUint32, Encoding::kPatchedDictionary, raw, 4))
+        << "16-bit integers only";
+    // No exceptions: k = 0 and no planes.
+    ASSERT_TRUE(decode(FieldType::kUint16, Encoding::kPatchedDictionary,
+                       {1, 0x50, 0x00, 0, 0, 0, 0, 0}, 2));
+    EXPECT_EQ(u16_at(1), 80);
+  }
+
   // The new encodings are not defined for strings, and addresses take only dict_packed.
   EXPECT_FALSE(decode(FieldType::kString, Encoding::kFrame, {0, 0, 0, 0, 0, 0, 0, 0, 0}, 1));
   EXPECT_FALSE(decode(FieldType::kIpAddress, Encoding::kWideDictionary,
                       std::vector<std::uint8_t>(1 + 16 + 2, 1), 1));
+}
+
+// Addresses with many distinct values: a dictionary in byte planes, with one index plane
+// up to 256 values and two above; unset, IPv4 and IPv6 values mixed, extremes included.
+TEST(ColumnCodecTest, AddressDictionaryForManyDistinctAddresses) {
+  for (const std::size_t rows : kRowCounts) {
+    for (const std::size_t distinct : {std::size_t{40}, std::size_t{300}, std::size_t{5000}}) {
+      std::vector<IpAddress> addresses(rows);
+      for (std::size_t row = 0; row < rows; ++row) {
+        const std::size_t value = (row * 7) % distinct;
+        addresses[row] = value % 11 == 0 ? IpAddress{}
+                         : value % 3 == 0
+                             ? test::V6(0x2a00145000000000ULL + value, ~value)
+                             : IpAddress::FromV4(0x0a000000u + static_cast<std::uint32_t>(value));
+      }
+      addresses[0] = IpAddress::FromV4(0xffffffffu);
+      if (rows > 1) {
+        addresses[1] = test::V6(~0ULL, ~0ULL);
+      }
+      if (rows > 2) {
+        addresses[2] = IpAddress::FromV4(0);
+      }
+      const Encoded a = RoundTrip(FieldType::kIpAddress, addresses);
+      if (rows >= 1000 && distinct * 2 <= rows) {
+        EXPECT_EQ(a.encoding, Encoding::kAddressDictionary) << rows << " " << distinct;
+      }
+      if (rows <= 17) {
+        ExpectDamageIsSafe(FieldType::kIpAddress, a.encoding, a.raw, rows);
+      }
+    }
+  }
+  // One row, and every row the same: a constant.
+  EXPECT_EQ(RoundTrip(FieldType::kIpAddress, std::vector<IpAddress>{IpAddress::FromV4(1)}).encoding,
+            Encoding::kConstant);
+  EXPECT_EQ(RoundTrip(FieldType::kIpAddress,
+                      std::vector<IpAddress>(1000, test::V6(0x20010db800000000ULL, 5)))
+                .encoding,
+            Encoding::kConstant);
+}
+
+// bytes by packets: the bytes per packet (and the rest) instead of the bytes.
+TEST(ColumnCodecTest, RatioStoresBytesPerPacket) {
+  for (const std::size_t rows : kRowCounts) {
+    std::vector<std::uint64_t> packets(rows);
+    std::vector<std::uint64_t> bytes(rows);
+    for (std::size_t row = 0; row < rows; ++row) {
+      packets[row] = 1 + (row * 7919) % 3000;
+      // The rest below 200: in one byte, as is the rest of most flows (few packets).
+      bytes[row] = packets[row] * (40 + (row * 104729) % 1460) +
+                   row % std::min<std::uint64_t>(packets[row], 200);
+    }
+    if (rows > 5) {
+      packets[3] = 0;  // no packets: quotient 0, the rest is the bytes
+      bytes[3] = 123;
+    }
+    const Encoded a = RoundTrip(FieldType::kUint64, bytes, &packets);
+    if (rows >= 1000) {
+      EXPECT_EQ(a.encoding, Encoding::kRatio);
+    }
+    if (rows <= 17) {
+      const std::vector<std::uint8_t> ref = Bytes(packets);
+      ExpectDamageIsSafe(FieldType::kUint64, a.encoding, a.raw, rows, ref.data());
+    }
+    // Extremes round-trip too (values above 32 bits, the largest value).
+    if (rows > 5) {
+      packets[4] = 5'000'000'000ULL;
+      bytes[4] = 6'000'000'123ULL;
+      bytes[5] = std::numeric_limits<std::uint64_t>::max();
+      packets[5] = 1;
+      RoundTrip(FieldType::kUint64, bytes, &packets);
+      packets[5] = std::numeric_limits<std::uint64_t>::max();
+      RoundTrip(FieldType::kUint64, bytes, &packets);
+    }
+  }
+}
+
+// Service ports next to ephemeral ones: a dictionary of the frequent values, a code byte
+// per row and the other values as exceptions.
+TEST(ColumnCodecTest, PatchedDictionaryForServicePorts) {
+  constexpr std::uint16_t kServices[] = {443, 80, 53, 123, 22};
+  for (const std::size_t rows : kRowCounts) {
+    std::vector<std::uint16_t> ports(rows);
+    for (std::size_t row = 0; row < rows; ++row) {
+      ports[row] = row % 2 == 0 ? kServices[(row / 2) % 5]
+                                : static_cast<std::uint16_t>(32768 + (row * 7919) % 28232);
+    }
+    if (rows > 3) {
+      ports[1] = 65535;
+      ports[3] = 0;
+    }
+    const Encoded a = RoundTrip(FieldType::kUint16, ports);
+    if (rows >= 1000) {
+      EXPECT_EQ(a.encoding, Encoding::kPatchedDictionary);
+    }
+    if (rows <= 17) {
+      ExpectDamageIsSafe(FieldType::kUint16, a.encoding, a.raw, rows);
+    }
+  }
+  // Exceptions only after the sample (rows past the first 1024).
+  std::vector<std::uint16_t> late(4000);
+  for (std::size_t row = 0; row < late.size(); ++row) {
+    late[row] =
+        row < 2000 || row % 2 == 0 ? kServices[row % 5] : static_cast<std::uint16_t>(1024 + row);
+  }
+  for (std::size_t row = 0; row < 1024; ++row) {
+    late[row] = row % 3 == 0 ? static_cast<std::uint16_t>(2000 + row * 31) : kServices[row % 5];
+  }
+  EXPECT_EQ(RoundTrip(FieldType::kUint16, late).encoding, Encoding::kPatchedDictionary);
 }
 
 }  // namespace

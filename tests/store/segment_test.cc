@@ -162,7 +162,11 @@ void FillForEveryEncoding(FlowBatch& batch, std::size_t row, std::uint64_t n) {
   c.in_if[row] = static_cast<std::uint32_t>(n % 7) * 1000;                     // dict_packed
   c.obs_domain[row] = static_cast<std::uint32_t>(n % 100) * 100'000;           // dictionary
   c.dst_as[row] = static_cast<std::uint32_t>(n < 1024 ? n % 200 : n % 900) * 70'000;  // wide
-  c.bytes[row] = n * 2654435761u % 100'000'000;             // frame (4 planes)
+  c.packets[row] = 1 + n % 50;                                                        // frame
+  c.bytes[row] = c.packets[row] * (40 + n * 7 % 1460) + n % 3;                        // ratio
+  c.src_mac[row] = n * 2654435761u % 100'000'000;  // frame (4 planes)
+  c.xlate_src_port[row] =
+      n % 3 == 0 ? static_cast<std::uint16_t>(1024 + n * 7919 % 60000) : 443;  // patched
   c.tos[row] = static_cast<std::uint8_t>(n % 3);            // bitpack (2 bits)
   c.vlan[row] = static_cast<std::uint16_t>(100 + n % 10);   // bitpack (4 bits)
   c.direction[row] = static_cast<std::uint8_t>(n % 2);      // bitpack (1 bit)
@@ -171,7 +175,10 @@ void FillForEveryEncoding(FlowBatch& batch, std::size_t row, std::uint64_t n) {
   c.exporter[row] =
       IpAddress::FromV4(0x0a000001 + static_cast<std::uint32_t>(n % 3));  // dict_packed
   c.xlate_src_addr[row] =
-      IpAddress::FromV4(0x64400000 + static_cast<std::uint32_t>(n % 50));            // dictionary
+      IpAddress::FromV4(0x64400000 + static_cast<std::uint32_t>(n % 50));  // address_dictionary
+  c.xlate_dst_addr[row] =
+      n % 5 == 0 ? test::V6(0x2a00145000000000ULL, n % 700)
+                 : IpAddress::FromV4(0x64400000 + static_cast<std::uint32_t>(n % 700));  // 2 planes
   c.src_addr[row] = IpAddress::FromV4(static_cast<std::uint32_t>(n * 2654435761u));  // ipv4
   c.dst_addr[row] = n % 2 == 0 ? IpAddress::FromV4(static_cast<std::uint32_t>(n))
                                : test::V6(0x20010db8ULL << 32, n);  // mixed
@@ -200,14 +207,18 @@ TEST(SegmentTest, EachEncodingIsChosenForDataThatSuitsItAndRoundTrips) {
   EXPECT_EQ(encoding(FieldId::kInIf), "dict_packed");
   EXPECT_EQ(encoding(FieldId::kObsDomain), "dictionary");
   EXPECT_EQ(encoding(FieldId::kDstAs), "wide_dictionary");
-  EXPECT_EQ(encoding(FieldId::kBytes), "frame");
+  EXPECT_EQ(encoding(FieldId::kBytes), "ratio");
+  EXPECT_EQ(encoding(FieldId::kPackets), "frame");
+  EXPECT_EQ(encoding(FieldId::kSrcMac), "frame");
+  EXPECT_EQ(encoding(FieldId::kXlateSrcPort), "patched_dictionary");
+  EXPECT_EQ(encoding(FieldId::kXlateDstAddr), "address_dictionary");
   EXPECT_EQ(encoding(FieldId::kTos), "bitpack");
   EXPECT_EQ(encoding(FieldId::kVlan), "bitpack");
   EXPECT_EQ(encoding(FieldId::kDirection), "bitpack");
   EXPECT_EQ(encoding(FieldId::kTcpFlags), "frame");
   EXPECT_EQ(encoding(FieldId::kSrcPort), "frame");
   EXPECT_EQ(encoding(FieldId::kExporter), "dict_packed");
-  EXPECT_EQ(encoding(FieldId::kXlateSrcAddr), "dictionary");
+  EXPECT_EQ(encoding(FieldId::kXlateSrcAddr), "address_dictionary");
   EXPECT_EQ(encoding(FieldId::kSrcAddr), "ipv4");
   EXPECT_EQ(encoding(FieldId::kDstAddr), "ip_mixed");
   EXPECT_EQ(encoding(FieldId::kNextHop), "constant");
@@ -221,6 +232,83 @@ TEST(SegmentTest, EachEncodingIsChosenForDataThatSuitsItAndRoundTrips) {
   EXPECT_EQ(schema[static_cast<std::size_t>(FieldId::kInIf)].encodings,
             1u << static_cast<unsigned>(Encoding::kDictPacked));
   ExpectSameRows(ExpectedRows(4000, fill), ReadEverything(**reader));
+  // Reading bytes alone decodes its reference (packets) too, but returns only bytes.
+  const std::array<FieldId, 1> bytes_only = {FieldId::kBytes};
+  ExpectSameRows(ExpectedRows(4000, fill), ReadEverything(**reader, bytes_only), bytes_only);
+}
+
+// The format-v3 fixture: rows V3FixtureRow(0..kV3FixtureRows-1), written once by
+// DISABLED_WriteV3Fixture (zstd, 500 rows a block) and kept as
+// tests/data/store/v3_encodings.segment. It holds each encoding version 3 added. Never
+// change V3FixtureRow or the file: later versions must keep reading what v3 wrote.
+constexpr std::uint64_t kV3FixtureRows = 1000;
+
+void V3FixtureRow(FlowBatch& batch, std::size_t row, std::uint64_t n) {
+  auto& c = batch.cols();
+  c.time_received[row] = 1'763'900'000'000 + static_cast<std::int64_t>(n / 4);
+  c.last[row] = c.time_received[row] - 100 - static_cast<std::int64_t>(n * 7919 % 2000);
+  c.first[row] = c.last[row] - static_cast<std::int64_t>(n * 104729 % 300);
+  c.exporter[row] = IpAddress::FromV4(0xc0000201);
+  // address_dictionary: 1 index plane (src, ~190 values), 2 planes (dst, ~280 values);
+  // IPv4, IPv6 and unset rows.
+  c.src_addr[row] = n % 9 == 0 ? IpAddress{}
+                    : n % 4 == 0
+                        ? test::V6(0x20010db800010000ULL, n % 61)
+                        : IpAddress::FromV4(0x0a000000u + static_cast<std::uint32_t>(n % 130));
+  c.dst_addr[row] = n % 10 == 0
+                        ? test::V6(0x2a00145000000000ULL + (n % 97) * 0x100000, 0x200e)
+                        : IpAddress::FromV4(static_cast<std::uint32_t>((n % 230) * 2654435761u));
+  // patched_dictionary: service ports against ephemeral ones.
+  constexpr std::uint16_t kServices[] = {443, 80, 53, 123};
+  const bool outbound = n % 2 == 0;
+  const std::uint16_t ephemeral = static_cast<std::uint16_t>(32768 + n * 7919 % 28232);
+  c.src_port[row] = outbound ? ephemeral : kServices[n / 2 % 4];
+  c.dst_port[row] = outbound ? kServices[n / 2 % 4] : ephemeral;
+  c.proto[row] = 6;
+  // ratio: bytes by packets.
+  c.packets[row] = 1 + n * 31 % 700;
+  c.bytes[row] = c.packets[row] * (40 + n * 13 % 1460) + n % 5;
+  c.src_as[row] = outbound ? 64512 : static_cast<std::uint32_t>(1000 + n % 300 * 37);
+  c.flows[row] = 1;
+}
+
+std::string V3FixturePath() {
+  return std::string(SLUICE_SOURCE_DIR) + "/tests/data/store/v3_encodings.segment";
+}
+
+TEST(SegmentFixtureTest, ReadsTheFormatV3Fixture) {
+  auto reader = SegmentReader::Open(V3FixturePath());
+  ASSERT_TRUE(reader) << reader.error().Message();
+  EXPECT_EQ((*reader)->summary().version, 3u);
+  EXPECT_EQ((*reader)->summary().row_count, kV3FixtureRows);
+  EXPECT_EQ((*reader)->blocks().size(), 2u);
+  const auto& schema = (*reader)->summary().schema;
+  ASSERT_EQ(schema.size(), flow::kFieldCount);
+  auto used = [&](FieldId field, Encoding encoding) {
+    return (schema[static_cast<std::size_t>(field)].encodings &
+            (1u << static_cast<unsigned>(encoding))) != 0;
+  };
+  EXPECT_TRUE(used(FieldId::kSrcAddr, Encoding::kAddressDictionary));
+  EXPECT_TRUE(used(FieldId::kDstAddr, Encoding::kAddressDictionary));
+  EXPECT_TRUE(used(FieldId::kSrcPort, Encoding::kPatchedDictionary));
+  EXPECT_TRUE(used(FieldId::kBytes, Encoding::kRatio));
+  ExpectSameRows(ExpectedRows(kV3FixtureRows, V3FixtureRow), ReadEverything(**reader));
+}
+
+// Writes the v3 fixture and fuzz seeds with its encodings. Run by hand, once:
+//   sluice_store_tests --gtest_also_run_disabled_tests --gtest_filter='*WriteV3Fixture*'
+TEST(SegmentFixtureTest, DISABLED_WriteV3Fixture) {
+  SegmentWriterOptions options;
+  options.rows_per_block = 500;
+  options.sync = false;
+  WriteSegment(V3FixturePath(), kV3FixtureRows, V3FixtureRow, options);
+  const std::string corpus = std::string(SLUICE_SOURCE_DIR) + "/fuzz/corpus/segment_reader/v3_";
+  options.rows_per_block = 300;
+  for (const Compression compression : {Compression::kNone, Compression::kZstd}) {
+    options.compression = compression;
+    WriteSegment(corpus + "encodings_" + std::string(CompressionName(compression)), 600,
+                 V3FixtureRow, options);
+  }
 }
 
 TEST(SegmentTest, BlockStatisticsAndSummaryAreExact) {
