@@ -36,6 +36,11 @@ struct KeyField {
   flow::FieldId field = flow::FieldId::kSrcAddr;
   std::uint8_t v4_prefix = 32;   // addresses only: bits of an IPv4 address kept
   std::uint8_t v6_prefix = 128;  // addresses only: bits of an IPv6 address kept
+  // Addresses only: cut src_addr to the flow's own src_mask and dst_addr to its dst_mask
+  // (nfdump -A srcnet/dstnet); a mask of 0 keeps the whole address. On top of
+  // v4_prefix/v6_prefix (the shorter cut wins). For the reverse side of a bidirectional
+  // key the mask follows the address (dst_addr with dst_mask).
+  bool flow_mask = false;
 
   friend bool operator==(const KeyField&, const KeyField&) = default;
 };
@@ -70,7 +75,12 @@ struct QuerySpec {
 
   std::vector<StatSpec> stats;       // -s (several allowed)
   std::vector<KeyField> aggregate;   // -A / -a; empty = records are not aggregated
-  bool bidirectional = false;        // -B: pair each flow with its reverse direction
+  bool bidirectional = false;        // -b/-B: pair each flow with its reverse direction
+  // -B (with bidirectional): before pairing, a TCP or UDP flow with src_port < 1024 and
+  // dst_port >= 1024 is taken as the server's answer and counted as the reverse
+  // direction of its connection, so the record reads client -> server (nfdump 1.7.1
+  // swaps exactly these; other flows keep their direction). -b pairs without guessing.
+  bool guess_direction = false;
   std::optional<OrderBy> order;      // -O for records or aggregated records
   std::size_t top_n = 10;            // -n for statistics and ordered aggregations (0 = all)
   std::size_t limit = 0;             // -c: at most this many records (0 = no limit)

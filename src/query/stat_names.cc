@@ -2,6 +2,7 @@
 
 #include "query/stat_names.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <optional>
@@ -48,12 +49,15 @@ constexpr std::array kStats{
     StatName{"srcvlan", FieldId::kVlan, std::nullopt, "Src Vlan"},
     StatName{"vlan", FieldId::kVlan, std::nullopt, "Vlan"},
     StatName{"proto", FieldId::kProto, std::nullopt, "Protocol"},
+    // src_mac/dst_mac hold the in (pre) MACs, 56 and 80; the out (post) ones, 81 and 57,
+    // only when the in one is absent (docs/decoding.md). So the in statistics map, the
+    // out ones are refused (kOutMacStats).
     StatName{"srcmac", FieldId::kSrcMac, std::nullopt, "Src Mac"},
     StatName{"insrcmac", FieldId::kSrcMac, std::nullopt, "In Src Mac"},
-    StatName{"inmac", FieldId::kSrcMac, std::nullopt, "In Src Mac"},
     StatName{"dstmac", FieldId::kDstMac, std::nullopt, "Dst Mac"},
-    StatName{"outdstmac", FieldId::kDstMac, std::nullopt, "Out Dst Mac"},
-    StatName{"outmac", FieldId::kDstMac, std::nullopt, "Out Dst Mac"},
+    StatName{"indstmac", FieldId::kDstMac, std::nullopt, "In Dst Mac"},
+    // nfdump 1.7.1's inmac counts the in source MAC only (once per flow).
+    StatName{"inmac", FieldId::kSrcMac, std::nullopt, "In Src Mac"},
     StatName{"mpls1", FieldId::kMplsLabel, std::nullopt, " MPLS lab 1"},
     StatName{"srcgeo", FieldId::kSrcCountry, std::nullopt, "Src Geo"},
     StatName{"dstgeo", FieldId::kDstCountry, std::nullopt, "Dst Geo"},
@@ -75,10 +79,25 @@ constexpr std::array kStats{
 };
 
 // nfdump statistics whose data Sluice's record does not hold.
-constexpr std::array<std::string_view, 23> kUnsupportedStats{
-    "dsttos", "prevas", "nextas", "dstvlan", "indstmac", "outsrcmac", "inam",  "onam",
-    "mpls2",  "mpls3",  "mpls4",  "mpls5",   "mpls6",    "mpls7",     "mpls8", "mpls9",
-    "mpls10", "sysid",  "nbar",   "ja3",     "opid",     "xevent",    "iacl"};
+constexpr std::array<std::string_view, 21> kUnsupportedStats{
+    "dsttos", "prevas", "nextas", "dstvlan", "inam",  "onam",   "mpls2",
+    "mpls3",  "mpls4",  "mpls5",  "mpls6",   "mpls7", "mpls8",  "mpls9",
+    "mpls10", "sysid",  "nbar",   "ja3",     "opid",  "xevent", "iacl"};
+
+// nfdump's out (post) MAC statistics and elements: Sluice keeps an out MAC only as the
+// fallback of src_mac/dst_mac, so no column holds exactly these.
+constexpr std::array<std::string_view, 3> kOutMacStats{"outsrcmac", "outdstmac", "outmac"};
+
+bool IsOutMac(std::string_view name) {
+  return std::find(kOutMacStats.begin(), kOutMacStats.end(), name) != kOutMacStats.end();
+}
+
+std::string OutMacMessage(std::string_view option, std::string_view name) {
+  return std::string(option) + std::string(name) +
+         ": Sluice records the out (post) MAC addresses only as a fallback in src_mac and "
+         "dst_mac when the in ones are absent; insrcmac and indstmac (src_mac, dst_mac) are "
+         "recorded";
+}
 
 struct AggregateName {
   std::string_view name;
@@ -94,7 +113,7 @@ constexpr std::array kAggregates{
     AggregateName{"dstas", FieldId::kDstAs},        AggregateName{"inif", FieldId::kInIf},
     AggregateName{"outif", FieldId::kOutIf},        AggregateName{"next", FieldId::kNextHop},
     AggregateName{"bgpnext", FieldId::kBgpNextHop}, AggregateName{"insrcmac", FieldId::kSrcMac},
-    AggregateName{"outdstmac", FieldId::kDstMac},   AggregateName{"tos", FieldId::kTos},
+    AggregateName{"indstmac", FieldId::kDstMac},    AggregateName{"tos", FieldId::kTos},
     AggregateName{"srctos", FieldId::kTos},         AggregateName{"dir", FieldId::kDirection},
     AggregateName{"router", FieldId::kExporter},    AggregateName{"mpls1", FieldId::kMplsLabel},
 };
@@ -275,6 +294,9 @@ Result<std::vector<StatSpec>> ParseStat(std::string_view text) {
     }
     base.key.push_back(KeyField{*field});
   } else {
+    if (IsOutMac(name)) {
+      return tl::unexpected(Invalid(OutMacMessage("-s ", name)));
+    }
     for (std::string_view unsupported : kUnsupportedStats) {
       if (unsupported == name) {
         return tl::unexpected(
@@ -329,6 +351,12 @@ Result<std::vector<KeyField>> ParseAggregation(std::string_view text) {
       return tl::unexpected(
           Invalid("-A " + std::string(item) +
                   ": only srcip4, srcip6, dstip4 and dstip6 take a prefix length"));
+    } else if (name == "srcnet" || name == "dstnet") {
+      // nfdump: the address cut to the flow's own src_mask/dst_mask.
+      key.field = name == "srcnet" ? FieldId::kSrcAddr : FieldId::kDstAddr;
+      key.flow_mask = true;
+    } else if (IsOutMac(name)) {
+      return tl::unexpected(Invalid(OutMacMessage("-A ", name)));
     } else {
       bool found = false;
       for (const AggregateName& aggregate : kAggregates) {
@@ -358,6 +386,7 @@ Result<std::vector<KeyField>> ParseAggregation(std::string_view text) {
           existing.v4_prefix = std::min(existing.v4_prefix, key.v4_prefix);
           existing.v6_prefix = std::min(existing.v6_prefix, key.v6_prefix);
         }
+        existing.flow_mask = existing.flow_mask || key.flow_mask;
         merged = true;
       } else if (existing.field == key.field) {
         merged = true;

@@ -27,7 +27,9 @@ Result<std::vector<StatSpec>> ParseStat(std::string_view text);
 
 // One -A argument: a comma-separated list of nfdump element names (proto, srcip, dstip,
 // srcip4/24, srcip6/64, dstip4/N, dstip6/N, srcport, dstport, srcas, dstas, inif, outif,
-// srcmask, dstmask, srcvlan, next, bgpnext, insrcmac, outdstmac, ...) or catalogue names.
+// srcmask, dstmask, srcvlan, next, bgpnext, insrcmac, indstmac, srcnet, dstnet, ...) or
+// catalogue names. srcnet/dstnet set KeyField::flow_mask; the out (post) MAC names are
+// refused (src_mac/dst_mac hold the in MACs, an out one only as a fallback).
 Result<std::vector<KeyField>> ParseAggregation(std::string_view text);
 
 // -a: proto, srcip, dstip, srcport, dstport.

@@ -219,7 +219,7 @@ AGG_ELEMENTS = {
     "tos": ("stos", "tos"), "srctos": ("stos", "tos"), "next": ("nh", "next_hop"),
     "srcmask": ("smk", "src_mask"), "dstmask": ("dmk", "dst_mask"),
     "srcvlan": ("svln", "vlan"), "router": ("ra", "exporter"),
-    "insrcmac": ("ismc", "src_mac"), "outdstmac": ("odmc", "dst_mac"),
+    "insrcmac": ("ismc", "src_mac"), "indstmac": ("idmc", "dst_mac"),
     "srcnet": ("sa", "src_addr"), "dstnet": ("da", "dst_addr"),
     "xsrcip": ("xsa", "xlate_src_addr"), "xdstip": ("xda", "xlate_dst_addr"),
     "xsrcport": ("xsp", "xlate_src_port"), "xdstport": ("xdp", "xlate_dst_port"),
@@ -254,6 +254,35 @@ def nfdump_agg_rows(header, rows, elements, bidirectional):
         out.append(Row("|".join(parts), None, packets, bytes_,
                        int(round(float(fields[col["td"]]) * 1000))))
     return out
+
+
+def guessed_direction_problems(header, rows, json_rows, elements):
+    """-B: where nfdump 1.7.1's guess fixes the direction (a TCP or UDP record whose
+    source port is >= 1024 and destination port < 1024 reads client -> server), Sluice's
+    record of the same connection must read the same way. Other records keep the
+    direction of the first flow nfdump saw, which Sluice need not reproduce."""
+    try:
+        at = {e: elements.index(e) for e in ("srcip", "dstip", "srcport", "dstport", "proto")}
+    except ValueError:
+        return []
+    col = {name: pos for pos, name in enumerate(header)}
+    expected = {}
+    for fields in rows:
+        parts = [norm_value(fields[col[AGG_ELEMENTS[e][0]]]) if AGG_ELEMENTS.get(e, ("",))[0] in col
+                 else "?" for e in elements]
+        try:
+            sp, dp = int(parts[at["srcport"]]), int(parts[at["dstport"]])
+        except ValueError:
+            continue
+        if parts[at["proto"]] in ("6", "17") and sp >= 1024 and dp < 1024:
+            expected["|".join(canonical_pair(parts, elements))] = "|".join(parts)
+    problems = []
+    for item in json_rows:
+        key = sluice_key(item.get("key", {}), False, elements)
+        canonical = "|".join(canonical_pair(key.split("|"), elements))
+        if canonical in expected and expected[canonical] != key:
+            problems.append(f"direction of {canonical}: nfdump {expected[canonical]}, sluice {key}")
+    return problems
 
 
 def canonical_pair(parts, elements):
@@ -648,6 +677,8 @@ def check_query(ctx, cid, args, filter_text):
         bidir = kind == "bidirectional"
         nf = nfdump_agg_rows(*blocks[0], elements, bidir) if blocks else []
         sl = sluice_rows(doc.get("records", []), False, elements, bidir)
+        if "-B" in args and blocks:
+            problems += guessed_direction_problems(*blocks[0], doc.get("records", []), elements)
     else:
         nf, sl = [], []
     if kind != "summary":

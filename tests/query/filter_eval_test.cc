@@ -28,19 +28,15 @@ class FilterEvalTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(FilterEvalTest, KeepsExactlyTheExpectedRows) {
   const Case& c = GetParam();
-  flow::FlowBatch batch;
-  test::FillFilterBatch(batch);
-  ASSERT_EQ(batch.size(), test::kFilterBatchRows);
+  test::FilterRows rows;
+  test::FillFilterRows(rows);
+  ASSERT_EQ(test::Matches(Filter(), rows).size(), test::kFilterBatchRows);
   const auto filter = Filter::Parse(c.filter);
   ASSERT_TRUE(filter) << c.filter << ": " << filter.error().ToString();
-  EXPECT_EQ(test::Matches(*filter, batch), c.rows) << c.filter << " -> " << filter->Describe();
+  EXPECT_EQ(test::Matches(*filter, rows), c.rows) << c.filter << " -> " << filter->Describe();
 
   // Starting from a subset (the odd rows) keeps the subset of the expectation.
-  std::vector<std::uint32_t> odd;
-  for (std::uint32_t row = 1; row < batch.size(); row += 2) {
-    odd.push_back(row);
-  }
-  odd.resize(filter->Select(batch, odd.data(), odd.size()));
+  const Rows odd = test::Matches(*filter, rows, [](std::uint32_t row) { return row % 2 == 1; });
   Rows want;
   for (const std::uint32_t row : c.rows) {
     if (row % 2 == 1) {
@@ -202,12 +198,13 @@ const Case kCases[] = {
 INSTANTIATE_TEST_SUITE_P(Table, FilterEvalTest, ::testing::ValuesIn(kCases));
 
 TEST(FilterEvalTest2, EmptySelectionStaysEmpty) {
-  flow::FlowBatch batch;
-  test::FillFilterBatch(batch);
+  test::FilterRows rows;
+  test::FillFilterRows(rows);
   const auto filter = Filter::Parse("proto tcp or not port 80");
   ASSERT_TRUE(filter);
-  std::uint32_t rows[1] = {0};
-  EXPECT_EQ(filter->Select(batch, rows, 0), 0U);
+  std::uint32_t selection[1] = {0};
+  EXPECT_EQ(filter->Select(*rows.batches[0], selection, 0), 0U);
+  EXPECT_EQ(test::Matches(*filter, rows, [](std::uint32_t) { return false; }), Rows{});
 }
 
 }  // namespace

@@ -54,8 +54,9 @@ TEST(StatNamesTest, EveryNfdumpStatisticWithAField) {
       {"proto", FieldId::kProto, false},
       {"srcmac", FieldId::kSrcMac, false},
       {"dstmac", FieldId::kDstMac, false},
-      {"inmac", FieldId::kSrcMac, false},
-      {"outmac", FieldId::kDstMac, false},
+      {"insrcmac", FieldId::kSrcMac, false},
+      {"indstmac", FieldId::kDstMac, false},
+      {"inmac", FieldId::kSrcMac, false},  // nfdump 1.7.1: the in source MAC only
       {"mpls1", FieldId::kMplsLabel, false},
       {"srcgeo", FieldId::kSrcCountry, false},
       {"dstgeo", FieldId::kDstCountry, false},
@@ -130,6 +131,48 @@ TEST(StatNamesTest, Errors) {
   auto unsupported = ParseStat("nextas");
   ASSERT_FALSE(unsupported);
   EXPECT_NE(unsupported.error().Message().find("no such field"), std::string_view::npos);
+}
+
+TEST(StatNamesTest, OutMacsAreRefused) {
+  // src_mac/dst_mac hold the in MACs (an out one only as a fallback): no column holds
+  // nfdump's out MACs.
+  for (const char* name : {"outsrcmac", "outdstmac", "outmac"}) {
+    auto stat = ParseStat(std::string(name) + "/bytes");
+    ASSERT_FALSE(stat) << name;
+    EXPECT_EQ(stat.error().Code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(stat.error().Message().find("fallback"), std::string_view::npos) << name;
+  }
+  for (const char* name : {"outsrcmac", "outdstmac", "srcip,outdstmac"}) {
+    auto keys = ParseAggregation(name);
+    ASSERT_FALSE(keys) << name;
+    EXPECT_NE(keys.error().Message().find("fallback"), std::string_view::npos) << name;
+  }
+  auto in = ParseAggregation("insrcmac,indstmac");
+  ASSERT_TRUE(in);
+  EXPECT_EQ(*in, (std::vector<KeyField>{{FieldId::kSrcMac}, {FieldId::kDstMac}}));
+}
+
+TEST(StatNamesTest, AggregateByFlowMask) {
+  // nfdump -A srcnet/dstnet: each address cut to the flow's own mask.
+  auto keys = ParseAggregation("srcnet,dstnet,proto");
+  ASSERT_TRUE(keys);
+  ASSERT_EQ(keys->size(), 3u);
+  EXPECT_EQ((*keys)[0].field, FieldId::kSrcAddr);
+  EXPECT_TRUE((*keys)[0].flow_mask);
+  EXPECT_EQ((*keys)[0].v4_prefix, 32);
+  EXPECT_EQ((*keys)[1].field, FieldId::kDstAddr);
+  EXPECT_TRUE((*keys)[1].flow_mask);
+  EXPECT_FALSE((*keys)[2].flow_mask);
+  // With srcip4/N on the same column: one key part, both cuts.
+  auto merged = ParseAggregation("srcip4/16,srcnet");
+  ASSERT_TRUE(merged);
+  ASSERT_EQ(merged->size(), 1u);
+  EXPECT_TRUE((*merged)[0].flow_mask);
+  EXPECT_EQ((*merged)[0].v4_prefix, 16);
+  EXPECT_FALSE(ParseAggregation("srcnet/24"));
+  auto plain = ParseAggregation("srcip");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE((*plain)[0].flow_mask);
 }
 
 TEST(StatNamesTest, Aggregations) {
