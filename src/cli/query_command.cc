@@ -301,17 +301,6 @@ int RunQuery(std::span<const std::string_view> args) {
       return 1;
     }
   }
-  // TODO(engine): drop this once the engine honours KeyField::flow_mask (nfdump's
-  // -A srcnet/dstnet cut each address to the flow's own mask).
-  for (const auto* keys : {&spec.aggregate, &spec.bucket_group}) {
-    for (const query::KeyField& key : *keys) {
-      if (key.flow_mask) {
-        return Usage(
-            "-A srcnet/dstnet (each address cut to the flow's own mask) is not supported by "
-            "the query engine yet; use srcip4/N, srcip6/N, dstip4/N or dstip6/N");
-      }
-    }
-  }
   if (five_tuple && spec.aggregate.empty()) {
     spec.aggregate = query::FiveTupleKey();
   }

@@ -211,6 +211,10 @@ std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, con
       if (both_sides) {
         wanted[static_cast<std::size_t>(Counterpart(field.field))] = true;
       }
+      if (field.flow_mask) {
+        wanted[static_cast<std::size_t>(FieldId::kSrcMask)] = true;
+        wanted[static_cast<std::size_t>(FieldId::kDstMask)] = true;
+      }
     }
   };
   for (const StatSpec& stat : shape.stats) {

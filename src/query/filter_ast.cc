@@ -243,6 +243,11 @@ std::string DescribeNode(const Node& node) {
         return field + " has " + FlagsText(node.value);
       }
       return field + " has bits " + std::to_string(node.value);
+    case NodeKind::kBitsAny:
+      if (node.field == flow::FieldId::kTcpFlags) {
+        return field + " has any of " + FlagsText(node.value);
+      }
+      return field + " has any bits of " + std::to_string(node.value);
     case NodeKind::kMasked: {
       std::string name = field;
       if (node.field == flow::FieldId::kObsDomain && node.mask == 0xff) {

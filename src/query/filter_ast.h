@@ -25,6 +25,7 @@ enum class NodeKind : std::uint8_t {
   kCompare,  // integer column (or time column, signed) `op` value
   kInList,   // integer column is one of `list` (sorted, unique)
   kBitsAll,  // (column & value) == value (tcp flags)
+  kBitsAny,  // (column & value) != 0 (tcp flags under an odd number of negations)
   kMasked,   // ((column >> shift) & mask) `op` value (engine type / id inside obs_domain)
   kPrefix,   // address column inside one of `prefixes`
   kFamily,   // address column is IPv4 (family_v6 false) or IPv6 (true)

@@ -1106,12 +1106,33 @@ class Parser {
 
 }  // namespace
 
+namespace {
+
+// nfdump 1.7.1 evaluates `flags X` as "every flag of X set", but under an odd number of
+// negations as "any flag of X set" before negating, so that `not flags AFRPU` means "none
+// of A, F, R, P, U" (its man page's idiom for SYN-only flows: `flags S and not flags
+// AFRPU`). The implied `proto tcp` is negated as usual.
+void LowerNegatedFlags(Node& node, bool negated) {
+  if (node.kind == NodeKind::kBitsAll && negated) {
+    node.kind = NodeKind::kBitsAny;
+  }
+  for (Node& child : node.children) {
+    LowerNegatedFlags(child, node.kind == NodeKind::kNot ? !negated : negated);
+  }
+}
+
+}  // namespace
+
 Result<Node, FilterSyntaxError> ParseExpression(std::string_view text) {
   Result<std::vector<Token>, FilterSyntaxError> tokens = Tokenize(text);
   if (!tokens) {
     return tl::unexpected(tokens.error());
   }
-  return Parser(std::move(*tokens)).Run();
+  Result<Node, FilterSyntaxError> tree = Parser(std::move(*tokens)).Run();
+  if (tree) {
+    LowerNegatedFlags(*tree, false);
+  }
+  return tree;
 }
 
 }  // namespace sluice::query::filter

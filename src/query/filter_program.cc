@@ -242,6 +242,9 @@ std::size_t EvalLeaf(const Node& node, const flow::FlowBatch& batch, std::uint32
         case NodeKind::kBitsAll:
           kept = Keep(data, rows, count, [&](T x) { return (static_cast<std::uint64_t>(x) & node.value) == node.value; });
           break;
+        case NodeKind::kBitsAny:
+          kept = Keep(data, rows, count, [&](T x) { return (static_cast<std::uint64_t>(x) & node.value) != 0; });
+          break;
         case NodeKind::kMasked: {
           const unsigned shift = node.shift;
           const std::uint64_t mask = node.mask;
@@ -413,6 +416,11 @@ Tri IntegerRange(const Node& node, std::uint64_t lo, std::uint64_t hi) {
         return FromBool((lo & node.value) == node.value);
       }
       return hi < node.value ? Tri::kNever : Tri::kMaybe;
+    case NodeKind::kBitsAny:
+      if (lo == hi) {
+        return FromBool((lo & node.value) != 0);
+      }
+      return hi == 0 ? Tri::kNever : Tri::kMaybe;
     case NodeKind::kMasked:
       if (lo == hi) {
         return FromBool(ApplyOp(node.op, (lo >> node.shift) & node.mask, node.value));

@@ -83,6 +83,13 @@ Result<KeyCodec> KeyCodec::Make(std::span<const KeyField> key) {
     part.v4_prefix = std::min<std::uint8_t>(field.v4_prefix, 32);
     part.v6_prefix = std::min<std::uint8_t>(field.v6_prefix, 128);
     part.address = type == flow::FieldType::kIpAddress;
+    if (field.flow_mask && field.field == flow::FieldId::kSrcAddr) {
+      part.mask_field = static_cast<std::size_t>(flow::FieldId::kSrcMask);
+    } else if (field.flow_mask && field.field == flow::FieldId::kDstAddr) {
+      part.mask_field = static_cast<std::size_t>(flow::FieldId::kDstMask);
+    }
+    part.unspecified_as_v4 =
+        field.field == flow::FieldId::kNextHop || field.field == flow::FieldId::kBgpNextHop;
     part.offset = codec.words_;
     codec.words_ += part.address ? 2 : 1;
     codec.parts_.push_back(part);
@@ -98,15 +105,31 @@ void KeyCodec::Encode(const flow::FlowBatch& batch, const std::uint32_t* rows, s
       const auto& column = batch.cols().*member;
       using T = std::decay_t<decltype(column[0])>;
       if constexpr (std::is_same_v<T, flow::IpAddress>) {
-        const unsigned v4_bits = part.v4_prefix;
-        const unsigned v6_bits = part.v6_prefix;
-        const std::uint64_t v4_mask =
-            v4_bits == 0 ? 0 : (std::uint64_t{0xffffffffu} << (32 - v4_bits)) & 0xffffffffu;
+        const std::uint8_t* masks = part.mask_field == flow::kFieldCount
+                                        ? nullptr
+                                        : part.mask_field == static_cast<std::size_t>(flow::FieldId::kSrcMask)
+                                              ? batch.cols().src_mask.data()
+                                              : batch.cols().dst_mask.data();
         for (std::size_t i = 0; i < count; ++i) {
           const flow::IpAddress& address = column[rows[i]];
           std::uint64_t hi = LoadBigEndian64(address.bytes.data());
           std::uint64_t lo = LoadBigEndian64(address.bytes.data() + 8);
+          unsigned v4_bits = part.v4_prefix;
+          unsigned v6_bits = part.v6_prefix;
+          if (masks != nullptr) {
+            // The flow's own mask (0: none, the whole address); the shorter cut wins.
+            const unsigned mask = masks[rows[i]];
+            if (mask != 0) {
+              v4_bits = std::min(v4_bits, mask);
+              v6_bits = std::min(v6_bits, mask);
+            }
+          }
+          if (part.unspecified_as_v4 && hi == 0 && lo == 0) {
+            lo = std::uint64_t{0xffffu} << 32;
+          }
           if (hi == 0 && (lo >> 32) == 0xffffu) {
+            const std::uint64_t v4_mask =
+                v4_bits == 0 ? 0 : (std::uint64_t{0xffffffffu} << (32 - v4_bits)) & 0xffffffffu;
             lo = (std::uint64_t{0xffffu} << 32) | (lo & v4_mask);
           } else if (v6_bits >= 64) {
             lo = HighBits(lo, v6_bits - 64);

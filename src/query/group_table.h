@@ -65,6 +65,12 @@ class KeyCodec {
     std::uint8_t v4_prefix = 32;
     std::uint8_t v6_prefix = 128;
     bool address = false;
+    // flow_mask: the column holding each row's own prefix length (src_mask for src_addr,
+    // dst_mask for dst_addr), else kFieldCount.
+    std::size_t mask_field = flow::kFieldCount;
+    // next_hop, bgp_next_hop: `::` (no next hop element) keys as 0.0.0.0, as nfdump
+    // counts a record without a next hop under 0.0.0.0.
+    bool unspecified_as_v4 = false;
     std::size_t offset = 0;  // first word
   };
 

@@ -97,8 +97,10 @@ const Case kCases[] = {
     {"port 65535", {10}},
     {"flags S", {0, 2, 4}},
     {"flags SA", {0, 4}},
-    // nfdump tests "all given flags set", so `not flags AFRPU` drops only row 4 (all set).
-    {"flags S and not flags AFRPU", {0, 2}},
+    // nfdump 1.7.1 tests "all given flags set", but under an odd number of negations "any
+    // of them set" (checked against nfdump): `not flags AFRPU` keeps TCP rows with none.
+    {"flags S and not flags AFRPU", {2}},
+    {"not not flags SA", {0, 4}},
     {"flags S and not (flags A or flags F or flags R or flags P or flags U)", {2}},
     {"flags X", {4}},
     {"flags CE", {10}},
