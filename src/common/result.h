@@ -22,6 +22,7 @@ enum class ErrorCode : std::uint8_t {
   kIoError,            // the operating system refused (open, read, bind, sendmmsg)
   kResourceExhausted,  // a queue, quota or memory budget is full
   kNoSpace,            // the disk (or a disk quota) is full: ENOSPC, EDQUOT
+  kCancelled,          // stopped on request or at its deadline (a query past its time limit)
 };
 
 // An error for an operator to read. Control-plane code only: the data plane counts

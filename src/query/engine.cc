@@ -284,7 +284,18 @@ struct WorkItem {
 struct Plan {
   std::vector<Segment> segments;
   std::vector<WorkItem> items;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+// Whether the query must end now: cancelled, or past its deadline.
+bool Cancelled(const Plan& plan) {
+  if (plan.cancel != nullptr && plan.cancel->load(std::memory_order_relaxed)) {
+    return true;
+  }
+  return plan.deadline != std::chrono::steady_clock::time_point::max() &&
+         std::chrono::steady_clock::now() >= plan.deadline;
+}
 
 Result<std::unique_ptr<store::SegmentReader>> OpenSegment(const Segment& segment) {
   if (!segment.recover) {
@@ -772,6 +783,11 @@ void ScanLoop(const Plan& plan, const std::vector<FieldId>& fields, std::atomic<
     if (item_idx >= plan.items.size()) {
       break;
     }
+    if (Cancelled(plan)) {
+      state.fatal() = Error(ErrorCode::kCancelled, "the query was cancelled or ran past its time limit");
+      stop.store(true);
+      break;
+    }
     const WorkItem& item = plan.items[item_idx];
     const Segment& segment = plan.segments[item.segment];
     if (item.segment != reader_segment) {
@@ -923,6 +939,8 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   if (!plan) {
     return tl::unexpected(plan.error());
   }
+  plan->deadline = spec.deadline;
+  plan->cancel = spec.cancel;
   const std::vector<FieldId> fields = NeededFields(spec, *shape, *filter);
   MemoryBudget budget(spec.memory_budget_bytes);
   std::atomic<std::size_t> next{0};

@@ -54,6 +54,8 @@
 //   - Memory: every group table (and the records collected for an ordered listing) is
 //     reserved against spec.memory_budget_bytes across all threads; going over it ends
 //     the query with kResourceExhausted.
+//   - Cancellation: past spec.deadline, or once *spec.cancel is true, the query ends with
+//     kCancelled (checked before each block).
 //   - Keys: text fields (subscriber, site, app) cannot be keys (kInvalidArgument).
 
 #pragma once

@@ -8,6 +8,8 @@
 
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -92,6 +94,12 @@ struct QuerySpec {
   bool use_rollups = true;           // read hourly roll-ups when they hold all that is needed
   std::size_t threads = 0;           // scan threads; 0 = one per core
   std::size_t memory_budget_bytes = std::size_t{1} << 30;  // for group-by hash tables
+
+  // Ends the query with kCancelled when reached, or when *cancel turns true (which must
+  // outlive the query); both are checked between blocks, so a query stops within about
+  // one block's scan time.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 }  // namespace sluice::query

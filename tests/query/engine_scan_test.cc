@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // RunQuery's scan: totals, time windows, sources, open segments, damage, listing, filters.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,6 +48,28 @@ TEST(EngineScanTest, TotalsMatchEveryFlow) {
   EXPECT_EQ(result->scan.rows_matched, data.all().size());
   EXPECT_EQ(result->scan.damaged, 0u);
   EXPECT_TRUE(result->warnings.empty());
+}
+
+TEST(EngineScanTest, PastItsDeadlineTheQueryIsCancelled) {
+  ThreeSegments data;
+  QuerySpec spec = SpecFor(data.store);
+  spec.stats.push_back({"srcip", {{flow::FieldId::kSrcAddr}}, {}, false, query::OrderBy::kBytes});
+  spec.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().Code(), ErrorCode::kCancelled);
+}
+
+TEST(EngineScanTest, CancelFlagEndsTheQuery) {
+  ThreeSegments data;
+  QuerySpec spec = SpecFor(data.store);
+  std::atomic<bool> cancel{true};
+  spec.cancel = &cancel;
+  auto result = RunQuery(spec, nullptr);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().Code(), ErrorCode::kCancelled);
+  cancel = false;
+  EXPECT_TRUE(RunQuery(spec, nullptr));
 }
 
 TEST(EngineScanTest, SourcesSelectTheirSegments) {

@@ -72,14 +72,14 @@ QueryResult Totals(const std::vector<Flow>& flows) {
 }
 
 std::string List(const OutputOptions& options, const QuerySpec& spec = {}) {
-  auto batch = std::make_unique<flow::FlowBatch>();
-  Fill(*batch, kFlows);
   std::string out;
   auto writer = OutputWriter::CreateForString(spec, options, &out);
   EXPECT_TRUE(writer);
-  // One row per call, as a tiny-batch build would deliver them.
-  for (std::uint32_t row = 0; row < batch->size(); ++row) {
-    const std::uint32_t rows[1] = {row};
+  // One flow per batch and call, as a tiny-batch build (2 rows) would deliver them.
+  for (const Flow& flow : kFlows) {
+    auto batch = std::make_unique<flow::FlowBatch>();
+    Fill(*batch, {flow});
+    const std::uint32_t rows[1] = {0};
     if (!(*writer)->Consume(*batch, rows)) {
       break;
     }
