@@ -15,6 +15,7 @@ int RunServe(std::span<const std::string_view> args);
 int RunFields(std::span<const std::string_view> args);
 int RunStore(std::span<const std::string_view> args);
 int RunQuery(std::span<const std::string_view> args);
+int RunToken(std::span<const std::string_view> args);
 
 // Dispatches `sluice SUBCOMMAND ARGS...`; prints usage for unknown subcommands.
 int RunMain(std::span<const std::string_view> argv);

@@ -17,6 +17,7 @@ constexpr const char* kUsage =
     "  fields   list the flow record's fields (names used by every output)\n"
     "  query    list, count and aggregate stored flows (nfdump's options and filters)\n"
     "  store    inspect and verify the segments under a data directory (stats, verify, ls)\n"
+    "  token    create, list and revoke the HTTP API's bearer tokens\n"
     "\n"
     "Run 'sluice COMMAND --help' for a command's options.\n";
 
@@ -43,6 +44,9 @@ int RunMain(std::span<const std::string_view> argv) {
   }
   if (command == "query") {
     return RunQuery(args);
+  }
+  if (command == "token") {
+    return RunToken(args);
   }
   if (command == "serve") {
     return RunServe(args);
