@@ -21,6 +21,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/serve_api.h"
 #include "cli/serve_config.h"
 #include "common/atomic_file.h"
 #include "common/clock.h"
@@ -68,7 +69,10 @@ constexpr const char* kServeUsage =
     "  --retention T          store: keep flows this long (default 30d)\n"
     "  --flush-interval T     store: flush the open segment this often (default 5s)\n"
     "  --writer-threads N     store: segments written in parallel per slot (default 1)\n"
-    "  --http ADDR:PORT       HTTP API address (default 127.0.0.1:8080; not built yet)\n"
+    "  --http ADDR:PORT|off   HTTP API address (default 127.0.0.1:8080; docs/api.md); a\n"
+    "                         first start creates an admin token and prints it once\n"
+    "  --tls-cert FILE        serve the API over HTTPS with this PEM certificate ...\n"
+    "  --tls-key FILE         ... and this PEM private key\n"
     "  -h, --help             this text\n";
 
 std::string Mib(std::size_t bytes) {
@@ -210,7 +214,7 @@ std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConf
   check(old_store.flush_interval != new_store.flush_interval, "store.flush_interval");
   check(old_store.compression != new_store.compression, "store.compression");
   check(old_store.writer_threads != new_store.writer_threads, "store.writer_threads");
-  check(!(running.http_listen == wanted.http_listen), "http.listen");
+  check(!(running.http.listen == wanted.http.listen), "http.listen");
   return keys;
 }
 
@@ -357,6 +361,25 @@ int RunServe(std::span<const std::string_view> args) {
   store.Start();
   housekeeper.Start();
   pipeline.Start();
+
+  ServeApiHooks hooks;
+  hooks.health = [&store] {
+    const store::StoreWriterStats stats = store.Stats();
+    const bool writable = !stats.disk_full && stats.write_errors == 0;
+    const std::uint64_t backlog = stats.flows_received - stats.flows_written - stats.flows_not_written;
+    return std::pair<bool, std::string>(
+        writable, std::string("{\"status\":\"") + (writable ? "ok" : "degraded") +
+                      "\",\"store_writable\":" + (writable ? "true" : "false") +
+                      ",\"store_backlog_flows\":" + std::to_string(backlog) + "}");
+  };
+  Result<ServeApi> api = StartServeApi(config, store, clock, std::move(hooks));
+  if (!api) {
+    Log(LogLevel::kError, std::string(api.error().Message()));
+    pipeline.Stop();
+    (void)store.Close();
+    housekeeper.Stop();
+    return 1;
+  }
   if (!config.ready_file.empty() && !WriteFileAtomically(config.ready_file, ready)) {
     Log(LogLevel::kError, "cannot write --ready-file " + config.ready_file);
   }
@@ -425,6 +448,9 @@ int RunServe(std::span<const std::string_view> args) {
   Log(LogLevel::kInfo, stop_signal != 0 ? std::string("stopping on ") +
                                               (stop_signal == SIGINT ? "SIGINT" : "SIGTERM")
                                         : std::string("stopping: --exit-after reached"));
+  if (api->server) {
+    api->server->Stop();  // no HTTP ingest into the store after this
+  }
   pipeline.Stop();
   const Status sealed = store.Close();
   housekeeper.Stop();

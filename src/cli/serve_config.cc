@@ -17,6 +17,7 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include "api/token_store.h"
 #include "cli/args.h"
 #include "common/log.h"
 #include "store/layout.h"
@@ -247,13 +248,58 @@ const Setting kSettings[] = {
      },
      nullptr},
     {"http", "listen", "--http", ValueKind::kString,
-     "ADDR:PORT with a numeric address and a port from 1, e.g. 127.0.0.1:8080",
+     "ADDR:PORT with a numeric address and a port from 1, e.g. 127.0.0.1:8080, or \"off\"",
      [](std::string_view text, ServeConfig& config) {
+       if (text == "off") {
+         config.http.enabled = false;
+         return true;
+       }
        const auto endpoint = ParseNumericEndpoint(text, 1);
        if (endpoint) {
-         config.http_listen = *endpoint;
+         config.http.listen = *endpoint;
+         config.http.enabled = true;
        }
        return endpoint.has_value();
+     },
+     nullptr},
+    {"http", "tls_cert", "--tls-cert", ValueKind::kString, "a PEM certificate file",
+     [](std::string_view text, ServeConfig& config) {
+       config.http.tls_cert = std::string(text);
+       return true;
+     },
+     nullptr},
+    {"http", "tls_key", "--tls-key", ValueKind::kString, "a PEM private key file",
+     [](std::string_view text, ServeConfig& config) {
+       config.http.tls_key = std::string(text);
+       return true;
+     },
+     nullptr},
+    {"http", "admin_token", "", ValueKind::kString,
+     "at least 24 printable characters without spaces (or \"\" for none)",
+     [](std::string_view text, ServeConfig& config) {
+       config.http.admin_token = std::string(text);
+       return text.empty() || api::ValidateConfiguredToken(text).has_value();
+     },
+     nullptr},
+    {"http", "metrics_auth", "", ValueKind::kString, "\"none\" or \"token\"",
+     [](std::string_view text, ServeConfig& config) {
+       config.http.metrics_need_token = text == "token";
+       return text == "token" || text == "none";
+     },
+     nullptr},
+    {"http", "query_timeout", "", ValueKind::kIntegerOrString, "a duration like 30s, from 1s to 1h",
+     [](std::string_view text, ServeConfig& config) {
+       return SetDuration(text, std::chrono::seconds(1), kHour, config.http.query_timeout);
+     },
+     nullptr},
+    {"http", "max_rows", "", ValueKind::kInteger, "a number from 1 to 1000000",
+     [](std::string_view text, ServeConfig& config) {
+       return SetUnsigned(text, 1, 1'000'000, config.http.max_rows);
+     },
+     nullptr},
+    {"http", "threads", "", ValueKind::kInteger, "a number from 1 to 256",
+     [](std::string_view text, ServeConfig& config) {
+       return SetUnsigned(text, 1, 256, config.http.threads);
      },
      nullptr},
 };
@@ -424,7 +470,7 @@ std::string_view CompressionName(Compression compression) {
 
 ServeConfig::ServeConfig() {
   pipeline.decode_threads = 0;
-  http_listen = net::Endpoint{*flow::IpAddress::Parse("127.0.0.1"), 8080};
+  http.listen = net::Endpoint{*flow::IpAddress::Parse("127.0.0.1"), 8080};
 }
 
 Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_view file_name) {

@@ -42,6 +42,19 @@ struct StoreConfig {
   std::chrono::seconds rollup_retention{365 * 24 * 3600};  // hourly roll-ups
 };
 
+// [http]: the HTTP API (docs/api.md).
+struct HttpConfig {
+  bool enabled = true;           // listen = "off" turns the API off
+  net::Endpoint listen;          // 127.0.0.1:8080
+  std::string tls_cert;          // PEM files; both set = HTTPS
+  std::string tls_key;
+  std::string admin_token;       // accepted as an admin token (not stored); "" = none
+  bool metrics_need_token = false;  // metrics_auth = "token" (default "none")
+  std::chrono::seconds query_timeout{30};
+  std::uint64_t max_rows = 10'000;  // most rows one answer holds
+  std::uint64_t threads = 8;        // request handler threads
+};
+
 // One [[exporter]] entry.
 struct ExporterConfig {
   flow::IpAddress address;
@@ -63,7 +76,7 @@ struct ServeConfig {
   std::string ready_file;
   StoreConfig store;
   std::vector<ExporterConfig> exporters;
-  net::Endpoint http_listen;  // 127.0.0.1:8080; the HTTP API is not built yet
+  HttpConfig http;
   std::string config_path;    // the --config file, "" if none
 };
 

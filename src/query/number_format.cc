@@ -177,4 +177,37 @@ std::uint64_t BytesPerPacket(std::uint64_t bytes, std::uint64_t packets) {
   return packets == 0 ? 0 : bytes / packets;
 }
 
+std::string_view ProtocolName(std::uint64_t proto) {
+  switch (proto) {
+    case 1:
+      return "ICMP";
+    case 2:
+      return "IGMP";
+    case 4:
+      return "IPIP";
+    case 6:
+      return "TCP";
+    case 17:
+      return "UDP";
+    case 41:
+      return "IPv6";
+    case 47:
+      return "GRE";
+    case 50:
+      return "ESP";
+    case 51:
+      return "AH";
+    case 58:
+      return "ICMP6";
+    case 89:
+      return "OSPF";
+    case 103:
+      return "PIM";
+    case 132:
+      return "SCTP";
+    default:
+      return {};
+  }
+}
+
 }  // namespace sluice::query

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace sluice::query {
 
@@ -41,5 +42,8 @@ void AppendDuration(std::string& out, std::int64_t duration_ms);
 double BitsPerSecond(std::uint64_t bytes, std::int64_t duration_ms);
 double PacketsPerSecond(std::uint64_t packets, std::int64_t duration_ms);
 std::uint64_t BytesPerPacket(std::uint64_t bytes, std::uint64_t packets);
+
+// nfdump's name of an IP protocol ("TCP", "UDP", "ICMP6", ...); empty when it has none.
+std::string_view ProtocolName(std::uint64_t proto);
 
 }  // namespace sluice::query

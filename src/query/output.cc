@@ -256,41 +256,8 @@ void Pad(std::string& out, std::size_t start, int width) {
   }
 }
 
-std::string_view ProtoName(std::uint64_t proto) {
-  switch (proto) {
-    case 1:
-      return "ICMP";
-    case 2:
-      return "IGMP";
-    case 4:
-      return "IPIP";
-    case 6:
-      return "TCP";
-    case 17:
-      return "UDP";
-    case 41:
-      return "IPv6";
-    case 47:
-      return "GRE";
-    case 50:
-      return "ESP";
-    case 51:
-      return "AH";
-    case 58:
-      return "ICMP6";
-    case 89:
-      return "OSPF";
-    case 103:
-      return "PIM";
-    case 132:
-      return "SCTP";
-    default:
-      return {};
-  }
-}
-
 void AppendProto(std::string& out, std::uint64_t proto) {
-  const std::string_view name = ProtoName(proto);
+  const std::string_view name = ProtocolName(proto);
   if (name.empty()) {
     AppendF(out, "%" PRIu64, proto);
   } else {

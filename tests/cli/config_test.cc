@@ -85,7 +85,7 @@ void ExpectSameSettings(const ServeConfig& actual, const ServeConfig& expected) 
   EXPECT_EQ(actual.store.compression, expected.store.compression);
   EXPECT_EQ(actual.store.writer_threads, expected.store.writer_threads);
   EXPECT_EQ(actual.store.rollup_retention, expected.store.rollup_retention);
-  EXPECT_EQ(actual.http_listen, expected.http_listen);
+  EXPECT_EQ(actual.http.listen, expected.http.listen);
 }
 
 TEST(ParseSizeTest, AcceptsBytesAndBinarySuffixes) {
@@ -147,7 +147,7 @@ TEST(ServeConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(config.store.compression, Compression::kZstd);
   EXPECT_EQ(config.store.writer_threads, 1u);
   EXPECT_EQ(config.store.rollup_retention, seconds(365 * 86400));
-  EXPECT_EQ(config.http_listen, At("127.0.0.1", 8080));
+  EXPECT_EQ(config.http.listen, At("127.0.0.1", 8080));
 }
 
 TEST(ServeConfigTest, AnEmptyFileGivesTheDefaults) {
@@ -235,7 +235,7 @@ listen = "[::1]:9090"
   EXPECT_EQ(config.store.flush_interval, seconds(10));
   EXPECT_EQ(config.store.compression, Compression::kLz4);
   EXPECT_EQ(config.store.rollup_retention, seconds(52 * 7 * 86400));
-  EXPECT_EQ(config.http_listen, At("::1", 9090));
+  EXPECT_EQ(config.http.listen, At("::1", 9090));
 }
 
 TEST(ServeConfigTest, OtherTomlSpellingsOfTheSameKeys) {
@@ -374,7 +374,7 @@ rotation = "10m"
   EXPECT_EQ(config.store.rotation, seconds(60));
   EXPECT_EQ(config.store.retention, seconds(2 * 86400));
   EXPECT_EQ(config.store.flush_interval, seconds(30));
-  EXPECT_EQ(config.http_listen, At("127.0.0.1", 8081));
+  EXPECT_EQ(config.http.listen, At("127.0.0.1", 8081));
   EXPECT_EQ(config.store.data_dir, "d");
   EXPECT_EQ(config.pipeline.decode_threads, 2u);
   EXPECT_EQ(config.pipeline.receive_threads, 3u);

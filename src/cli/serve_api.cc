@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "cli/serve_api.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "common/log.h"
+
+namespace sluice::cli {
+
+Result<ServeApi> StartServeApi(const ServeConfig& config, store::StoreWriter& store, const Clock& clock,
+                               ServeApiHooks hooks) {
+  ServeApi api;
+  if (!config.http.enabled) {
+    return api;
+  }
+  api::TokenStoreOptions token_options;
+  token_options.data_dir = config.store.data_dir;
+  auto tokens = api::TokenStore::Open(token_options, clock);
+  if (!tokens) {
+    return tl::unexpected(tokens.error());
+  }
+  api.tokens = std::move(*tokens);
+  auto initial = api::EnsureAdminToken(*api.tokens, config.http.admin_token);
+  if (!initial) {
+    return tl::unexpected(initial.error());
+  }
+  if (*initial) {
+    // Printed once, to stderr only; the file keeps its hash.
+    std::fprintf(stderr,
+                 "\nNo API token existed, so an admin token was created. It is shown this once:\n\n"
+                 "    %s\n\n"
+                 "Use it as 'Authorization: Bearer TOKEN'; make read-only ones with\n"
+                 "'sluice token create --data %s --role read'.\n\n",
+                 (*initial)->c_str(), config.store.data_dir.c_str());
+    std::fflush(stderr);
+  }
+  api.ingest = std::make_unique<api::HttpIngest>(config.pipeline.decoder, store.MakeSink());
+
+  api::ApiServerOptions options;
+  options.host = config.http.listen.address.ToString();
+  options.port = config.http.listen.port;
+  options.tls_cert_file = config.http.tls_cert;
+  options.tls_key_file = config.http.tls_key;
+  options.threads = config.http.threads;
+  options.metrics_need_token = config.http.metrics_need_token;
+
+  api::ApiServices services;
+  services.tokens = api.tokens.get();
+  services.ingest = api.ingest.get();
+  services.query.data_dir = config.store.data_dir;
+  services.query.timeout = config.http.query_timeout;
+  services.query.max_rows = config.http.max_rows;
+  services.query.observe_latency = std::move(hooks.observe_query_latency);
+  services.metrics_text = std::move(hooks.metrics_text);
+  services.exporters_json = std::move(hooks.exporters_json);
+  services.health = std::move(hooks.health);
+  auto server = api::ApiServer::Start(options, std::move(services));
+  if (!server) {
+    return tl::unexpected(server.error());
+  }
+  api.server = std::move(*server);
+  Log(LogLevel::kInfo, std::string("HTTP API on ") + (api.server->tls() ? "https://" : "http://") +
+                           config.http.listen.ToString() + " (token required; docs/api.md)");
+  return api;
+}
+
+}  // namespace sluice::cli
