@@ -68,7 +68,7 @@ class SluiceCollector:
         self.prefix = list(prefix)
 
     def command(self, port, workdir):
-        return self.prefix + [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--stats-interval", "0",
+        return self.prefix + [self.binary, "serve", "--http", "off", "--listen", f"127.0.0.1:{port}", "--stats-interval", "0",
                 "--ready-file", os.path.join(workdir, "ready"),
                 "--stats-file", os.path.join(workdir, "stats.json"),
                 # The store writes under --data (default ./data): keep it in the trial's

@@ -99,7 +99,7 @@ def build_data(args, workdir):
     def start_sluice(port):
         ready = os.path.join(workdir, "ready")
         log = open(os.path.join(workdir, "sluice.log"), "w")
-        proc = subprocess.Popen([args.sluice, "serve", "--listen", f"127.0.0.1:{port}",
+        proc = subprocess.Popen([args.sluice, "serve", "--http", "off", "--listen", f"127.0.0.1:{port}",
                                  "--rcvbuf", "64M", "--stats-interval", "0", "--ready-file", ready,
                                  "--data", sluice_data], stdout=log, stderr=subprocess.STDOUT)
         if not wait_for_file(ready, 30):

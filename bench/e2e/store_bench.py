@@ -97,7 +97,7 @@ class SluiceStore:
             f" ({writer_threads} writer threads)" if writer_threads > 1 else "")
 
     def command(self, port, workdir):
-        command = [self.binary, "serve", "--listen", f"127.0.0.1:{port}", "--rcvbuf", "64M",
+        command = [self.binary, "serve", "--http", "off", "--listen", f"127.0.0.1:{port}", "--rcvbuf", "64M",
                    "--stats-interval", "0", "--ready-file", os.path.join(workdir, "ready"),
                    "--stats-file", os.path.join(workdir, "stats.json"),
                    "--data", os.path.join(workdir, "data"),

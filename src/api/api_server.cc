@@ -404,6 +404,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, Ap
     api->port_ = opts.port;
   }
   impl.thread = std::thread([&server] { server.listen_after_bind(); });
+  // stop() only takes effect on a running server: wait for the accept loop to start, so
+  // that a Stop() right after Start() cannot leave it running.
+  while (!server.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return api;
 }
 

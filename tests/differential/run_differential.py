@@ -797,7 +797,7 @@ def collect(opts, work, files, env):
                               stderr=subprocess.STDOUT, env=env)
     ready = os.path.join(work, "sluice.ready")
     sl_log = open(os.path.join(work, "sluice-serve.log"), "w", encoding="utf-8")
-    serve = subprocess.Popen([opts.sluice, "serve", "--data", sl_dir, "--listen", "127.0.0.1:0",
+    serve = subprocess.Popen([opts.sluice, "serve", "--http", "off", "--data", sl_dir, "--listen", "127.0.0.1:0",
                               "--ready-file", ready, "--stats-interval", "0",
                               "--retention", "36500d", "--decode-threads", "1",
                               # Sluice scales packets/bytes by announced sampling rates;

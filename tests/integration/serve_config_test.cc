@@ -73,7 +73,7 @@ TEST(ServeConfigTest, ServeListensWhereTheFileSaysAndReloadsOnSighup) {
   std::ofstream(config) << "[collector]\nlisten = [\"" << address
                         << "\"]\nstats_interval = 0\ndecode_threads = 1\n";
   const std::string ready = dir.File("ready");
-  test::Child serve({kSluice, "serve", "--config", config, "--ready-file", ready},
+  test::Child serve({kSluice, "serve", "--http", "off", "--config", config, "--ready-file", ready},
                     dir.File("serve.out"), dir.File("serve.err"));
   ASSERT_TRUE(serve.started());
   EXPECT_EQ(WaitForLine(ready), address) << serve.Err();
@@ -106,7 +106,7 @@ TEST(ServeConfigTest, ABadFileExitsTwoWithFileAndLine) {
   const std::string config = dir.File("bad.toml");
   std::ofstream(config) << "# a comment\n[collector]\nreceive_threads = 1\nrcvbuf = \"64X\"\n";
   std::string err;
-  EXPECT_EQ(test::RunCommand({kSluice, "serve", "--config", config}, dir, "serve", nullptr, &err),
+  EXPECT_EQ(test::RunCommand({kSluice, "serve", "--http", "off", "--config", config}, dir, "serve", nullptr, &err),
             2);
   EXPECT_NE(err.find(config + ":4: collector.rcvbuf: expected a size like 64M"), std::string::npos)
       << err;

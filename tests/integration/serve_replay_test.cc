@@ -45,7 +45,7 @@ class Collector {
   explicit Collector(const TempDir& dir, std::vector<std::string> extra = {})
       : ready_(dir.File("ready")), stats_(dir.File("stats.json")) {
     std::vector<std::string> argv = {
-        kSluice, "serve",        "--listen", "127.0.0.1:0",      "--ready-file",
+        kSluice, "serve", "--http", "off",        "--listen", "127.0.0.1:0",      "--ready-file",
         ready_,  "--stats-file", stats_,     "--stats-interval", "0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     child_ = std::make_unique<Child>(argv, dir.File("serve.out"), dir.File("serve.err"));
@@ -156,14 +156,14 @@ TEST(ServeReplayTest, ServeFailsClearlyWhenThePortIsTaken) {
   const std::string address = first.WaitReady();
   ASSERT_FALSE(address.empty());
   std::string err;
-  EXPECT_EQ(RunCommand({kSluice, "serve", "--listen", address}, dir, "second", nullptr, &err), 1);
+  EXPECT_EQ(RunCommand({kSluice, "serve", "--http", "off", "--listen", address}, dir, "second", nullptr, &err), 1);
   EXPECT_NE(err.find("cannot bind udp " + address), std::string::npos) << err;
 }
 
 TEST(ServeReplayTest, ServeStopsByItselfAfterExitAfter) {
   TempDir dir;
   std::string err;
-  EXPECT_EQ(RunCommand({kSluice, "serve", "--listen", "127.0.0.1:0", "--exit-after", "1",
+  EXPECT_EQ(RunCommand({kSluice, "serve", "--http", "off", "--listen", "127.0.0.1:0", "--exit-after", "1",
                         "--stats-file", dir.File("stats.json")},
                        dir, "serve", nullptr, &err),
             0)
@@ -173,8 +173,8 @@ TEST(ServeReplayTest, ServeStopsByItselfAfterExitAfter) {
 
 TEST(ServeReplayTest, CommandsRejectBadArguments) {
   TempDir dir;
-  EXPECT_EQ(RunCommand({kSluice, "serve", "--listen", "nowhere"}, dir, "a"), 2);
-  EXPECT_EQ(RunCommand({kSluice, "serve", "--allow", "10.0.0.0/99"}, dir, "b"), 2);
+  EXPECT_EQ(RunCommand({kSluice, "serve", "--http", "off", "--listen", "nowhere"}, dir, "a"), 2);
+  EXPECT_EQ(RunCommand({kSluice, "serve", "--http", "off", "--allow", "10.0.0.0/99"}, dir, "b"), 2);
   EXPECT_EQ(
       RunCommand({kSluice, "replay", test::SharedTestData("flows/akvorado/netflow/nfv5.pcap")}, dir,
                  "c"),

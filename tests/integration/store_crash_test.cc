@@ -58,7 +58,7 @@ TEST(StoreCrashTest, KillNineLosesAtMostTheFlushIntervalAndTheRestartSealsTheRes
   const std::string data = dir.File("data");
   const std::string stats_path = dir.File("stats.json");
   auto serve = std::make_unique<Child>(
-      std::vector<std::string>{kSluice, "serve", "--listen", "127.0.0.1:0", "--data", data,
+      std::vector<std::string>{kSluice, "serve", "--http", "off", "--listen", "127.0.0.1:0", "--data", data,
                                "--flush-interval", "1s", "--stats-interval", "1", "--stats-file",
                                stats_path, "--ready-file", dir.File("ready")},
       dir.File("serve.out"), dir.File("serve.err"));
@@ -104,7 +104,7 @@ TEST(StoreCrashTest, KillNineLosesAtMostTheFlushIntervalAndTheRestartSealsTheRes
 
   // Restart: the segment left open is recovered and sealed.
   std::string err;
-  ASSERT_EQ(test::RunCommand({kSluice, "serve", "--listen", "127.0.0.1:0", "--data", data,
+  ASSERT_EQ(test::RunCommand({kSluice, "serve", "--http", "off", "--listen", "127.0.0.1:0", "--data", data,
                               "--exit-after", "1"},
                              dir, "restart", nullptr, &err),
             0)

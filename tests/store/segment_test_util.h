@@ -25,33 +25,11 @@
 #include "store/segment_reader.h"
 #include "store/segment_writer.h"
 #include "testing/collecting_sink.h"
+#include "testing/process.h"
 
 namespace sluice::test {
 
-// A directory removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("sluice_store_") + info->test_suite_name() + "_" + info->name() +
-                       "_" + std::to_string(::getpid());
-    for (char& c : name) {
-      if (c == '/') {
-        c = '_';
-      }
-    }
-    path_ = std::filesystem::temp_directory_path() / name;
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-
-  ~TempDir() { std::filesystem::remove_all(path_); }
-
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+// TempDir: testing/process.h (one definition for every test binary).
 
 inline std::vector<std::uint8_t> ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
