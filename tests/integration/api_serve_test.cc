@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP API of a real `sluice serve`, fed by real captures replayed over loopback UDP
+// and by NetFlow v5 posted to the ingest route: each endpoint's numbers against
+// `sluice query` on the same data directory, the first-start admin token, roles with a
+// token made by `sluice token create`.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "testing/hex.h"
+#include "testing/process.h"
+
+namespace sluice {
+namespace {
+
+using nlohmann::json;
+using test::Child;
+using test::ReadText;
+using test::RunCommand;
+using test::TempDir;
+
+const std::string kSluice = SLUICE_BINARY_DIR "/apps/sluice/sluice";
+const std::string kAllTime = "1970-01-01T00:00:00Z/2100-01-01T00:00:00Z";
+const std::string kAllTimeParams = "from=0&to=4102444800000";
+
+// A TCP port nothing listens on right now.
+std::uint16_t FreeTcpPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// One NetFlow v5 packet with one TCP record 192.0.2.10:40000 -> 198.51.100.20:443.
+std::string V5Packet() {
+  std::vector<std::uint8_t> p(24 + 48, 0);
+  p[1] = 5;
+  p[3] = 1;  // count
+  const auto now = static_cast<std::uint32_t>(::time(nullptr));
+  p[8] = static_cast<std::uint8_t>(now >> 24);
+  p[9] = static_cast<std::uint8_t>(now >> 16);
+  p[10] = static_cast<std::uint8_t>(now >> 8);
+  p[11] = static_cast<std::uint8_t>(now);
+  std::uint8_t* r = p.data() + 24;
+  const std::uint8_t src[4] = {192, 0, 2, 10};
+  const std::uint8_t dst[4] = {198, 51, 100, 20};
+  std::copy(src, src + 4, r);
+  std::copy(dst, dst + 4, r + 4);
+  r[19] = 7;      // dPkts = 7
+  r[22] = 0x0b;   // dOctets = 0x0bb8 = 3000
+  r[23] = 0xb8;
+  r[32] = 0x9c;   // srcport 40000
+  r[33] = 0x40;
+  r[34] = 0x01;   // dstport 443
+  r[35] = 0xbb;
+  r[38] = 6;      // proto
+  return std::string(p.begin(), p.end());
+}
+
+class ApiServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = FreeTcpPort();
+    serve_ = std::make_unique<Child>(
+        std::vector<std::string>{kSluice, "serve", "--listen", "127.0.0.1:0", "--data", data_, "--http",
+                                 "127.0.0.1:" + std::to_string(port_), "--ready-file", dir_.File("ready"),
+                                 "--stats-interval", "0", "--flush-interval", "1s"},
+        dir_.File("serve.out"), dir_.File("serve.err"));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline && udp_.empty()) {
+      const std::string ready = ReadText(dir_.File("ready"));
+      if (!ready.empty() && ready.back() == '\n') {
+        udp_ = ready.substr(0, ready.find('\n'));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_FALSE(udp_.empty()) << serve_->Err();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    std::smatch match;
+    const std::string err = serve_->Err();
+    ASSERT_TRUE(std::regex_search(err, match, std::regex("sluice_[0-9a-f]{8}_[0-9a-f]{64}"))) << err;
+    admin_ = match.str();
+  }
+
+  void TearDown() override {
+    serve_->Signal(SIGTERM);
+    EXPECT_EQ(serve_->Wait(std::chrono::seconds(20)), 0) << serve_->Err();
+  }
+
+  json Get(const std::string& path, const std::string& token, int want = 200) {
+    auto res = client_->Get(path.c_str(), {{"Authorization", "Bearer " + token}});
+    EXPECT_TRUE(res) << path;
+    if (!res) {
+      return {};
+    }
+    EXPECT_EQ(res->status, want) << path << ": " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+
+  // `sluice query --data DATA ARGS -o json` as JSON.
+  json Query(std::vector<std::string> args) {
+    std::vector<std::string> argv = {kSluice, "query", "--data", data_, "-t", kAllTime, "-o", "json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string out;
+    EXPECT_EQ(RunCommand(argv, dir_, "query", &out), 0);
+    return json::parse(out, nullptr, false);
+  }
+
+  // Waits until the store holds `flows` flows (flushed every second).
+  void WaitForFlows(std::uint64_t flows) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::uint64_t seen = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const json result = Query({});
+      seen = result.is_discarded() ? 0 : result["summary"]["flows"].get<std::uint64_t>();
+      if (seen >= flows) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ASSERT_EQ(seen, flows);
+  }
+
+  TempDir dir_;
+  std::string data_ = dir_.File("data");
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Child> serve_;
+  std::unique_ptr<httplib::Client> client_;
+  std::string udp_;
+  std::string admin_;
+};
+
+TEST_F(ApiServeTest, EndpointsAgreeWithSluiceQuery) {
+  const std::vector<std::string> captures = {
+      test::SharedTestData("flows/akvorado/netflow/nfv5.pcap"),
+      test::SharedTestData("flows/pmacct-test-automation/100-IPFIXv10-CISCO/traffic-00.pcap")};
+  std::vector<std::string> decode = {kSluice, "decode"};
+  decode.insert(decode.end(), captures.begin(), captures.end());
+  std::string records;
+  ASSERT_EQ(RunCommand(decode, dir_, "decode", &records), 0);
+  const auto decoded = static_cast<std::uint64_t>(std::count(records.begin(), records.end(), '\n'));
+  ASSERT_GT(decoded, 0u);
+  std::vector<std::string> replay = {kSluice, "replay", "--to", udp_};
+  replay.insert(replay.end(), captures.begin(), captures.end());
+  ASSERT_EQ(RunCommand(replay, dir_, "replay"), 0);
+
+  // Ingest over HTTP: one v5 record, under a named exporter.
+  auto ingested = client_->Post("/api/v1/netflow/v5-ingest?exporter=192.0.2.1",
+                                {{"Authorization", "Bearer " + admin_}}, V5Packet(), "application/octet-stream");
+  ASSERT_TRUE(ingested);
+  ASSERT_EQ(ingested->status, 200) << ingested->body;
+  EXPECT_EQ(json::parse(ingested->body)["accepted"], 1);
+  WaitForFlows(decoded + 1);
+  const json host = Query({"host 198.51.100.20"});
+  EXPECT_EQ(host["summary"]["bytes"], 3000);
+  EXPECT_EQ(host["summary"]["packets"], 7);
+
+  // top-talkers = -s srcip/bytes
+  const json talkers = Get("/api/v1/netflow/top-talkers?limit=5&" + kAllTimeParams, admin_);
+  const json stat = Query({"-s", "srcip/bytes", "-n", "5"})["stats"][0];
+  ASSERT_EQ(talkers["items"].size(), stat["rows"].size());
+  EXPECT_EQ(talkers["total"], stat["distinct"]);
+  for (std::size_t idx = 0; idx < stat["rows"].size(); ++idx) {
+    EXPECT_EQ(talkers["items"][idx]["src_ip"], stat["rows"][idx]["key"]["src_addr"]);
+    EXPECT_EQ(talkers["items"][idx]["bytes_sent"], stat["rows"][idx]["bytes"]);
+    EXPECT_EQ(talkers["items"][idx]["flows"], stat["rows"][idx]["flows"]);
+  }
+  // protocol-breakdown and bandwidth-trend add up to the summary.
+  const json summary = Query({})["summary"];
+  const json breakdown = Get("/api/v1/netflow/protocol-breakdown?limit=1000&" + kAllTimeParams, admin_);
+  EXPECT_EQ(breakdown["bytes_total"], summary["bytes"]);
+  std::uint64_t bytes = 0;
+  for (const json& item : breakdown["items"]) {
+    bytes += item["bytes"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(bytes, summary["bytes"].get<std::uint64_t>());
+  const json trend = Get("/api/v1/netflow/bandwidth-trend?interval=1d&from=" +
+                             std::to_string((::time(nullptr) - 86400 * 400) * 1000LL),
+                         admin_);
+  std::uint64_t trend_bytes = 0;
+  for (const json& item : trend["items"]) {
+    trend_bytes += item["bytes"].get<std::uint64_t>();
+  }
+  // The replayed captures keep their own (old) flow times; the window holds what is recent.
+  EXPECT_GE(summary["bytes"].get<std::uint64_t>(), trend_bytes);
+  EXPECT_GE(trend_bytes, 3000u);
+  // A subscriber nobody maps: zeros, not an error.
+  const json usage = Get("/api/v1/netflow/subscriber/nobody/usage?" + kAllTimeParams, admin_);
+  EXPECT_EQ(usage["bytes_total"], 0);
+  // The generic query names its command line and answers what sluice query answers.
+  auto posted = client_->Post("/api/v1/query", {{"Authorization", "Bearer " + admin_}},
+                              R"({"from": "0", "to": "4102444800000", "stat": "dstport/bytes", "limit": 3})",
+                              "application/json");
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->status, 200) << posted->body;
+  const json answer = json::parse(posted->body);
+  EXPECT_EQ(answer["result"]["stats"][0]["rows"], Query({"-s", "dstport/bytes", "-n", "3"})["stats"][0]["rows"]);
+  EXPECT_EQ(answer["command"].get<std::string>().rfind("sluice query --data ", 0), 0u);
+}
+
+TEST_F(ApiServeTest, ReadTokenFromTheCliCannotIngest) {
+  std::string out;
+  ASSERT_EQ(RunCommand({kSluice, "token", "create", "--data", data_, "--role", "read", "--name", "grafana"}, dir_,
+                       "token", &out),
+            0);
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(out, match, std::regex("sluice_[0-9a-f]{8}_[0-9a-f]{64}"))) << out;
+  const std::string read = match.str();
+  // The running server picks the new token up (the file is re-read within a second).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  Get("/api/v1/netflow/top-talkers", read);
+  Get("/api/v1/exporters", read);
+  auto ingest = client_->Post("/api/v1/netflow/v5-ingest", {{"Authorization", "Bearer " + read}}, V5Packet(),
+                              "application/octet-stream");
+  ASSERT_TRUE(ingest);
+  EXPECT_EQ(ingest->status, 403);
+  Get("/api/v1/netflow/top-talkers", "sluice_00000000_" + std::string(64, '0'), 401);
+  auto health = client_->Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+}  // namespace
+}  // namespace sluice
