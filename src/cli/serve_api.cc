@@ -2,12 +2,37 @@
 
 #include "cli/serve_api.h"
 
+#include <chrono>
 #include <cstdio>
 #include <utility>
 
 #include "common/log.h"
+#include "query/engine.h"
 
 namespace sluice::cli {
+
+std::vector<api::TopTalker> CurrentTopTalkers(const std::string& data_dir, std::int64_t now_ms) {
+  query::QuerySpec spec;
+  spec.data_dir = data_dir;
+  spec.window = query::TimeWindow{now_ms - 5 * 60'000, now_ms};
+  spec.top_n = api::kMaxTopTalkers;
+  query::StatSpec stat;
+  stat.name = "srcip";
+  stat.key = {{flow::FieldId::kSrcAddr}};
+  stat.order = query::OrderBy::kBytes;
+  spec.stats.push_back(stat);
+  spec.threads = 1;
+  spec.memory_budget_bytes = std::size_t{64} << 20;
+  spec.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  std::vector<api::TopTalker> talkers;
+  auto result = query::RunQuery(spec, nullptr);
+  if (result) {
+    for (const query::GroupRow& row : result->stats.front().rows) {
+      talkers.push_back({row.key[0].address, row.counters.bytes});
+    }
+  }
+  return talkers;
+}
 
 Result<ServeApi> StartServeApi(const ServeConfig& config, store::StoreWriter& store, const Clock& clock,
                                ServeApiHooks hooks) {

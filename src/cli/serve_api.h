@@ -8,10 +8,14 @@
 
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/api_server.h"
 #include "api/http_ingest.h"
+#include "api/service_snapshot.h"
 #include "api/token_store.h"
 #include "cli/serve_config.h"
 #include "common/clock.h"
@@ -32,6 +36,14 @@ struct ServeApiHooks {
   std::function<std::pair<bool, std::string>()> health;
   std::function<void(double)> observe_query_latency;
 };
+
+// The version `sluice_build_info` reports.
+inline constexpr std::string_view kSluiceVersion = "0.1.0";
+
+// The top sources by bytes over the last five minutes of flows (for
+// netflow_top_talker_bytes), at most api::kMaxTopTalkers; empty if the query fails or
+// takes more than two seconds.
+std::vector<api::TopTalker> CurrentTopTalkers(const std::string& data_dir, std::int64_t now_ms);
 
 // Errors (a corrupt token file, a bad TLS file, the port taken) are for the log; serve
 // exits on them.

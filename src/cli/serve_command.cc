@@ -23,6 +23,9 @@
 #include "cli/commands.h"
 #include "cli/serve_api.h"
 #include "cli/serve_config.h"
+#include "cli/serve_snapshot.h"
+#include "api/exporters_json.h"
+#include "api/prometheus_text.h"
 #include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -363,6 +366,21 @@ int RunServe(std::span<const std::string_view> args) {
   pipeline.Start();
 
   ServeApiHooks hooks;
+  api::LatencyHistogram query_latency;
+  ServiceInfo service;
+  service.started_at = clock.NowMillis();
+  service.version = std::string(kSluiceVersion);
+  service.sources = store_options.sources;
+  service.query_latency = &query_latency;
+  hooks.observe_query_latency = [&query_latency](double seconds) { query_latency.Observe(seconds); };
+  hooks.metrics_text = [&] {
+    api::ServiceSnapshot snapshot = TakeServiceSnapshot(pipeline, store, housekeeper, service, clock);
+    snapshot.top_talkers = CurrentTopTalkers(data_dir, clock.NowMillis());
+    return api::RenderMetrics(snapshot);
+  };
+  hooks.exporters_json = [&] {
+    return api::RenderExportersJson(TakeServiceSnapshot(pipeline, store, housekeeper, service, clock));
+  };
   hooks.health = [&store] {
     const store::StoreWriterStats stats = store.Stats();
     const bool writable = !stats.disk_full && stats.write_errors == 0;

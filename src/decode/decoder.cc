@@ -43,6 +43,7 @@ DecodeOutcome Decoder::Decode(const flow::Datagram& datagram, flow::BatchWriter&
   }
   ExporterCounters& counters = exporter->counters;
   ++counters.datagrams;
+  counters.datagram_bytes += datagram.payload.size();
   if (exporter->first_seen == 0) {
     exporter->first_seen = datagram.time_received;
   }

@@ -42,6 +42,7 @@ void AppendExporterJson(const ExporterState& exporter, std::string& out) {
   AppendField(out, "first_seen", static_cast<std::uint64_t>(exporter.first_seen));
   AppendField(out, "last_seen", static_cast<std::uint64_t>(exporter.last_seen));
   AppendField(out, "datagrams", c.datagrams);
+  AppendField(out, "datagram_bytes", c.datagram_bytes);
   AppendField(out, "datagrams_failed", c.datagrams_failed);
   AppendField(out, "records", c.records);
   AppendField(out, "option_records", c.option_records);

@@ -34,6 +34,7 @@ std::string_view Name(Protocol protocol);
 // Monotonic counters of one exporter. Read by stats, /metrics and `decode --stats`.
 struct ExporterCounters {
   std::uint64_t datagrams = 0;              // datagrams seen from this exporter
+  std::uint64_t datagram_bytes = 0;         // their UDP payload bytes
   std::uint64_t datagrams_failed = 0;       // datagrams that stopped with an error
   std::uint64_t records = 0;                // flow records produced
   std::uint64_t option_records = 0;         // v9/IPFIX options data records decoded

@@ -133,14 +133,17 @@ void DecodeWorkers::TakeSnapshot(Worker& worker) {
   std::uint32_t count = 0;
   decode::AppendExporterStates(worker.decoder, body, count);
   std::vector<std::string> reports;
-  worker.decoder.exporters().ForEach([&reports](const decode::ExporterState& exporter) {
+  std::vector<decode::ExporterReport> structured;
+  worker.decoder.exporters().ForEach([&](const decode::ExporterState& exporter) {
     reports.emplace_back();
     decode::AppendExporterJson(exporter, reports.back());
+    structured.push_back(decode::MakeExporterReport(exporter));
   });
   const std::lock_guard<std::mutex> lock(worker.snapshot_mu);
   worker.state_body = std::move(body);
   worker.state_exporters = count;
   worker.exporter_json = std::move(reports);
+  worker.exporter_reports = std::move(structured);
 }
 
 void DecodeWorkers::RequestSnapshots() {
@@ -185,6 +188,23 @@ std::vector<std::string> DecodeWorkers::ExporterReports() const {
       worker->decoder.exporters().ForEach([&reports](const decode::ExporterState& exporter) {
         reports.emplace_back();
         decode::AppendExporterJson(exporter, reports.back());
+      });
+    }
+  }
+  return reports;
+}
+
+std::vector<decode::ExporterReport> DecodeWorkers::ExporterSnapshots() const {
+  std::vector<decode::ExporterReport> reports;
+  const bool running = started_ && !stopping_.load(std::memory_order_acquire);
+  for (const auto& worker : workers_) {
+    if (running) {
+      const std::lock_guard<std::mutex> lock(worker->snapshot_mu);
+      reports.insert(reports.end(), worker->exporter_reports.begin(),
+                     worker->exporter_reports.end());
+    } else {
+      worker->decoder.exporters().ForEach([&reports](const decode::ExporterState& exporter) {
+        reports.push_back(decode::MakeExporterReport(exporter));
       });
     }
   }

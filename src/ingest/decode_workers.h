@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "decode/decoder.h"
+#include "decode/exporter_report.h"
 #include "flow/datagram.h"
 #include "flow/flow_sink.h"
 #include "ingest/datagram_ring.h"
@@ -104,6 +105,9 @@ class DecodeWorkers {
   // Per-exporter JSON reports (decode/exporter_json.h), from the same snapshots.
   std::vector<std::string> ExporterReports() const;
 
+  // The same reports as plain structs (decode/exporter_report.h), for /metrics and the API.
+  std::vector<decode::ExporterReport> ExporterSnapshots() const;
+
  private:
   struct Worker;
 
@@ -143,9 +147,10 @@ struct DecodeWorkers::Worker {
   // What the worker publishes of its decoder for other threads: written by the worker
   // thread now and then (TakeSnapshot), read by DecoderStateFile()/ExporterReports().
   mutable std::mutex snapshot_mu;
-  std::string state_body;                  // guarded by snapshot_mu
-  std::uint32_t state_exporters = 0;       // guarded by snapshot_mu
-  std::vector<std::string> exporter_json;  // guarded by snapshot_mu
+  std::string state_body;                                // guarded by snapshot_mu
+  std::uint32_t state_exporters = 0;                     // guarded by snapshot_mu
+  std::vector<std::string> exporter_json;                // guarded by snapshot_mu
+  std::vector<decode::ExporterReport> exporter_reports;  // guarded by snapshot_mu
 };
 
 inline const decode::Decoder& DecodeWorkers::decoder(std::size_t worker_idx) const {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <memory>
 #include <regex>
@@ -217,6 +218,29 @@ TEST_F(ApiServeTest, EndpointsAgreeWithSluiceQuery) {
   const json answer = json::parse(posted->body);
   EXPECT_EQ(answer["result"]["stats"][0]["rows"], Query({"-s", "dstport/bytes", "-n", "3"})["stats"][0]["rows"]);
   EXPECT_EQ(answer["command"].get<std::string>().rfind("sluice query --data ", 0), 0u);
+
+  // The exporters and /metrics see the replayed exporter (127.0.0.1).
+  const json exporters = Get("/api/v1/exporters", admin_);
+  ASSERT_GE(exporters["items"].size(), 1u) << exporters.dump();
+  EXPECT_EQ(exporters["items"][0]["exporter"], "127.0.0.1");
+  EXPECT_GT(exporters["items"][0]["flows"].get<std::uint64_t>(), 0u);
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("netflow_flows_total{exporter=\"127.0.0.1\""), std::string::npos);
+  EXPECT_NE(metrics->body.find("sluice_query_duration_seconds_bucket"), std::string::npos);
+  if (::access("/usr/bin/promtool", X_OK) == 0) {
+    const std::string path = dir_.File("metrics.txt");
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fwrite(metrics->body.data(), 1, metrics->body.size(), file);
+    std::fclose(file);
+    std::string out;
+    std::string err;
+    EXPECT_EQ(RunCommand({"/bin/sh", "-c", "promtool check metrics < " + path}, dir_, "promtool", &out, &err), 0)
+        << out << err;
+    EXPECT_EQ(out + err, "") << "promtool lint";
+  }
 }
 
 TEST_F(ApiServeTest, ReadTokenFromTheCliCannotIngest) {
