@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 ARGS ?=
 
-.PHONY: deps build run test test-release test-asan test-tiny bench bench-query fuzz clean
+.PHONY: deps build run test test-release test-asan test-tiny bench bench-query bench-api fuzz clean
 
 deps:
 	@scripts/install-deps
@@ -41,6 +41,10 @@ bench: build
 # several minutes and about 8 GB of disk). QUERY_ARGS=--flows 10000000 for a smaller run.
 bench-query: build
 	python3 bench/e2e/query_bench.py --build-dir build/release $(QUERY_ARGS)
+
+# wrk against the HTTP API of a serve that ingests meanwhile (docs/BENCHMARKS.md).
+bench-api: build
+	python3 bench/e2e/api_bench.py --build-dir build/release $(API_ARGS)
 
 # Runs every libFuzzer target for FUZZ_SECONDS each (clang, ASan+UBSan).
 fuzz: deps
