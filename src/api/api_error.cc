@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json_text.h"
+
 namespace sluice::api {
 
 std::string ApiError::ToJson() const {
@@ -11,7 +13,7 @@ std::string ApiError::ToJson() const {
   if (position) {
     error["position"] = *position;
   }
-  return nlohmann::json{{"error", error}}.dump();
+  return JsonText(nlohmann::json{{"error", error}});
 }
 
 ApiError BadParameter(std::string message) {

@@ -10,6 +10,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "api/json_text.h"
+
 #include "api/netflow_endpoints.h"
 #include "api/query_endpoints.h"
 #include "api/request_params.h"
@@ -192,11 +194,10 @@ std::string OpenApiJson() {
     }
     paths[std::string(route.path)][method] = std::move(operation);
   }
-  return json{{"openapi", "3.0.3"},
+  return JsonText(json{{"openapi", "3.0.3"},
               {"info", {{"title", "Sluice API"}, {"version", "1"}}},
               {"components", {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
-              {"paths", std::move(paths)}}
-      .dump();
+              {"paths", std::move(paths)}});
 }
 
 struct ApiServer::Impl {
@@ -316,7 +317,7 @@ struct ApiServer::Impl {
     if (!report->first_error.empty()) {
       answer["first_error"] = report->first_error;
     }
-    res.set_content(answer.dump(), "application/json");
+    res.set_content(JsonText(answer), "application/json");
   }
 };
 

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json_text.h"
+
 #include "flow/field.h"
 #include "query/number_format.h"
 
@@ -97,7 +99,7 @@ ApiResult<std::string> TopTalkers(const QueryContext& context, const RequestPara
                      {"packets", row.counters.packets},
                      {"flows", row.counters.flows}});
   }
-  return json{{"items", std::move(items)}, {"total", table.distinct}}.dump();
+  return JsonText(json{{"items", std::move(items)}, {"total", table.distinct}});
 }
 
 ApiResult<std::string> BandwidthTrend(const QueryContext& context, const RequestParams& params) {
@@ -177,11 +179,10 @@ ApiResult<std::string> BandwidthTrend(const QueryContext& context, const Request
                      {"pkts", point.packets}});
   }
   const std::size_t total = items.size();
-  return json{{"items", std::move(items)},
+  return JsonText(json{{"items", std::move(items)},
               {"total", total},
               {"interval_s", step_ms / 1000},
-              {"local_networks", context.local_networks}}
-      .dump();
+              {"local_networks", context.local_networks}});
 }
 
 ApiResult<std::string> ProtocolBreakdown(const QueryContext& context, const RequestParams& params) {
@@ -223,11 +224,10 @@ ApiResult<std::string> ProtocolBreakdown(const QueryContext& context, const Requ
                      {"packets", row.counters.packets},
                      {"flows", row.counters.flows}});
   }
-  return json{{"items", std::move(items)},
+  return JsonText(json{{"items", std::move(items)},
               {"total", table.distinct},
               {"bytes_total", table.total.bytes},
-              {"packets_total", table.total.packets}}
-      .dump();
+              {"packets_total", table.total.packets}});
 }
 
 ApiResult<std::string> SubscriberUsage(const QueryContext& context, std::string_view subscriber_id,
@@ -256,12 +256,11 @@ ApiResult<std::string> SubscriberUsage(const QueryContext& context, std::string_
                      {"protocol", ProtocolText(row.key[1].number)},
                      {"bytes", row.counters.bytes}});
   }
-  return json{{"subscriber_id", *id},
+  return JsonText(json{{"subscriber_id", *id},
               {"bytes_total", result->totals.bytes},
               {"pkts_total", result->totals.packets},
               {"flows_total", result->totals.flows},
-              {"top_ports", std::move(ports)}}
-      .dump();
+              {"top_ports", std::move(ports)}});
 }
 
 }  // namespace sluice::api

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json_text.h"
+
 #include "flow/field.h"
 #include "query/number_format.h"
 #include "query/output.h"
@@ -202,7 +204,7 @@ ApiResult<Body> GenericQuery(const QueryContext& context, const RequestParams& p
   if (options.format == query::OutputFormat::kCsv) {
     return Body{"text/csv; charset=utf-8", std::move(out)};
   }
-  return Body{"application/json", "{\"command\":" + json(CommandLineOf(args)).dump() + ",\"result\":" + out + "}"};
+  return Body{"application/json", "{\"command\":" + JsonText(json(CommandLineOf(args))) + ",\"result\":" + out + "}"};
 }
 
 ApiResult<Body> ListFlows(const QueryContext& context, const RequestParams& params) {
@@ -251,7 +253,7 @@ ApiResult<Body> ListFlows(const QueryContext& context, const RequestParams& para
   if (sink.passed() >= *limit) {
     next = "o" + std::to_string(skip + *limit);
   }
-  return Body{"application/json", "{\"next_cursor\":" + next.dump() + ",\"result\":" + out + "}"};
+  return Body{"application/json", "{\"next_cursor\":" + JsonText(next) + ",\"result\":" + out + "}"};
 }
 
 ApiResult<Body> Series(const QueryContext& context, const RequestParams& params) {
@@ -354,12 +356,11 @@ ApiResult<Body> Series(const QueryContext& context, const RequestParams& params)
     }
     series.push_back(std::move(item));
   }
-  return Body{"application/json", json{{"metric", metric},
+  return Body{"application/json", JsonText(json{{"metric", metric},
                                        {"step_s", step_ms / 1000},
                                        {"from", query::FormatIsoTime(window->from_ms)},
                                        {"to", query::FormatIsoTime(window->to_ms)},
-                                       {"series", std::move(series)}}
-                                      .dump()};
+                                       {"series", std::move(series)}})};
 }
 
 }  // namespace sluice::api
