@@ -24,15 +24,6 @@ using flow::FieldId;
 constexpr std::uint64_t kMaxLimit = 1000;
 constexpr std::int64_t kMaxSteps = 10'000;
 
-std::int64_t Now(const QueryContext& context) {
-  if (context.now_ms) {
-    return context.now_ms();
-  }
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // "(A) and (B)" without empty parts.
 std::string Both(const std::string& a, const std::string& b) {
   if (a.empty()) {
@@ -76,7 +67,7 @@ ApiResult<std::string> TopTalkers(const QueryContext& context, const RequestPara
   if (auto known = params.CheckKnown({"period", "from", "to", "limit", "filter"}); !known) {
     return tl::unexpected(known.error());
   }
-  auto window = ParseWindow(params, Now(context), std::chrono::hours(24));
+  auto window = ParseWindow(params, NowMs(context), std::chrono::hours(24));
   auto limit = ParseCount(params, "limit", 10, 1, kMaxLimit);
   auto filter = ParseFilterParam(params);
   if (!window || !limit || !filter) {
@@ -106,7 +97,7 @@ ApiResult<std::string> BandwidthTrend(const QueryContext& context, const Request
   if (auto known = params.CheckKnown({"period", "from", "to", "interval", "filter"}); !known) {
     return tl::unexpected(known.error());
   }
-  auto window = ParseWindow(params, Now(context), std::chrono::hours(24));
+  auto window = ParseWindow(params, NowMs(context), std::chrono::hours(24));
   auto filter = ParseFilterParam(params);
   if (!window || !filter) {
     return tl::unexpected(!window ? window.error() : filter.error());
@@ -189,7 +180,7 @@ ApiResult<std::string> ProtocolBreakdown(const QueryContext& context, const Requ
   if (auto known = params.CheckKnown({"period", "from", "to", "nas_id", "limit", "filter"}); !known) {
     return tl::unexpected(known.error());
   }
-  auto window = ParseWindow(params, Now(context), std::chrono::hours(24 * 7));
+  auto window = ParseWindow(params, NowMs(context), std::chrono::hours(24 * 7));
   auto limit = ParseCount(params, "limit", 20, 1, kMaxLimit);
   auto filter = ParseFilterParam(params);
   if (!window || !limit || !filter) {
@@ -236,7 +227,7 @@ ApiResult<std::string> SubscriberUsage(const QueryContext& context, std::string_
     return tl::unexpected(known.error());
   }
   auto id = ParseIdentifier("subscriber_id", subscriber_id);
-  auto window = ParseWindow(params, Now(context), std::chrono::hours(24));
+  auto window = ParseWindow(params, NowMs(context), std::chrono::hours(24));
   auto limit = ParseCount(params, "limit", 10, 1, kMaxLimit);
   if (!id || !window || !limit) {
     return tl::unexpected(!id ? id.error() : !window ? window.error() : limit.error());

@@ -6,6 +6,15 @@
 
 namespace sluice::api {
 
+std::int64_t NowMs(const QueryContext& context) {
+  if (context.now_ms) {
+    return context.now_ms();
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 ApiResult<query::QueryResult> RunApiQuery(const QueryContext& context, query::QuerySpec spec,
                                           query::RecordSink* records) {
   spec.data_dir = context.data_dir;

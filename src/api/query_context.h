@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct QueryContext {
   // Now, in epoch ms (tests pin it).
   std::function<std::int64_t()> now_ms;
 };
+
+// context.now_ms(), or the system clock.
+std::int64_t NowMs(const QueryContext& context);
 
 // Runs `spec` with the context's data directory and limits.
 ApiResult<query::QueryResult> RunApiQuery(const QueryContext& context, query::QuerySpec spec,

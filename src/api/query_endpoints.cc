@@ -25,15 +25,6 @@ using nlohmann::json;
 
 constexpr std::int64_t kMaxSteps = 10'000;
 
-std::int64_t Now(const QueryContext& context) {
-  if (context.now_ms) {
-    return context.now_ms();
-  }
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string ShellQuote(const std::string& arg) {
   bool plain = !arg.empty();
   for (const char c : arg) {
@@ -109,7 +100,7 @@ ApiResult<Body> GenericQuery(const QueryContext& context, const RequestParams& p
       !known) {
     return tl::unexpected(known.error());
   }
-  auto window = ParseWindow(params, Now(context), std::chrono::hours(24));
+  auto window = ParseWindow(params, NowMs(context), std::chrono::hours(24));
   auto filter = ParseFilterParam(params);
   auto limit = ParseCount(params, "limit", 10, 1, context.max_rows);
   if (!window || !filter || !limit) {
@@ -211,7 +202,7 @@ ApiResult<Body> ListFlows(const QueryContext& context, const RequestParams& para
   if (auto known = params.CheckKnown({"filter", "from", "to", "period", "limit", "cursor"}); !known) {
     return tl::unexpected(known.error());
   }
-  auto window = ParseWindow(params, Now(context), std::chrono::hours(1));
+  auto window = ParseWindow(params, NowMs(context), std::chrono::hours(1));
   auto filter = ParseFilterParam(params);
   auto limit = ParseCount(params, "limit", 100, 1, context.max_rows);
   if (!window || !filter || !limit) {
@@ -261,7 +252,7 @@ ApiResult<Body> Series(const QueryContext& context, const RequestParams& params)
       !known) {
     return tl::unexpected(known.error());
   }
-  auto window = ParseWindow(params, Now(context), std::chrono::hours(24));
+  auto window = ParseWindow(params, NowMs(context), std::chrono::hours(24));
   auto filter = ParseFilterParam(params);
   auto top = ParseCount(params, "top", 5, 1, 50);
   if (!window || !filter || !top) {
