@@ -3,7 +3,6 @@
 #include "api/api_server.h"
 
 #include <chrono>
-#include <regex>
 #include <thread>
 #include <utility>
 
@@ -83,6 +82,27 @@ std::string PathPattern(std::string_view path) {
     }
   }
   return pattern;
+}
+
+// Whether `path` fits the route template ("/a/{x}/b": one non-empty segment for {x}).
+bool PathMatches(std::string_view route, std::string_view path) {
+  while (!route.empty()) {
+    const std::size_t brace = route.find('{');
+    if (brace == std::string_view::npos) {
+      return route == path;
+    }
+    if (path.substr(0, brace) != route.substr(0, brace)) {
+      return false;
+    }
+    path.remove_prefix(brace);
+    route.remove_prefix(route.find('}') + 1);
+    const std::size_t segment = std::min(path.find('/'), path.size());
+    if (segment == 0) {
+      return false;
+    }
+    path.remove_prefix(segment);
+  }
+  return path.empty();
 }
 
 void SendError(httplib::Response& res, const ApiError& error) {
@@ -366,7 +386,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, Ap
   // Anything else: 405 for a known path with another method, else 404.
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {
     for (const RouteInfo& route : Routes()) {
-      if (std::regex_match(req.path, std::regex(PathPattern(route.path)))) {
+      if (PathMatches(route.path, req.path)) {
         res.set_header("Allow", std::string(route.method));
         return SendError(res, ApiError{405, "method_not_allowed",
                                        req.method + " is not allowed here; use " + std::string(route.method),
