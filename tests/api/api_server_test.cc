@@ -102,7 +102,10 @@ TEST_F(ApiServerTest, TokensAndRoles) {
   EXPECT_EQ(none->status, 401);
   EXPECT_EQ(Code(none), "unauthorized");
   EXPECT_EQ(none->get_header_value("WWW-Authenticate").rfind("Bearer", 0), 0u);
-  auto wrong = Get("/api/v1/netflow/top-talkers", read_.substr(0, read_.size() - 1) + "0");
+  // The real token with its last hex digit changed.
+  std::string mistyped = read_;
+  mistyped.back() = mistyped.back() == '0' ? '1' : '0';
+  auto wrong = Get("/api/v1/netflow/top-talkers", mistyped);
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401);
   auto garbage = Get("/api/v1/netflow/top-talkers", "x");
