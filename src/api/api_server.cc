@@ -110,12 +110,6 @@ void SendError(httplib::Response& res, const ApiError& error) {
   res.set_content(error.ToJson(), "application/json");
 }
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 RequestParams QueryParams(const httplib::Request& req) {
   RequestParams params;
   for (const auto& [name, value] : req.params) {
@@ -326,7 +320,7 @@ struct ApiServer::Impl {
       }
     }
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(req.body.data());
-    auto report = services.ingest->Ingest(exporter.value_or(flow::IpAddress()), NowMs(),
+    auto report = services.ingest->Ingest(exporter.value_or(flow::IpAddress()), NowMs(services.query),
                                           std::span<const std::uint8_t>(bytes, req.body.size()));
     if (!report) {
       return SendError(res, report.error());

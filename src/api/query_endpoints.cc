@@ -2,6 +2,7 @@
 
 #include "api/query_endpoints.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -43,11 +44,7 @@ std::string ShellQuote(const std::string& arg) {
 
 // The time window as `sluice query -t` takes it.
 std::string WindowArg(const query::TimeWindow& window) {
-  auto iso = [](std::int64_t ms) {
-    std::string text = query::FormatIsoTime(ms);
-    return text;
-  };
-  return iso(window.from_ms) + "/" + iso(window.to_ms);
+  return query::FormatIsoTime(window.from_ms) + "/" + query::FormatIsoTime(window.to_ms);
 }
 
 // A grouped key as text: addresses as text, other values as numbers.
@@ -212,13 +209,12 @@ ApiResult<Body> ListFlows(const QueryContext& context, const RequestParams& para
   // are stable while the window holds no open segment (new flows join at the end).
   std::uint64_t skip = 0;
   if (const auto cursor = params.Get("cursor")) {
-    RequestParams inner;
-    inner.Set("cursor", std::string(cursor->substr(cursor->empty() ? 0 : 1)));
-    auto offset = ParseCount(inner, "cursor", 0, 0, UINT64_MAX / 4);
-    if (cursor->empty() || cursor->front() != 'o' || !offset) {
+    const std::string_view digits = cursor->substr(cursor->empty() ? 0 : 1);
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), skip);
+    if (cursor->empty() || cursor->front() != 'o' || digits.empty() || error != std::errc() ||
+        end != digits.data() + digits.size() || skip > UINT64_MAX / 4) {
       return tl::unexpected(BadParameter("parameter 'cursor': not a cursor this API handed out"));
     }
-    skip = *offset;
   }
   query::QuerySpec spec;
   spec.window = *window;
