@@ -34,8 +34,8 @@ std::vector<api::TopTalker> CurrentTopTalkers(const std::string& data_dir, std::
   return talkers;
 }
 
-Result<ServeApi> StartServeApi(const ServeConfig& config, store::StoreWriter& store, const Clock& clock,
-                               ServeApiHooks hooks) {
+Result<ServeApi> StartServeApi(const ServeConfig& config, std::unique_ptr<flow::FlowSink> ingest_sink,
+                               const Clock& clock, ServeApiHooks hooks) {
   ServeApi api;
   if (!config.http.enabled) {
     return api;
@@ -61,7 +61,7 @@ Result<ServeApi> StartServeApi(const ServeConfig& config, store::StoreWriter& st
                  (*initial)->c_str(), config.store.data_dir.c_str());
     std::fflush(stderr);
   }
-  api.ingest = std::make_unique<api::HttpIngest>(config.pipeline.decoder, store.MakeSink());
+  api.ingest = std::make_unique<api::HttpIngest>(config.pipeline.decoder, std::move(ingest_sink));
 
   api::ApiServerOptions options;
   options.host = config.http.listen.address.ToString();
@@ -77,6 +77,9 @@ Result<ServeApi> StartServeApi(const ServeConfig& config, store::StoreWriter& st
   services.query.data_dir = config.store.data_dir;
   services.query.timeout = config.http.query_timeout;
   services.query.max_rows = config.http.max_rows;
+  for (const flow::IpPrefix& prefix : config.local_networks) {
+    services.query.local_networks.push_back(prefix.ToString());
+  }
   services.query.observe_latency = std::move(hooks.observe_query_latency);
   services.metrics_text = std::move(hooks.metrics_text);
   services.exporters_json = std::move(hooks.exporters_json);

@@ -20,7 +20,7 @@
 #include "cli/serve_config.h"
 #include "common/clock.h"
 #include "common/result.h"
-#include "store/store_writer.h"
+#include "flow/flow_sink.h"
 
 namespace sluice::cli {
 
@@ -47,7 +47,9 @@ std::vector<api::TopTalker> CurrentTopTalkers(const std::string& data_dir, std::
 
 // Errors (a corrupt token file, a bad TLS file, the port taken) are for the log; serve
 // exits on them.
-Result<ServeApi> StartServeApi(const ServeConfig& config, store::StoreWriter& store, const Clock& clock,
-                               ServeApiHooks hooks);
+// `ingest_sink` takes the records of POST /api/v1/netflow/v5-ingest (the same enrichment
+// and store as the UDP pipeline's).
+Result<ServeApi> StartServeApi(const ServeConfig& config, std::unique_ptr<flow::FlowSink> ingest_sink,
+                               const Clock& clock, ServeApiHooks hooks);
 
 }  // namespace sluice::cli

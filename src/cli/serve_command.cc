@@ -30,6 +30,8 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "decode/exporter_json.h"
+#include "enrich/prefix_enricher.h"
+#include "enrich/prefix_map.h"
 #include "ingest/pipeline.h"
 #include "net/socket_address.h"
 #include "store/file_system.h"
@@ -76,6 +78,9 @@ constexpr const char* kServeUsage =
     "                         first start creates an admin token and prints it once\n"
     "  --tls-cert FILE        serve the API over HTTPS with this PEM certificate ...\n"
     "  --tls-key FILE         ... and this PEM private key\n"
+    "  --local-net PREFIX     one of your own networks (repeatable): the API's in/out/internal\n"
+    "  --prefix-map FILE      CSV or TOML map of prefix -> subscriber, reseller, site, CIR\n"
+    "                         (docs/enrichment.md), applied to every flow; re-read on SIGHUP\n"
     "  -h, --help             this text\n";
 
 std::string Mib(std::size_t bytes) {
@@ -185,9 +190,9 @@ std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConf
       keys.emplace_back(key);
     }
   };
-  auto prefixes = [](const std::vector<net::IpPrefix>& allow) {
+  auto prefixes = [](const std::vector<flow::IpPrefix>& allow) {
     std::string text;
-    for (const net::IpPrefix& prefix : allow) {
+    for (const flow::IpPrefix& prefix : allow) {
       text += prefix.ToString() + " ";
     }
     return text;
@@ -218,16 +223,49 @@ std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConf
   check(old_store.compression != new_store.compression, "store.compression");
   check(old_store.writer_threads != new_store.writer_threads, "store.writer_threads");
   check(!(running.http.listen == wanted.http.listen), "http.listen");
+  check(prefixes(running.local_networks) != prefixes(wanted.local_networks), "networks.local");
   return keys;
+}
+
+// Reads the prefix map at `path` ("" = none) and logs what it holds.
+Result<std::shared_ptr<const enrich::PrefixMap>> LoadPrefixMap(const std::string& path) {
+  Result<enrich::PrefixMap> map = enrich::PrefixMap::Load(path);
+  if (!map) {
+    return tl::unexpected(Error(map.error().Code(),
+                                "enrichment.prefix_map: " + std::string(map.error().Message())));
+  }
+  Log(LogLevel::kInfo, "subscriber map: " + std::to_string(map->size()) + " prefixes from " + path);
+  return std::make_shared<const enrich::PrefixMap>(std::move(*map));
+}
+
+// SIGHUP: puts the map at `path` in force ("" = none). A map that does not load leaves the
+// running one in force. Returns true if `path` is now the map in force.
+bool ReloadPrefixMap(const std::string& path, enrich::PrefixMapSource& prefix_map) {
+  if (path.empty()) {
+    if (prefix_map.Current() != nullptr) {
+      Log(LogLevel::kInfo, "SIGHUP: no prefix map any more; new flows are not enriched");
+    }
+    prefix_map.Replace(nullptr);
+    return true;
+  }
+  Result<std::shared_ptr<const enrich::PrefixMap>> loaded = LoadPrefixMap(path);
+  if (!loaded) {
+    Log(LogLevel::kError, "SIGHUP: keeping the running prefix map: " +
+                              std::string(loaded.error().Message()));
+    return false;
+  }
+  prefix_map.Replace(std::move(*loaded));
+  return true;
 }
 
 // SIGHUP: re-reads the configuration (the file, then the same flags over it) and applies
 // what can change while running: the stats interval and the retention settings (store
 // retention, max_size, rollup_retention). Returns true if the stats interval changed.
 bool Reload(std::span<const std::string_view> args, ServeConfig& config,
-            store::Housekeeper& housekeeper) {
+            store::Housekeeper& housekeeper, enrich::PrefixMapSource& prefix_map) {
   if (config.config_path.empty()) {
-    Log(LogLevel::kInfo, "SIGHUP: no --config file, nothing to reload");
+    ReloadPrefixMap(config.prefix_map, prefix_map);
+    Log(LogLevel::kInfo, "SIGHUP: no --config file, nothing else to reload");
     return false;
   }
   Result<ServeConfig> wanted = BuildServeConfig(args);
@@ -235,6 +273,9 @@ bool Reload(std::span<const std::string_view> args, ServeConfig& config,
     Log(LogLevel::kError,
         "SIGHUP: keeping the running configuration: " + std::string(wanted.error().Message()));
     return false;
+  }
+  if (ReloadPrefixMap(wanted->prefix_map, prefix_map)) {
+    config.prefix_map = wanted->prefix_map;
   }
   const std::vector<std::string> restart = NeedRestart(config, *wanted);
   if (!restart.empty()) {
@@ -321,8 +362,23 @@ int RunServe(std::span<const std::string_view> args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Every batch, from UDP or the HTTP ingest, passes the prefix-map enrichment on its way
+  // to the store (a no-op without a map; SIGHUP may load one later).
+  enrich::PrefixMapSource prefix_map;
+  if (!config.prefix_map.empty()) {
+    Result<std::shared_ptr<const enrich::PrefixMap>> loaded = LoadPrefixMap(config.prefix_map);
+    if (!loaded) {
+      Log(LogLevel::kError, std::string(loaded.error().Message()));
+      (void)store.Close();
+      return 1;
+    }
+    prefix_map.Replace(std::move(*loaded));
+  }
+  auto enriched_store_sink = [&store, &prefix_map] {
+    return std::make_unique<enrich::EnrichingSink>(prefix_map, store.MakeSink());
+  };
   auto created = ingest::Pipeline::Create(
-      config.pipeline, [&store](std::size_t) { return store.MakeSink(); }, clock);
+      config.pipeline, [&enriched_store_sink](std::size_t) { return enriched_store_sink(); }, clock);
   if (!created) {
     Log(LogLevel::kError, std::string(created.error().Message()));
     return 1;
@@ -390,7 +446,7 @@ int RunServe(std::span<const std::string_view> args) {
                       "\",\"store_writable\":" + (writable ? "true" : "false") +
                       ",\"store_backlog_flows\":" + std::to_string(backlog) + "}");
   };
-  Result<ServeApi> api = StartServeApi(config, store, clock, std::move(hooks));
+  Result<ServeApi> api = StartServeApi(config, enriched_store_sink(), clock, std::move(hooks));
   if (!api) {
     Log(LogLevel::kError, std::string(api.error().Message()));
     pipeline.Stop();
@@ -451,7 +507,7 @@ int RunServe(std::span<const std::string_view> args) {
     pipeline.workers().RequestSnapshots();
     const int signal_number = sigtimedwait(&signals, nullptr, &timeout);
     if (signal_number == SIGHUP) {
-      if (Reload(args, config, housekeeper)) {
+      if (Reload(args, config, housekeeper, prefix_map)) {
         interval = config.stats_interval;
         next_stats =
             interval.count() != 0 ? SteadyClock::now() + interval : SteadyClock::time_point::max();

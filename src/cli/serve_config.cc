@@ -134,7 +134,7 @@ const Setting kSettings[] = {
     {"collector", "allow", "--allow", ValueKind::kStringList,
      "ADDR or ADDR/LEN, e.g. 192.0.2.0/24 or 2001:db8::/32",
      [](std::string_view text, ServeConfig& config) {
-       const auto prefix = net::IpPrefix::Parse(text);
+       const auto prefix = flow::IpPrefix::Parse(text);
        if (prefix) {
          config.pipeline.allow.push_back(*prefix);
        }
@@ -300,6 +300,25 @@ const Setting kSettings[] = {
     {"http", "threads", "", ValueKind::kInteger, "a number from 1 to 256",
      [](std::string_view text, ServeConfig& config) {
        return SetUnsigned(text, 1, 256, config.http.threads);
+     },
+     nullptr},
+    {"networks", "local", "--local-net", ValueKind::kStringList,
+     "ADDR/LEN, e.g. 10.0.0.0/8 or 2001:db8::/32",
+     [](std::string_view text, ServeConfig& config) {
+       const auto prefix = flow::IpPrefix::Parse(text);
+       if (prefix) {
+         config.local_networks.push_back(*prefix);
+       }
+       return prefix.has_value();
+     },
+     [](ServeConfig& config) {
+       config.local_networks.clear();
+     }},
+    {"enrichment", "prefix_map", "--prefix-map", ValueKind::kString,
+     "a CSV or TOML file of prefixes (docs/enrichment.md), or \"\" for none",
+     [](std::string_view text, ServeConfig& config) {
+       config.prefix_map = std::string(text);
+       return true;
      },
      nullptr},
 };

@@ -77,6 +77,10 @@ struct ServeConfig {
   StoreConfig store;
   std::vector<ExporterConfig> exporters;
   HttpConfig http;
+  // [networks] local: the operator's own prefixes (in/out/internal traffic in the API).
+  std::vector<flow::IpPrefix> local_networks;
+  // [enrichment] prefix_map: subscriber/reseller/site/CIR by prefix; "" = none.
+  std::string prefix_map;
   std::string config_path;    // the --config file, "" if none
 };
 

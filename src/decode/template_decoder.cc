@@ -468,6 +468,8 @@ void EmitReverse(const SetState& set, const Slots& slots, flow::FlowColumns& c, 
   c.dst_country[to] = c.src_country[from];
   c.subscriber[to] = c.subscriber[from];
   c.site[to] = c.site[from];
+  c.reseller[to] = c.reseller[from];
+  c.cir[to] = c.cir[from];
   c.app[to] = c.app[from];
   c.bgp_next_hop[to] = c.bgp_next_hop[from];
 }

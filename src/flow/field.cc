@@ -67,6 +67,10 @@ constexpr std::array<FieldInfo, kFieldCount> kCatalogue{{
      "Flow records this row stands for: 1 for a decoded record, the sum for a roll-up row "
      "(deltaFlowCount)",
      1},
+    {FieldId::kReseller, "reseller", kString, std::nullopt, "",
+     "Reseller id of the subscriber (enrichment: prefix map)"},
+    {FieldId::kCir, "cir", kUint64, std::nullopt, "",
+     "Committed information rate of the subscriber, bits/s (enrichment: prefix map; 0 = none)"},
 }};
 
 constexpr bool CatalogueIsInOrder() {

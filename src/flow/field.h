@@ -68,9 +68,11 @@ enum class FieldId : std::uint8_t {
   kApp,
   kBgpNextHop,
   kFlows,
+  kReseller,
+  kCir,
 };
 
-inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(FieldId::kFlows) + 1;
+inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(FieldId::kCir) + 1;
 
 struct FieldInfo {
   FieldId id;

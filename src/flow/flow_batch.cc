@@ -55,7 +55,9 @@ constexpr auto kColumnMembers = std::make_tuple(
     &FlowColumns::site,
     &FlowColumns::app,
     &FlowColumns::bgp_next_hop,
-    &FlowColumns::flows);
+    &FlowColumns::flows,
+    &FlowColumns::reseller,
+    &FlowColumns::cir);
 
 template <typename Fn>
 void ForEachColumnMember(Fn&& fn) {

@@ -87,6 +87,8 @@ struct FlowColumns {
   Column<StringRef> app;
   Column<IpAddress> bgp_next_hop;
   Column<std::uint64_t> flows;
+  Column<StringRef> reseller;
+  Column<std::uint64_t> cir;
 };
 
 class FlowBatch {
@@ -94,7 +96,9 @@ class FlowBatch {
   static constexpr std::size_t kCapacity = kBatchCapacity;
   // Strings longer than this are cut; the arena holds at most kMaxArenaBytes.
   static constexpr std::size_t kMaxStringLength = 255;
-  static constexpr std::size_t kMaxArenaBytes = kCapacity * 64 < 4096 ? 4096 : kCapacity * 64;
+  // Room for a few ids per row (app names, and subscriber, reseller and site from the
+  // prefix map); the arena grows only as far as it is used.
+  static constexpr std::size_t kMaxArenaBytes = kCapacity * 256 < 16384 ? 16384 : kCapacity * 256;
 
   FlowBatch();
 

@@ -224,9 +224,11 @@ void AppendRecordJson(const FlowBatch& batch, std::size_t row, std::string& out)
       }
       case FieldId::kSubscriber:
       case FieldId::kSite:
-      case FieldId::kApp: {
+      case FieldId::kApp:
+      case FieldId::kReseller: {
         const StringRef ref = info.id == FieldId::kSubscriber ? c.subscriber[row]
                               : info.id == FieldId::kSite     ? c.site[row]
+                              : info.id == FieldId::kReseller ? c.reseller[row]
                                                               : c.app[row];
         if (ref.length != 0) {
           AppendKey(out, name);
@@ -240,6 +242,12 @@ void AppendRecordJson(const FlowBatch& batch, std::size_t row, std::string& out)
       case FieldId::kFlows:
         AppendKey(out, name);
         AppendUnsigned(out, c.flows[row]);
+        break;
+      case FieldId::kCir:
+        if (c.cir[row] != 0) {
+          AppendKey(out, name);
+          AppendUnsigned(out, c.cir[row]);
+        }
         break;
     }
   }

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "decode/decoder_options.h"
+#include "flow/ip_prefix.h"
 #include "ingest/decode_workers.h"
 #include "net/socket_address.h"
 #include "net/udp_receiver.h"
@@ -34,7 +35,7 @@ struct PipelineOptions {
   std::size_t queue_bytes = std::size_t{16} << 20;             // per (receive, decode) ring
   std::size_t batch_size = 64;                                 // datagrams per recvmmsg
   std::size_t slot_bytes = 65536;                              // longer datagrams: truncated
-  std::vector<net::IpPrefix> allow;                            // empty: any exporter
+  std::vector<flow::IpPrefix> allow;                            // empty: any exporter
   // After a batch that did not fill, a receive thread waits this long before reading
   // again, so that datagrams arrive in batches rather than one wake-up each (interrupt
   // coalescing). The socket buffer holds what arrives meanwhile; 0 = never wait.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Socket addresses: conversions between sockaddr and flow::IpAddress, name resolution,
-// and IpPrefix (the allow-list of exporters).
+// (the allow-list of exporters is a list of flow::IpPrefix).
 
 #pragma once
 
@@ -39,23 +39,5 @@ socklen_t ToSockaddr(const Endpoint& endpoint, bool force_v6, sockaddr_storage& 
 // prefers the first address the resolver returns.
 Result<Endpoint> Resolve(const std::string& host, std::uint16_t port);
 
-// An address prefix, e.g. 192.0.2.0/24 or 2001:db8::/32, held in the 128-bit space
-// (an IPv4 /24 is stored as a /120 of the mapped address).
-class IpPrefix {
- public:
-  IpPrefix() = default;
-  IpPrefix(const flow::IpAddress& address, std::uint8_t length_bits);
-
-  // "ADDR" (a single host) or "ADDR/LEN" with LEN <= 32 for IPv4 and <= 128 for IPv6.
-  static std::optional<IpPrefix> Parse(std::string_view text);
-
-  bool Contains(const flow::IpAddress& address) const;
-
-  std::string ToString() const;
-
- private:
-  flow::IpAddress network_;    // host bits zeroed
-  std::uint8_t length_ = 128;  // bits, in the 128-bit space
-};
 
 }  // namespace sluice::net

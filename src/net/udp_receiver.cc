@@ -128,7 +128,7 @@ bool UdpReceiver::Allowed(const flow::IpAddress& address) const {
   if (options_.allow.empty()) {
     return true;
   }
-  for (const IpPrefix& prefix : options_.allow) {
+  for (const flow::IpPrefix& prefix : options_.allow) {
     if (prefix.Contains(address)) {
       return true;
     }

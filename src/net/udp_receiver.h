@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "flow/datagram.h"
+#include "flow/ip_prefix.h"
 #include "net/socket_address.h"
 
 namespace sluice::net {
@@ -100,7 +101,7 @@ struct ReceiveCounters {
 struct UdpReceiverOptions {
   std::size_t batch_size = 64;     // datagrams per recvmmsg call
   std::size_t slot_bytes = 65536;  // bytes per datagram slot; longer datagrams are truncated
-  std::vector<IpPrefix> allow;     // empty: every exporter; otherwise only these prefixes
+  std::vector<flow::IpPrefix> allow;     // empty: every exporter; otherwise only these prefixes
 };
 
 // Reads datagrams from one or more sockets with recvmmsg, a batch at a time, and stamps

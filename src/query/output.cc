@@ -88,6 +88,8 @@ std::uint64_t NumberAt(const flow::FlowColumns& c, std::size_t row, FieldId fiel
       return c.dst_country[row];
     case FieldId::kFlows:
       return c.flows[row];
+    case FieldId::kCir:
+      return c.cir[row];
     default:
       return 0;
   }
@@ -118,6 +120,8 @@ flow::StringRef StringAt(const flow::FlowColumns& c, std::size_t row, FieldId fi
       return c.subscriber[row];
     case FieldId::kSite:
       return c.site[row];
+    case FieldId::kReseller:
+      return c.reseller[row];
     default:
       return c.app[row];
   }
@@ -226,6 +230,9 @@ void SetKeyValue(flow::FlowColumns& c, std::size_t row, FieldId field, const Key
       break;
     case FieldId::kDstCountry:
       c.dst_country[row] = static_cast<std::uint16_t>(n);
+      break;
+    case FieldId::kCir:
+      c.cir[row] = n;
       break;
     default:
       break;

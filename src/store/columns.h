@@ -30,7 +30,8 @@ inline constexpr auto kColumnMembers = std::make_tuple(
     &flow::FlowColumns::xlate_src_port, &flow::FlowColumns::xlate_dst_port,
     &flow::FlowColumns::fw_event, &flow::FlowColumns::src_country,
     &flow::FlowColumns::dst_country, &flow::FlowColumns::subscriber, &flow::FlowColumns::site,
-    &flow::FlowColumns::app, &flow::FlowColumns::bgp_next_hop, &flow::FlowColumns::flows);
+    &flow::FlowColumns::app, &flow::FlowColumns::bgp_next_hop, &flow::FlowColumns::flows,
+    &flow::FlowColumns::reseller, &flow::FlowColumns::cir);
 
 static_assert(std::tuple_size_v<decltype(kColumnMembers)> == flow::kFieldCount,
               "every catalogue field has a column");

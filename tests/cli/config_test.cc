@@ -31,7 +31,7 @@ net::Endpoint At(std::string_view address, std::uint16_t port) {
 
 std::vector<std::string> Prefixes(const ServeConfig& config) {
   std::vector<std::string> prefixes;
-  for (const net::IpPrefix& prefix : config.pipeline.allow) {
+  for (const flow::IpPrefix& prefix : config.pipeline.allow) {
     prefixes.push_back(prefix.ToString());
   }
   return prefixes;

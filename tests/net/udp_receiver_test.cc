@@ -145,7 +145,7 @@ TEST(UdpReceiverTest, DropsAndCountsExportersOutsideTheAllowList) {
   sockets.push_back(BindOrDie(Local("127.0.0.1")));
   const Endpoint bound = sockets.front().local();
   UdpReceiverOptions options;
-  options.allow.push_back(*IpPrefix::Parse("127.0.2.0/24"));
+  options.allow.push_back(*flow::IpPrefix::Parse("127.0.2.0/24"));
   SystemClock clock;
   UdpReceiver receiver(std::move(sockets), options, clock);
 
@@ -243,27 +243,27 @@ TEST(UdpSocketTest, ReportsTheReceiveBufferTheKernelGranted) {
 }
 
 TEST(IpPrefixTest, MatchesIpv4AndIpv6Prefixes) {
-  const auto v4 = IpPrefix::Parse("192.0.2.0/24");
+  const auto v4 = flow::IpPrefix::Parse("192.0.2.0/24");
   ASSERT_TRUE(v4.has_value());
   EXPECT_TRUE(v4->Contains(*flow::IpAddress::Parse("192.0.2.200")));
   EXPECT_FALSE(v4->Contains(*flow::IpAddress::Parse("192.0.3.1")));
   EXPECT_FALSE(v4->Contains(*flow::IpAddress::Parse("2001:db8::1")));
   EXPECT_EQ(v4->ToString(), "192.0.2.0/24");
 
-  const auto v6 = IpPrefix::Parse("2001:db8::/33");
+  const auto v6 = flow::IpPrefix::Parse("2001:db8::/33");
   ASSERT_TRUE(v6.has_value());
   EXPECT_TRUE(v6->Contains(*flow::IpAddress::Parse("2001:db8:7fff::1")));
   EXPECT_FALSE(v6->Contains(*flow::IpAddress::Parse("2001:db8:8000::1")));
 
-  const auto host = IpPrefix::Parse("10.1.2.3");
+  const auto host = flow::IpPrefix::Parse("10.1.2.3");
   ASSERT_TRUE(host.has_value());
   EXPECT_TRUE(host->Contains(*flow::IpAddress::Parse("10.1.2.3")));
   EXPECT_FALSE(host->Contains(*flow::IpAddress::Parse("10.1.2.4")));
 
-  EXPECT_TRUE(IpPrefix::Parse("0.0.0.0/0")->Contains(*flow::IpAddress::Parse("8.8.8.8")));
-  EXPECT_FALSE(IpPrefix::Parse("10.0.0.0/33").has_value());
-  EXPECT_FALSE(IpPrefix::Parse("10.0.0.0/").has_value());
-  EXPECT_FALSE(IpPrefix::Parse("nonsense/8").has_value());
+  EXPECT_TRUE(flow::IpPrefix::Parse("0.0.0.0/0")->Contains(*flow::IpAddress::Parse("8.8.8.8")));
+  EXPECT_FALSE(flow::IpPrefix::Parse("10.0.0.0/33").has_value());
+  EXPECT_FALSE(flow::IpPrefix::Parse("10.0.0.0/").has_value());
+  EXPECT_FALSE(flow::IpPrefix::Parse("nonsense/8").has_value());
 }
 
 TEST(EndpointTest, PrintsIpv6InBrackets) {

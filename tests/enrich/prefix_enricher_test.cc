@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "enrich/prefix_enricher.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sluice::enrich {
+namespace {
+
+flow::IpAddress Ip(const char* text) { return *flow::IpAddress::Parse(text); }
+
+PrefixMap Map(const char* csv) {
+  auto map = PrefixMap::ParseCsv(csv, "test.csv");
+  EXPECT_TRUE(map.has_value()) << map.error().Message();
+  return std::move(*map);
+}
+
+constexpr const char* kMap =
+    "prefix,subscriber_id,reseller_id,nas_id,cir\n"
+    "100.64.1.0/24,cust-1,res-a,nas-1,100M\n"
+    "100.64.2.0/24,cust-2,,nas-2,\n"
+    "2001:db8:5::/48,cust-6,res-b,nas-6,1G\n";
+
+std::size_t AddFlow(flow::FlowBatch& batch, const char* src, const char* dst) {
+  const std::size_t row = batch.AppendRow();
+  batch.cols().src_addr[row] = Ip(src);
+  batch.cols().dst_addr[row] = Ip(dst);
+  return row;
+}
+
+TEST(PrefixEnricherTest, SourceFirstThenDestination) {
+  const PrefixMap map = Map(kMap);
+  flow::FlowBatch batch;
+  const std::size_t upload = AddFlow(batch, "100.64.1.9", "8.8.8.8");
+  const std::size_t download = AddFlow(batch, "1.1.1.1", "100.64.2.3");
+  const std::size_t both = AddFlow(batch, "100.64.2.3", "100.64.1.9");
+  const std::size_t neither = AddFlow(batch, "1.1.1.1", "8.8.8.8");
+  const std::size_t v6 = AddFlow(batch, "2001:db8:5::1", "2001:db8:9::1");
+  PrefixEnricher enricher;
+  EXPECT_EQ(enricher.Enrich(map, batch), 4u);
+  const flow::FlowColumns& c = batch.cols();
+  EXPECT_EQ(batch.String(c.subscriber[upload]), "cust-1");
+  EXPECT_EQ(batch.String(c.reseller[upload]), "res-a");
+  EXPECT_EQ(batch.String(c.site[upload]), "nas-1");
+  EXPECT_EQ(c.cir[upload], 100'000'000u);
+  EXPECT_EQ(batch.String(c.subscriber[download]), "cust-2");
+  EXPECT_EQ(c.reseller[download].length, 0u);
+  EXPECT_EQ(c.cir[download], 0u);
+  EXPECT_EQ(batch.String(c.subscriber[both]), "cust-2");
+  EXPECT_EQ(c.subscriber[neither].length, 0u);
+  EXPECT_EQ(c.site[neither].length, 0u);
+  EXPECT_EQ(batch.String(c.subscriber[v6]), "cust-6");
+  EXPECT_EQ(c.cir[v6], 1'000'000'000u);
+}
+
+TEST(PrefixEnricherTest, KeepsWhatTheExporterSentAndStoresEachStringOncePerBatch) {
+  const PrefixMap map = Map(kMap);
+  flow::FlowBatch batch;
+  const std::size_t sent = AddFlow(batch, "100.64.1.9", "8.8.8.8");
+  batch.cols().subscriber[sent] = batch.AddString("from-exporter");
+  for (int idx = 0; idx < 100 && !batch.full(); ++idx) {
+    AddFlow(batch, "100.64.1.9", "8.8.8.8");
+  }
+  PrefixEnricher enricher;
+  enricher.Enrich(map, batch);
+  EXPECT_EQ(batch.String(batch.cols().subscriber[sent]), "from-exporter");
+  if (batch.size() > 2) {
+    // Rows of one subscriber share one copy of its strings.
+    EXPECT_EQ(batch.cols().subscriber[1].offset, batch.cols().subscriber[2].offset);
+  }
+}
+
+TEST(PrefixEnricherTest, ManyBatchesAndAMapReplacedBetweenThem) {
+  const PrefixMap first = Map(kMap);
+  const PrefixMap second = Map("prefix,subscriber_id\n100.64.1.0/24,renamed\n");
+  PrefixEnricher enricher;
+  for (int round = 0; round < 3; ++round) {
+    flow::FlowBatch batch;
+    AddFlow(batch, "100.64.1.9", "8.8.8.8");
+    AddFlow(batch, "100.64.2.9", "8.8.8.8");
+    const PrefixMap& map = round == 1 ? second : first;
+    enricher.Enrich(map, batch);
+    EXPECT_EQ(batch.String(batch.cols().subscriber[0]), round == 1 ? "renamed" : "cust-1");
+    EXPECT_EQ(batch.cols().subscriber[1].length == 0, round == 1);
+  }
+}
+
+// Every row with its own long ids: the arena holds them all.
+TEST(PrefixEnricherTest, AFullBatchOfDistinctSubscribersFitsTheArena) {
+  std::string csv = "prefix,subscriber_id,reseller_id,nas_id\n";
+  for (std::size_t idx = 0; idx < flow::FlowBatch::kCapacity; ++idx) {
+    const std::string id = std::to_string(idx) + std::string(50, 'x');
+    csv += "10." + std::to_string(idx / 256) + "." + std::to_string(idx % 256) + ".0/24," + id +
+           ",r" + id + ",n" + id + "\n";
+  }
+  const PrefixMap map = Map(csv.c_str());
+  flow::FlowBatch batch;
+  for (std::size_t idx = 0; idx < flow::FlowBatch::kCapacity; ++idx) {
+    const std::string address =
+        "10." + std::to_string(idx / 256) + "." + std::to_string(idx % 256) + ".1";
+    AddFlow(batch, address.c_str(), "8.8.8.8");
+  }
+  PrefixEnricher enricher;
+  EXPECT_EQ(enricher.Enrich(map, batch), batch.size());
+  const std::size_t last = batch.size() - 1;
+  EXPECT_EQ(batch.String(batch.cols().site[last]), "n" + std::to_string(last) + std::string(50, 'x'));
+}
+
+class CollectingSink final : public flow::FlowSink {
+ public:
+  void Consume(flow::FlowBatch& batch) override {
+    for (std::size_t row = 0; row < batch.size(); ++row) {
+      subscribers.emplace_back(batch.String(batch.cols().subscriber[row]));
+    }
+  }
+  std::vector<std::string> subscribers;
+};
+
+TEST(EnrichingSinkTest, EnrichesWithTheMapInForceAndForwards) {
+  PrefixMapSource source;
+  auto collecting = std::make_unique<CollectingSink>();
+  CollectingSink* seen = collecting.get();
+  EnrichingSink sink(source, std::move(collecting));
+  flow::FlowBatch batch;
+  AddFlow(batch, "100.64.1.9", "8.8.8.8");
+  sink.Consume(batch);  // no map yet
+  source.Replace(std::make_shared<const PrefixMap>(Map(kMap)));
+  sink.Consume(batch);
+  ASSERT_EQ(seen->subscribers.size(), 2u);
+  EXPECT_EQ(seen->subscribers[0], "");
+  EXPECT_EQ(seen->subscribers[1], "cust-1");
+  EXPECT_EQ(sink.Stats().rows, 2u);
+  EXPECT_EQ(sink.Stats().matched, 1u);
+}
+
+}  // namespace
+}  // namespace sluice::enrich
