@@ -277,5 +277,48 @@ TEST_F(ApiServeTest, ReadTokenFromTheCliCannotIngest) {
   EXPECT_EQ(health->status, 200);
 }
 
+// A real Prometheus (Debian's package) scrapes /metrics and sees the flow counters.
+TEST_F(ApiServeTest, PrometheusScrapesTheMetrics) {
+  if (::access("/usr/bin/prometheus", X_OK) != 0) {
+    GTEST_SKIP() << "no /usr/bin/prometheus (scripts/install-deps installs it)";
+  }
+  const std::uint16_t prometheus_port = FreeTcpPort();
+  const std::string config = dir_.File("prometheus.yml");
+  std::FILE* file = std::fopen(config.c_str(), "w");
+  ASSERT_NE(file, nullptr);
+  const std::string text = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                           "scrape_configs:\n  - job_name: sluice\n    static_configs:\n"
+                           "      - targets: ['127.0.0.1:" + std::to_string(port_) + "']\n";
+  std::fwrite(text.data(), 1, text.size(), file);
+  std::fclose(file);
+  Child prometheus({"/usr/bin/prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir_.File("tsdb"),
+                    "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+                   dir_.File("prometheus.out"), dir_.File("prometheus.err"));
+  ASSERT_TRUE(prometheus.started());
+  ASSERT_EQ(RunCommand({kSluice, "replay", "--to", udp_, test::SharedTestData("flows/akvorado/netflow/nfv5.pcap")},
+                       dir_, "replay"),
+            0);
+  httplib::Client client("127.0.0.1", prometheus_port);
+  double flows = 0;
+  std::string last;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && flows <= 0) {
+    auto res = client.Get("/api/v1/query?query=sum(netflow_flows_total)%20and%20on()%20up%7Bjob%3D%22sluice%22%7D%3D%3D1");
+    if (res && res->status == 200) {
+      last = res->body;
+      const json answer = json::parse(res->body, nullptr, false);
+      if (!answer.is_discarded() && !answer["data"]["result"].empty()) {
+        flows = std::stod(answer["data"]["result"][0]["value"][1].get<std::string>());
+      }
+    }
+    if (flows <= 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+  prometheus.Signal(SIGTERM);
+  prometheus.Wait(std::chrono::seconds(20));
+  EXPECT_GT(flows, 0) << last << "\n" << prometheus.Err();
+}
+
 }  // namespace
 }  // namespace sluice

@@ -283,7 +283,8 @@ TEST(SegmentFixtureTest, ReadsTheFormatV3Fixture) {
   EXPECT_EQ((*reader)->summary().row_count, kV3FixtureRows);
   EXPECT_EQ((*reader)->blocks().size(), 2u);
   const auto& schema = (*reader)->summary().schema;
-  ASSERT_EQ(schema.size(), flow::kFieldCount);
+  // Written with the 42 fields of its day; reseller and cir came later and read as 0.
+  ASSERT_EQ(schema.size(), 42u);
   auto used = [&](FieldId field, Encoding encoding) {
     return (schema[static_cast<std::size_t>(field)].encodings &
             (1u << static_cast<unsigned>(encoding))) != 0;
