@@ -148,36 +148,6 @@ void PrometheusWriter::Histogram(std::string_view name, std::initializer_list<La
   SampleText(std::string(name) + "_count", labels, {}, {}, std::to_string(histogram.count));
 }
 
-void LatencyHistogram::Observe(double seconds) {
-  if (!(seconds > 0)) {
-    seconds = 0;
-  }
-  std::size_t bucket_idx = 0;
-  while (bucket_idx < kUpperBoundsS.size() && seconds > kUpperBoundsS[bucket_idx]) {
-    ++bucket_idx;
-  }
-  counts_[bucket_idx].fetch_add(1, std::memory_order_relaxed);
-  // Saturates at ~584 years of total latency, far beyond a process lifetime.
-  const double ns = std::min(seconds * 1e9, 1e18);
-  sum_ns_.fetch_add(static_cast<std::uint64_t>(ns), std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-}
-
-HistogramSnapshot LatencyHistogram::Snapshot() const {
-  HistogramSnapshot snapshot;
-  snapshot.upper_bounds_s.assign(kUpperBoundsS.begin(), kUpperBoundsS.end());
-  snapshot.counts.reserve(counts_.size());
-  std::uint64_t total = 0;
-  for (const auto& count : counts_) {
-    snapshot.counts.push_back(count.load(std::memory_order_relaxed));
-    total += snapshot.counts.back();
-  }
-  // The buckets are the truth: count is their sum, so +Inf == _count always.
-  snapshot.count = total;
-  snapshot.sum_s = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
-  return snapshot;
-}
-
 namespace {
 
 // Labels of the per-exporter series.
@@ -338,6 +308,17 @@ std::string RenderMetrics(const ServiceSnapshot& snapshot) {
           housekeeper.bytes_deleted);
   Counter(writer, "sluice_housekeeper_errors_total", "Failed maintenance steps.",
           housekeeper.errors);
+
+  writer.Family("sluice_store_write_duration_seconds", MetricType::kHistogram,
+                "Time the store writer spends per operation: append (a batch, encoding and "
+                "writing the blocks it completes), flush (the open segments), seal (footer, "
+                "fsync, rename).");
+  writer.Histogram("sluice_store_write_duration_seconds", {{"op", "append"}},
+                   snapshot.store_latency.append);
+  writer.Histogram("sluice_store_write_duration_seconds", {{"op", "flush"}},
+                   snapshot.store_latency.flush);
+  writer.Histogram("sluice_store_write_duration_seconds", {{"op", "seal"}},
+                   snapshot.store_latency.seal);
 
   // API.
   writer.Family("sluice_query_duration_seconds", MetricType::kHistogram,

@@ -67,26 +67,6 @@ std::string EscapeLabelValue(std::string_view value);
 // +Inf, -Inf as the format spells them.
 std::string FormatValue(double value);
 
-// Query latency: fixed buckets, lock-free. Observe() from any thread.
-class LatencyHistogram {
- public:
-  // Upper bounds in seconds (the last bucket, +Inf, is implicit).
-  static constexpr std::array<double, 12> kUpperBoundsS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                           0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
-
-  // Negative durations count as 0.
-  void Observe(double seconds);
-
-  // The counts so far. Concurrent Observe() calls may or may not be included; sum and
-  // count may be one observation apart from the buckets.
-  HistogramSnapshot Snapshot() const;
-
- private:
-  std::array<std::atomic<std::uint64_t>, kUpperBoundsS.size() + 1> counts_{};
-  std::atomic<std::uint64_t> sum_ns_{0};
-  std::atomic<std::uint64_t> count_{0};
-};
-
 // The whole /metrics body.
 std::string RenderMetrics(const ServiceSnapshot& snapshot);
 

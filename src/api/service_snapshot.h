@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/latency_histogram.h"
 #include "decode/exporter_report.h"
 #include "flow/ip_address.h"
 #include "ingest/pipeline.h"
@@ -18,16 +19,6 @@
 #include "store/store_writer.h"
 
 namespace sluice::api {
-
-// A copy of a LatencyHistogram, per bucket (not cumulative): counts[i] observations fell in
-// (upper_bounds[i-1], upper_bounds[i]]; counts.back() (one more than upper_bounds) is the
-// overflow bucket above the last bound.
-struct HistogramSnapshot {
-  std::vector<double> upper_bounds_s;  // ascending, seconds
-  std::vector<std::uint64_t> counts;   // upper_bounds_s.size() + 1 entries
-  double sum_s = 0;                    // sum of all observations, seconds
-  std::uint64_t count = 0;             // number of observations
-};
 
 // One exporter as the decoders see it, plus the store source it is written to.
 struct ExporterSnapshot {
@@ -53,6 +44,7 @@ struct ServiceSnapshot {
   ingest::PipelineStats pipeline;
   std::vector<ExporterSnapshot> exporters;  // sorted by address
   store::StoreWriterStats store;
+  store::StoreWriteLatency store_latency;  // append, flush, seal durations
   store::HousekeeperStats housekeeper;
   HistogramSnapshot query_duration;    // API query latency
   std::vector<TopTalker> top_talkers;  // by descending bytes; rendering stops at 10

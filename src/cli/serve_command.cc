@@ -422,7 +422,7 @@ int RunServe(std::span<const std::string_view> args) {
   pipeline.Start();
 
   ServeApiHooks hooks;
-  api::LatencyHistogram query_latency;
+  LatencyHistogram query_latency;
   ServiceInfo service;
   service.started_at = clock.NowMillis();
   service.version = std::string(kSluiceVersion);

@@ -21,11 +21,12 @@ api::ServiceSnapshot TakeServiceSnapshot(const ingest::Pipeline& pipeline,
   snapshot.build_type = info.build_type;
   snapshot.pipeline = pipeline.Stats();
   snapshot.store = store.Stats();
+  snapshot.store_latency = store.WriteLatency();
   snapshot.housekeeper = housekeeper.Stats();
   if (info.query_latency != nullptr) {
     snapshot.query_duration = info.query_latency->Snapshot();
   } else {
-    snapshot.query_duration = api::LatencyHistogram().Snapshot();
+    snapshot.query_duration = LatencyHistogram().Snapshot();
   }
 
   std::vector<decode::ExporterReport> reports = pipeline.workers().ExporterSnapshots();

@@ -27,7 +27,7 @@ struct ServiceInfo {
   // Exporter -> store source name, as in store::StoreWriterOptions::sources; exporters
   // not listed are shown with store::kDefaultSource.
   std::vector<std::pair<flow::IpAddress, std::string>> sources;
-  const api::LatencyHistogram* query_latency = nullptr;
+  const LatencyHistogram* query_latency = nullptr;
 };
 
 // Reads the counters of every part (each Stats() is thread-safe) and the exporter reports

@@ -312,6 +312,19 @@ StoreWriterStats StoreWriter::Stats() const {
   return stats_;
 }
 
+StoreWriteLatency StoreWriter::WriteLatency() const {
+  return StoreWriteLatency{append_latency_.Snapshot(), flush_latency_.Snapshot(),
+                           seal_latency_.Snapshot()};
+}
+
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
 void StoreWriter::Enqueue(flow::FlowBatch& batch) {
   if (batch.empty()) {
     return;
@@ -454,7 +467,9 @@ void StoreWriter::AppendRows(Lane& lane, Source& source, const flow::FlowBatch& 
   }
   SegmentWriter& writer = *segment->writer;
   const std::uint64_t before = writer.row_count();
+  const auto started = std::chrono::steady_clock::now();
   const Status appended = writer.Append(batch);
+  append_latency_.Observe(SecondsSince(started));
   const std::uint64_t taken = writer.row_count() - before;
   {
     std::lock_guard lock(stats_mu_);
@@ -525,7 +540,9 @@ void StoreWriter::FlushAll(Lane& lane, UnixMillis now) {
       continue;
     }
     OpenSegment& segment = *source.open;
+    const auto started = std::chrono::steady_clock::now();
     const Status flushed = segment.writer->Flush();
+    flush_latency_.Observe(SecondsSince(started));
     {
       std::lock_guard lock(stats_mu_);
       stats_.bytes_written += segment.writer->file_size() - segment.bytes_reported;
@@ -611,13 +628,18 @@ void StoreWriter::HandToSealer(std::unique_ptr<OpenSegment> segment) {
 }
 
 Status StoreWriter::Seal(OpenSegment& segment) {
+  const auto started = std::chrono::steady_clock::now();
   if (Status finished = segment.writer->Finish(); !finished) {
     return finished;
   }
   if (Status renamed = file_system_->Rename(segment.open_path, segment.final_path); !renamed) {
     return renamed;
   }
-  return file_system_->SyncDirectory(DirOf(segment.final_path));
+  Status synced = file_system_->SyncDirectory(DirOf(segment.final_path));
+  if (synced) {
+    seal_latency_.Observe(SecondsSince(started));
+  }
+  return synced;
 }
 
 void StoreWriter::SealerLoop() {

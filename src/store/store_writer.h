@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/latency_histogram.h"
 #include "common/result.h"
 #include "flow/flow_batch.h"
 #include "flow/flow_sink.h"
@@ -75,6 +76,14 @@ struct StoreWriterStats {
   std::string ToLogLine() const;
 };
 
+// How long the writer's disk work takes: appending a batch (encoding and writing the
+// blocks it completes), flushing the open segments, sealing one (footer, fsync, rename).
+struct StoreWriteLatency {
+  HistogramSnapshot append;
+  HistogramSnapshot flush;
+  HistogramSnapshot seal;
+};
+
 // Ownership: owns its threads, the queue and the open segments; `file_system` and `clock`
 // must outlive it. Thread-safety: sinks from MakeSink() may be used from any one thread
 // each; Start/Close from one control thread; Stats() from any thread.
@@ -98,6 +107,8 @@ class StoreWriter {
   // must no longer be fed. Idempotent. Returns the first error of sealing, if any (the
   // segments concerned stay *.seg.open and are recovered at the next start).
   Status Close();
+
+  StoreWriteLatency WriteLatency() const;
 
   StoreWriterStats Stats() const;
 
@@ -155,6 +166,9 @@ class StoreWriter {
 
   mutable std::mutex stats_mu_;
   StoreWriterStats stats_;  // guarded by stats_mu_
+  LatencyHistogram append_latency_;
+  LatencyHistogram flush_latency_;
+  LatencyHistogram seal_latency_;
 
   std::thread sealer_thread_;
   bool started_ = false;

@@ -77,6 +77,9 @@ ServiceSnapshot FilledSnapshot() {
   histogram.Observe(0.02);
   histogram.Observe(30);
   snapshot.query_duration = histogram.Snapshot();
+  LatencyHistogram seal;
+  seal.Observe(0.004);
+  snapshot.store_latency.seal = seal.Snapshot();
 
   for (std::uint32_t host = 1; host <= 12; ++host) {
     snapshot.top_talkers.push_back(
@@ -202,6 +205,9 @@ TEST(RenderMetricsTest, RendersEveryFamilyOfAFilledSnapshot) {
   EXPECT_NE(text.find("sluice_query_duration_seconds_bucket{le=\"0.001\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("sluice_query_duration_seconds_bucket{le=\"0.025\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("sluice_query_duration_seconds_bucket{le=\"+Inf\"} 4\n"), std::string::npos);
+  EXPECT_NE(text.find("sluice_store_write_duration_seconds_bucket{op=\"seal\",le=\"0.005\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("sluice_store_write_duration_seconds_count{op=\"append\"} 0\n"), std::string::npos);
   EXPECT_NE(text.find("sluice_query_duration_seconds_count 4\n"), std::string::npos);
   // Top talkers: at most 10 series, whatever the snapshot holds.
   EXPECT_EQ(Count(text, "\nnetflow_top_talker_bytes{"), 10u);

@@ -87,7 +87,7 @@ TEST(ServeSnapshotTest, ShowsAnExporterOfARealCaptureWithItsCounts) {
   info.started_at = clock.NowMillis() - 5000;
   info.version = "test";
   info.sources = {{exporter, "lab"}};
-  api::LatencyHistogram latency;
+  LatencyHistogram latency;
   latency.Observe(0.02);
   info.query_latency = &latency;
 

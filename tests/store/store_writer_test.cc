@@ -112,6 +112,11 @@ TEST(StoreWriterTest, WritesOneSealedSegmentPerSlotByReceiveTime) {
   EXPECT_EQ(stats.flows_not_written, 0u);
   EXPECT_EQ(stats.segments_sealed, 2u);
   EXPECT_EQ(stats.open_segments, 0u);
+  // Every append and both seals were timed (for /metrics).
+  const StoreWriteLatency latency = (*writer)->WriteLatency();
+  EXPECT_GE(latency.append.count, 3u);  // 2500 + 700 rows come in batches
+  EXPECT_EQ(latency.seal.count, 2u);
+  EXPECT_GT(latency.append.sum_s, 0.0);
   std::uint64_t on_disk = 0;
   for (const CatalogEntry& file : files) {
     on_disk += file.size_bytes;
