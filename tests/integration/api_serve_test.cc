@@ -25,6 +25,7 @@
 
 #include "testing/hex.h"
 #include "testing/process.h"
+#include "testing/serve_api_util.h"
 
 namespace sluice {
 namespace {
@@ -33,66 +34,13 @@ using nlohmann::json;
 using test::Child;
 using test::ReadText;
 using test::RunCommand;
+using test::FindToken;
+using test::FreeTcpPort;
 using test::TempDir;
 
 const std::string kSluice = SLUICE_BINARY_DIR "/apps/sluice/sluice";
 const std::string kAllTime = "1970-01-01T00:00:00Z/2100-01-01T00:00:00Z";
 const std::string kAllTimeParams = "from=0&to=4102444800000";
-
-// The first API token ("sluice_" + 8 hex + "_" + 64 hex) in `text`, or "".
-std::string FindToken(const std::string& text) {
-  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
-  for (std::size_t at = text.find("sluice_"); at != std::string::npos; at = text.find("sluice_", at + 1)) {
-    const std::string candidate = text.substr(at, 80);
-    bool ok = candidate.size() == 80 && candidate[15] == '_';
-    for (std::size_t idx = 7; ok && idx < 80; ++idx) {
-      ok = idx == 15 || hex(candidate[idx]);
-    }
-    if (ok) {
-      return candidate;
-    }
-  }
-  return "";
-}
-
-// A TCP port nothing listens on right now.
-std::uint16_t FreeTcpPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-// One NetFlow v5 packet with one TCP record 192.0.2.10:40000 -> 198.51.100.20:443.
-std::string V5Packet() {
-  std::vector<std::uint8_t> p(24 + 48, 0);
-  p[1] = 5;
-  p[3] = 1;  // count
-  const auto now = static_cast<std::uint32_t>(::time(nullptr));
-  p[8] = static_cast<std::uint8_t>(now >> 24);
-  p[9] = static_cast<std::uint8_t>(now >> 16);
-  p[10] = static_cast<std::uint8_t>(now >> 8);
-  p[11] = static_cast<std::uint8_t>(now);
-  std::uint8_t* r = p.data() + 24;
-  const std::uint8_t src[4] = {192, 0, 2, 10};
-  const std::uint8_t dst[4] = {198, 51, 100, 20};
-  std::copy(src, src + 4, r);
-  std::copy(dst, dst + 4, r + 4);
-  r[19] = 7;      // dPkts = 7
-  r[22] = 0x0b;   // dOctets = 0x0bb8 = 3000
-  r[23] = 0xb8;
-  r[32] = 0x9c;   // srcport 40000
-  r[33] = 0x40;
-  r[34] = 0x01;   // dstport 443
-  r[35] = 0xbb;
-  r[38] = 6;      // proto
-  return std::string(p.begin(), p.end());
-}
 
 class ApiServeTest : public ::testing::Test {
  protected:
@@ -181,7 +129,7 @@ TEST_F(ApiServeTest, EndpointsAgreeWithSluiceQuery) {
 
   // Ingest over HTTP: one v5 record, under a named exporter.
   auto ingested = client_->Post("/api/v1/netflow/v5-ingest?exporter=192.0.2.1",
-                                {{"Authorization", "Bearer " + admin_}}, V5Packet(), "application/octet-stream");
+                                {{"Authorization", "Bearer " + admin_}}, test::OneRecordV5Packet(), "application/octet-stream");
   ASSERT_TRUE(ingested);
   ASSERT_EQ(ingested->status, 200) << ingested->body;
   EXPECT_EQ(json::parse(ingested->body)["accepted"], 1);
@@ -267,7 +215,7 @@ TEST_F(ApiServeTest, ReadTokenFromTheCliCannotIngest) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   Get("/api/v1/netflow/top-talkers", read);
   Get("/api/v1/exporters", read);
-  auto ingest = client_->Post("/api/v1/netflow/v5-ingest", {{"Authorization", "Bearer " + read}}, V5Packet(),
+  auto ingest = client_->Post("/api/v1/netflow/v5-ingest", {{"Authorization", "Bearer " + read}}, test::OneRecordV5Packet(),
                               "application/octet-stream");
   ASSERT_TRUE(ingest);
   EXPECT_EQ(ingest->status, 403);

@@ -25,6 +25,7 @@
 
 #include "testing/hex.h"
 #include "testing/process.h"
+#include "testing/serve_api_util.h"
 
 namespace sluice {
 namespace {
@@ -33,6 +34,8 @@ using nlohmann::json;
 using test::Child;
 using test::ReadText;
 using test::RunCommand;
+using test::FindToken;
+using test::FreeTcpPort;
 using test::TempDir;
 
 const std::string kSluice = SLUICE_BINARY_DIR "/apps/sluice/sluice";
@@ -49,41 +52,6 @@ constexpr const char* kMap =
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
-}
-
-std::uint16_t FreeTcpPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-// One NetFlow v5 packet with one record 192.0.2.10:40000 -> 198.51.100.20:443, 3000 bytes.
-std::string V5Packet() {
-  std::vector<std::uint8_t> p(24 + 48, 0);
-  p[1] = 5;
-  p[3] = 1;
-  const auto now = static_cast<std::uint32_t>(::time(nullptr));
-  for (int idx = 0; idx < 4; ++idx) {
-    p[8 + idx] = static_cast<std::uint8_t>(now >> (24 - 8 * idx));
-  }
-  std::uint8_t* r = p.data() + 24;
-  const std::uint8_t addresses[8] = {192, 0, 2, 10, 198, 51, 100, 20};
-  std::copy(addresses, addresses + 8, r);
-  r[19] = 7;
-  r[22] = 0x0b;
-  r[23] = 0xb8;
-  r[32] = 0x9c;
-  r[33] = 0x40;
-  r[34] = 0x01;
-  r[35] = 0xbb;
-  r[38] = 6;
-  return std::string(p.begin(), p.end());
 }
 
 class EnrichServeTest : public ::testing::Test {
@@ -105,10 +73,8 @@ class EnrichServeTest : public ::testing::Test {
     }
     ASSERT_FALSE(udp_.empty()) << serve_->Err();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    const std::string err = serve_->Err();
-    const std::size_t at = err.find("sluice_");
-    ASSERT_NE(at, std::string::npos) << err;
-    token_ = err.substr(at, 80);
+    token_ = FindToken(serve_->Err());
+    ASSERT_FALSE(token_.empty()) << serve_->Err();
   }
 
   void TearDown() override {
@@ -154,6 +120,18 @@ class EnrichServeTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     ASSERT_EQ(seen, flows) << filter;
+  }
+
+  // Waits up to 10 s for `text` in serve's log.
+  bool WaitForLog(const std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (serve_->Err().find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
   }
 
   bool Post(const std::string& body) {
@@ -243,31 +221,22 @@ TEST_F(EnrichServeTest, MapFillsColumnsAndTheApiAgreesWithQuery) {
   EXPECT_GT(in, 0u);
 
   // SIGHUP re-reads the map file: new flows get the edited ids.
-  ASSERT_TRUE(Post(V5Packet()));
+  ASSERT_TRUE(Post(test::OneRecordV5Packet()));
   WaitForFlows("subscriber \"cust-http\"", 1);
   WriteFile(map_, "prefix,subscriber_id\n192.0.2.0/24,cust-renamed\n");
   serve_->Signal(SIGHUP);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline &&
-         serve_->Err().find("subscriber map: 1 prefixes") == std::string::npos) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_NE(serve_->Err().find("subscriber map: 1 prefixes"), std::string::npos) << serve_->Err();
-  ASSERT_TRUE(Post(V5Packet()));
+  ASSERT_TRUE(WaitForLog("subscriber map: 1 prefixes")) << serve_->Err();
+  ASSERT_TRUE(Post(test::OneRecordV5Packet()));
   WaitForFlows("subscriber \"cust-renamed\"", 1);
   EXPECT_EQ(Summary("subscriber \"cust-http\"")["flows"], 1);
 
   // A broken map on SIGHUP keeps the running one.
   WriteFile(map_, "prefix,subscriber_id\n192.0.2.0/40,broken\n");
   serve_->Signal(SIGHUP);
-  const auto broken_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < broken_deadline &&
-         serve_->Err().find("keeping the running prefix map") == std::string::npos) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  EXPECT_TRUE(WaitForLog("keeping the running prefix map")) << serve_->Err();
   EXPECT_NE(serve_->Err().find("subscribers.csv:2: prefix '192.0.2.0/40'"), std::string::npos)
       << serve_->Err();
-  ASSERT_TRUE(Post(V5Packet()));
+  ASSERT_TRUE(Post(test::OneRecordV5Packet()));
   WaitForFlows("subscriber \"cust-renamed\"", 2);
 }
 
