@@ -20,6 +20,7 @@
 #include "api/token_store.h"
 #include "cli/args.h"
 #include "common/log.h"
+#include "common/toml_text.h"
 #include "store/layout.h"
 
 namespace sluice::cli {
@@ -493,6 +494,11 @@ ServeConfig::ServeConfig() {
 }
 
 Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_view file_name) {
+  if (const auto line = NonAsciiOutsideStrings(toml_text)) {
+    return tl::unexpected(Error(ErrorCode::kInvalidArgument,
+                                std::string(file_name) + ":" + std::to_string(*line) +
+                                    ": a non-ASCII character outside a string or comment"));
+  }
   toml::parse_result parsed = toml::parse(toml_text, file_name);
   if (!parsed) {
     const toml::parse_error& error = parsed.error();

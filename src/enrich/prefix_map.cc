@@ -15,6 +15,8 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include "common/toml_text.h"
+
 namespace sluice::enrich {
 namespace {
 
@@ -341,6 +343,10 @@ Result<PrefixMap> PrefixMap::ParseCsv(std::string_view text, std::string_view fi
 }
 
 Result<PrefixMap> PrefixMap::ParseToml(std::string_view text, std::string_view file_name) {
+  if (const auto line = NonAsciiOutsideStrings(text)) {
+    return tl::unexpected(
+        LineError(file_name, *line, "a non-ASCII character outside a string or comment"));
+  }
   toml::parse_result parsed = toml::parse(text, file_name);
   if (!parsed) {
     const toml::parse_error& error = parsed.error();

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "common/toml_text.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(TomlTextTest, NonAsciiIsFineInStringsAndComments) {
+  EXPECT_FALSE(NonAsciiOutsideStrings("name = \"Zürich\"  # café\n"));
+  EXPECT_FALSE(NonAsciiOutsideStrings("name = 'Zürich'\n"));
+  EXPECT_FALSE(NonAsciiOutsideStrings("name = \"\"\"\nZürich \\\" still \"\"\"\nnext = 1\n"));
+  EXPECT_FALSE(NonAsciiOutsideStrings("name = '''\nZürich\n'''\n"));
+  EXPECT_FALSE(NonAsciiOutsideStrings("escaped = \"a\\\"é\"\n"));
+}
+
+TEST(TomlTextTest, NonAsciiElsewhereNamesItsLine) {
+  EXPECT_EQ(NonAsciiOutsideStrings("a = 1\n[[r\xcf\xb8]]\n"), 2u);
+  EXPECT_EQ(NonAsciiOutsideStrings("a = \"x\" \xc2\xa0\n"), 1u);
+  EXPECT_EQ(NonAsciiOutsideStrings("# ok é\nb = 2 \xe2\x80\x83\n"), 2u);
+  // A one-line string ends at its line: what follows is plain text again.
+  EXPECT_EQ(NonAsciiOutsideStrings("a = \"open\nz\xc3\xa9 = 1\n"), 2u);
+  EXPECT_EQ(NonAsciiOutsideStrings("s = \"\"\"\n\"\"\"\n\xc3\xa9\n"), 3u);
+}
+
+}  // namespace
+}  // namespace sluice
