@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -486,43 +489,67 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
   return plan;
 }
 
-// Window and filter: the matching rows of a batch, in `rows`.
-class Selector {
+// Window and filter: the matching rows of a batch (late materialization: the batch
+// holds only the columns of SelectFields()).
+class Selector final : public store::RowSelector {
  public:
-  explicit Selector(const Shape& shape) : shape_(&shape), rows_(flow::FlowBatch::kCapacity) {}
+  explicit Selector(const Shape& shape) : shape_(&shape) {}
 
-  // Returns how many rows match; they are rows()[0..n).
-  std::size_t Select(const flow::FlowBatch& batch, bool check_window) {
+  void set_check_window(bool check) { check_window_ = check; }
+
+  std::size_t Select(const flow::FlowBatch& batch, std::size_t /*start*/,
+                     std::uint32_t* rows) override {
     const std::size_t n = batch.size();
     std::size_t count = 0;
     const std::optional<TimeWindow>& window = shape_->spec->window;
-    if (check_window && window) {
+    if (check_window_ && window) {
       const auto& first = batch.cols().first;
       const auto& last = batch.cols().last;
       const std::int64_t from = window->from_ms;
       const std::int64_t to = window->to_ms;
       for (std::size_t row = 0; row < n; ++row) {
-        rows_[count] = static_cast<std::uint32_t>(row);
+        rows[count] = static_cast<std::uint32_t>(row);
         count += static_cast<std::size_t>(first[row] >= from && last[row] <= to);
       }
     } else {
       for (std::size_t row = 0; row < n; ++row) {
-        rows_[row] = static_cast<std::uint32_t>(row);
+        rows[row] = static_cast<std::uint32_t>(row);
       }
       count = n;
     }
     if (count > 0 && !shape_->filter->MatchesAll()) {
-      count = shape_->filter->Select(batch, rows_.data(), count);
+      count = shape_->filter->Select(batch, rows, count);
     }
     return count;
   }
 
-  std::uint32_t* rows() { return rows_.data(); }
-
  private:
   const Shape* shape_;
-  std::vector<std::uint32_t> rows_;
+  bool check_window_ = true;
 };
+
+// The columns Selector reads: the filter's, and the times when there is a window.
+std::vector<FieldId> SelectFields(const QuerySpec& spec, const Filter& filter) {
+  std::vector<FieldId> fields(filter.fields().begin(), filter.fields().end());
+  if (spec.window) {
+    for (const FieldId field : {FieldId::kFirst, FieldId::kLast}) {
+      if (std::find(fields.begin(), fields.end(), field) == fields.end()) {
+        fields.push_back(field);
+      }
+    }
+  }
+  return fields;
+}
+
+// 0, 1, 2, ... kCapacity - 1: the rows of a batch handed over by ReadSelected(), every
+// one of them selected.
+std::vector<std::uint32_t> EveryRow() {
+  std::vector<std::uint32_t> rows(flow::FlowBatch::kCapacity);
+  for (std::size_t row = 0; row < rows.size(); ++row) {
+    rows[row] = static_cast<std::uint32_t>(row);
+  }
+  return rows;
+}
 
 void AddTotals(Aggregate& totals, const flow::FlowBatch& batch, const std::uint32_t* rows,
                std::size_t count) {
@@ -540,7 +567,7 @@ void AddTotals(Aggregate& totals, const flow::FlowBatch& batch, const std::uint3
 class ScanState final : public flow::FlowSink {
  public:
   ScanState(const Shape& shape, MemoryBudget& budget)
-      : shape_(&shape), selector_(shape),
+      : shape_(&shape), every_row_(EveryRow()),
         keys_(flow::FlowBatch::kCapacity * shape.max_key_words),
         reverse_keys_(shape.aggregate_reverse.empty() ? 0 : flow::FlowBatch::kCapacity * shape.max_key_words) {
     for (const KeyCodec& key : shape.stat_keys) {
@@ -554,19 +581,13 @@ class ScanState final : public flow::FlowSink {
     }
   }
 
-  void set_check_window(bool check) { check_window_ = check; }
-
+  // `batch` holds selected rows only (SegmentReader::ReadSelected()).
   void Consume(flow::FlowBatch& batch) override {
     if (exhausted_) {
       return;
     }
-    const std::size_t count = selector_.Select(batch, check_window_);
-    scan_.rows_scanned += batch.size();
-    scan_.rows_matched += count;
-    if (count == 0) {
-      return;
-    }
-    const std::uint32_t* rows = selector_.rows();
+    const std::size_t count = batch.size();
+    const std::uint32_t* rows = every_row_.data();
     AddTotals(totals_, batch, rows, count);
     for (std::size_t stat_idx = 0; stat_idx < stats_.size(); ++stat_idx) {
       const KeyCodec& key = shape_->stat_keys[stat_idx];
@@ -618,6 +639,7 @@ class ScanState final : public flow::FlowSink {
     }
   }
 
+  const Shape* shape() const { return shape_; }
   bool exhausted() const { return exhausted_; }
   bool done() const { return exhausted_; }
   ScanStats& scan() { return scan_; }
@@ -630,8 +652,7 @@ class ScanState final : public flow::FlowSink {
 
  private:
   const Shape* shape_;
-  Selector selector_;
-  bool check_window_ = true;
+  std::vector<std::uint32_t> every_row_;
   bool exhausted_ = false;
   std::vector<std::uint64_t> keys_;
   std::vector<std::uint64_t> reverse_keys_;
@@ -645,50 +666,92 @@ class ScanState final : public flow::FlowSink {
 };
 
 
-// Listing: records handed to the RecordSink in scan order (segments in catalogue order,
-// blocks and rows in file order), or collected and sorted when an order is asked for.
-class ListingState final : public flow::FlowSink {
+// One scan thread's reader, reopened when a work item lies in another segment.
+class ItemReader {
  public:
-  ListingState(const Shape& shape, RecordSink* sink, MemoryBudget& budget)
-      : shape_(&shape), selector_(shape), sink_(sink), budget_(&budget),
-        remaining_(shape.spec->limit), ordered_(shape.spec->order.has_value()) {}
+  // Reads the rows of work item `item` that `selector` keeps into `sink`. A damaged or
+  // vanished segment or block is skipped with a warning (and counted in scan.damaged);
+  // any other failure is returned.
+  Status Read(const Plan& plan, const WorkItem& item, std::span<const FieldId> select_fields,
+              Selector& selector, std::span<const FieldId> fields, flow::FlowSink& sink,
+              ScanStats& scan, std::vector<std::string>& warnings) {
+    const Segment& segment = plan.segments[item.segment];
+    if (item.segment != segment_) {
+      reader_.reset();
+      segment_ = item.segment;
+      failed_ = false;
+      auto opened = OpenSegment(segment);
+      if (!opened) {
+        failed_ = true;
+        if (!IsDamage(opened.error()) && opened.error().Code() != ErrorCode::kNotFound) {
+          return tl::unexpected(opened.error());
+        }
+        scan.damaged += IsDamage(opened.error()) ? 1 : 0;
+        warnings.push_back("skipped segment: " + std::string(opened.error().Message()));
+      } else {
+        reader_ = std::move(*opened);
+      }
+    }
+    if (failed_) {
+      return OkStatus();
+    }
+    selector.set_check_window(!segment.window_inside);
+    Result<std::size_t> kept = reader_->ReadSelected(item.block, select_fields, selector, fields, sink);
+    if (!kept) {
+      if (!IsDamage(kept.error()) && kept.error().Code() != ErrorCode::kInvalidArgument) {
+        return tl::unexpected(kept.error());
+      }
+      ++scan.damaged;
+      warnings.push_back("skipped damaged block " + std::to_string(item.block) + ": " +
+                         std::string(kept.error().Message()));
+      return OkStatus();
+    }
+    scan.rows_scanned += reader_->blocks()[item.block].row_count;
+    scan.rows_matched += *kept;
+    return OkStatus();
+  }
 
-  ~ListingState() override { budget_->Release(reserved_); }
+ private:
+  std::unique_ptr<store::SegmentReader> reader_;
+  std::size_t segment_ = SIZE_MAX;
+  bool failed_ = false;
+};
 
-  void set_check_window(bool check) { check_window_ = check; }
+// Listing on every scan thread. Whichever thread claims a work item reads its matching
+// rows into batches of its own; the batches are handed on strictly in work-item order
+// (segments in catalogue order, blocks and rows in file order) by one thread at a time,
+// whichever finished the item next in line, so the records come out exactly as from one
+// thread. At most kInFlight items are read ahead of the one next in line, which bounds
+// the memory. Unordered, the records go to the RecordSink (up to spec.limit, or until it
+// returns false; the totals cover the records handed over); with spec.order they are
+// collected (within the memory budget), then stably sorted (ties keep scan order) and the
+// first `limit` handed over by EmitOrdered() (the totals cover every matching flow).
+class ParallelListing {
+ public:
+  ParallelListing(const Shape& shape, const Plan& plan, std::span<const FieldId> select_fields,
+                  std::span<const FieldId> fields, RecordSink* sink, MemoryBudget& budget)
+      : shape_(&shape), plan_(&plan), select_fields_(select_fields), fields_(fields), sink_(sink),
+        budget_(&budget), every_row_(EveryRow()), slots_(kInFlight), remaining_(shape.spec->limit),
+        ordered_(shape.spec->order.has_value()) {}
 
-  void Consume(flow::FlowBatch& batch) override {
-    if (done()) {
-      return;
+  ~ParallelListing() { budget_->Release(reserved_); }
+
+  ParallelListing(const ParallelListing&) = delete;
+  ParallelListing& operator=(const ParallelListing&) = delete;
+
+  // Scans on `threads` threads, the calling one included.
+  void Run(std::size_t threads) {
+    std::vector<std::thread> workers;
+    for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+      workers.emplace_back([this] { Work(); });
     }
-    std::size_t count = selector_.Select(batch, check_window_);
-    scan_.rows_scanned += batch.size();
-    scan_.rows_matched += count;
-    if (count == 0) {
-      return;
-    }
-    const std::uint32_t* rows = selector_.rows();
-    if (ordered_) {
-      AddTotals(totals_, batch, rows, count);
-      Collect(batch, rows, count);
-      return;
-    }
-    const std::size_t limit = shape_->spec->limit;
-    if (limit > 0 && count > remaining_) {
-      count = remaining_;
-    }
-    AddTotals(totals_, batch, rows, count);
-    if (!sink_->Consume(batch, std::span<const std::uint32_t>(rows, count))) {
-      stopped_ = true;
-    }
-    if (limit > 0) {
-      remaining_ -= count;
-      stopped_ |= remaining_ == 0;
+    Work();
+    for (std::thread& worker : workers) {
+      worker.join();
     }
   }
 
-  // Ordered listing: sorts what was collected (stable: ties keep scan order) and hands the
-  // first `limit` records to the sink.
+  // Ordered listing: sorts what was collected and hands the first `limit` to the sink.
   void EmitOrdered() {
     const OrderBy order = *shape_->spec->order;
     auto aggregate_of = [&](const Entry& entry) {
@@ -723,44 +786,203 @@ class ListingState final : public flow::FlowSink {
     }
   }
 
-  bool done() const { return stopped_ || exhausted_; }
+  // After Run(); no lock needed then.
   bool exhausted() const { return exhausted_; }
-  ScanStats& scan() { return scan_; }
-  Aggregate& totals() { return totals_; }
-  std::vector<std::string>& warnings() { return warnings_; }
-  std::optional<Error>& fatal() { return fatal_; }
+  const ScanStats& scan() const { return scan_; }
+  const Aggregate& totals() const { return totals_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  const std::optional<Error>& fatal() const { return fatal_; }
 
  private:
+  static constexpr std::size_t kInFlight = 8;
+
+  // The rows of one work item, read and waiting for their turn.
+  struct Slot {
+    std::vector<std::unique_ptr<flow::FlowBatch>> batches;
+    ScanStats scan;
+    std::vector<std::string> warnings;
+    bool ready = false;
+  };
+
   struct Entry {
     std::uint32_t batch;
     std::uint32_t row;
   };
 
-  void Collect(const flow::FlowBatch& batch, const std::uint32_t* rows, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i) {
+  // Keeps the reader's batches in a slot, swapping in empty ones from the pool.
+  class SlotSink final : public flow::FlowSink {
+   public:
+    SlotSink(ParallelListing& listing, Slot& slot) : listing_(&listing), slot_(&slot) {}
+    void Consume(flow::FlowBatch& batch) override {
+      std::unique_ptr<flow::FlowBatch> kept = listing_->TakeBatch();
+      std::swap(batch, *kept);
+      slot_->batches.push_back(std::move(kept));
+    }
+
+   private:
+    ParallelListing* listing_;
+    Slot* slot_;
+  };
+
+  std::unique_ptr<flow::FlowBatch> TakeBatch() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!pool_.empty()) {
+        std::unique_ptr<flow::FlowBatch> batch = std::move(pool_.back());
+        pool_.pop_back();
+        return batch;
+      }
+    }
+    return std::make_unique<flow::FlowBatch>();
+  }
+
+  void Work() {
+    Selector selector(*shape_);
+    ItemReader reader;
+    for (;;) {
+      const std::size_t item_idx = next_.fetch_add(1, std::memory_order_relaxed);
+      if (item_idx >= plan_->items.size()) {
+        return;
+      }
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        room_.wait(lock, [&] { return stop_ || item_idx < emit_next_ + kInFlight; });
+        if (stop_) {
+          return;
+        }
+      }
+      Slot& slot = slots_[item_idx % kInFlight];
+      std::optional<Error> error;
+      if (Cancelled(*plan_)) {
+        error = Error(ErrorCode::kCancelled, "the query was cancelled or ran past its time limit");
+      } else {
+        SlotSink sink(*this, slot);
+        Status read = reader.Read(*plan_, plan_->items[item_idx], select_fields_, selector, fields_,
+                                  sink, slot.scan, slot.warnings);
+        if (!read) {
+          error = read.error();
+        }
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      if (error) {
+        if (!fatal_) {
+          fatal_ = std::move(error);
+        }
+        stop_ = true;
+        room_.notify_all();
+        return;
+      }
+      slot.ready = true;
+      if (emitting_) {
+        continue;  // the thread emitting now hands this item on when its turn comes
+      }
+      emitting_ = true;
+      while (!stop_ && slots_[emit_next_ % kInFlight].ready) {
+        Slot& next = slots_[emit_next_ % kInFlight];
+        lock.unlock();
+        Emit(next);
+        lock.lock();
+        for (std::unique_ptr<flow::FlowBatch>& batch : next.batches) {
+          pool_.push_back(std::move(batch));
+        }
+        next.batches.clear();
+        next.ready = false;
+        ++emit_next_;
+        stop_ |= done_;
+        room_.notify_all();
+      }
+      emitting_ = false;
+      if (stop_) {
+        return;
+      }
+    }
+  }
+
+  // Hands a slot's records on. Called by one thread at a time (the emitting one).
+  void Emit(Slot& slot) {
+    scan_.rows_scanned += slot.scan.rows_scanned;
+    scan_.rows_matched += slot.scan.rows_matched;
+    scan_.damaged += slot.scan.damaged;
+    slot.scan = ScanStats{};
+    for (std::string& warning : slot.warnings) {
+      if (warnings_.empty() || warnings_.back() != warning) {  // one per segment, not per block
+        warnings_.push_back(std::move(warning));
+      }
+    }
+    slot.warnings.clear();
+    for (std::unique_ptr<flow::FlowBatch>& batch : slot.batches) {
+      if (!done_) {
+        EmitBatch(*batch);
+      }
+      batch->Clear();
+    }
+  }
+
+  void EmitBatch(const flow::FlowBatch& batch) {
+    std::size_t count = batch.size();
+    const std::uint32_t* rows = every_row_.data();
+    if (ordered_) {
+      AddTotals(totals_, batch, rows, count);
+      Collect(batch, count);
+      return;
+    }
+    const std::size_t limit = shape_->spec->limit;
+    if (limit > 0 && count > remaining_) {
+      count = remaining_;
+    }
+    AddTotals(totals_, batch, rows, count);
+    if (!sink_->Consume(batch, std::span<const std::uint32_t>(rows, count))) {
+      done_ = true;
+    }
+    if (limit > 0) {
+      remaining_ -= count;
+      done_ |= remaining_ == 0;
+    }
+  }
+
+  void Collect(const flow::FlowBatch& batch, std::size_t count) {
+    for (std::size_t row = 0; row < count; ++row) {
       if (collected_.empty() || collected_.back()->full()) {
         const std::size_t bytes = sizeof(flow::FlowColumns) + flow::FlowBatch::kMaxArenaBytes +
                                   flow::FlowBatch::kCapacity * sizeof(Entry);
         if (!budget_->Reserve(bytes)) {
           exhausted_ = true;
+          done_ = true;
           return;
         }
         reserved_ += bytes;
         collected_.push_back(std::make_unique<flow::FlowBatch>());
       }
-      const std::size_t row = collected_.back()->AppendCopyOf(batch, rows[i]);
-      entries_.push_back({static_cast<std::uint32_t>(collected_.size() - 1), static_cast<std::uint32_t>(row)});
+      const std::size_t copied = collected_.back()->AppendCopyOf(batch, row);
+      entries_.push_back({static_cast<std::uint32_t>(collected_.size() - 1),
+                          static_cast<std::uint32_t>(copied)});
     }
   }
 
   const Shape* shape_;
-  Selector selector_;
+  const Plan* plan_;
+  std::span<const FieldId> select_fields_;
+  std::span<const FieldId> fields_;
   RecordSink* sink_;
   MemoryBudget* budget_;
+  const std::vector<std::uint32_t> every_row_;
+  std::atomic<std::size_t> next_{0};
+
+  std::mutex mu_;
+  std::condition_variable room_;  // signalled when emit_next_ advances or stop_ is set
+  std::size_t emit_next_ = 0;     // guarded by mu_: the work item to hand on next
+  bool emitting_ = false;         // guarded by mu_: a thread is handing items on
+  bool stop_ = false;             // guarded by mu_
+  std::vector<std::unique_ptr<flow::FlowBatch>> pool_;  // guarded by mu_
+  std::optional<Error> fatal_;                          // guarded by mu_
+  // Slot i % kInFlight belongs to the thread reading item i until it is ready, then to
+  // the emitting thread (ownership passes under mu_).
+  std::vector<Slot> slots_;
+
+  // Touched by the emitting thread only.
   std::size_t remaining_;
   bool ordered_;
-  bool check_window_ = true;
-  bool stopped_ = false;
+  bool done_ = false;  // limit reached, sink stopped, or out of budget
   bool exhausted_ = false;
   std::size_t reserved_ = 0;
   std::vector<std::unique_ptr<flow::FlowBatch>> collected_;
@@ -768,16 +990,14 @@ class ListingState final : public flow::FlowSink {
   Aggregate totals_;
   ScanStats scan_;
   std::vector<std::string> warnings_;
-  std::optional<Error> fatal_;
 };
 
-// Reads work items until none is left or `stop` is set.
-template <typename State>
-void ScanLoop(const Plan& plan, const std::vector<FieldId>& fields, std::atomic<std::size_t>& next,
-              std::atomic<bool>& stop, State& state) {
-  std::unique_ptr<store::SegmentReader> reader;
-  std::size_t reader_segment = SIZE_MAX;
-  bool segment_failed = false;
+// Reads work items into `state` until none is left or `stop` is set.
+void ScanLoop(const Plan& plan, std::span<const FieldId> select_fields,
+              std::span<const FieldId> fields, std::atomic<std::size_t>& next,
+              std::atomic<bool>& stop, ScanState& state) {
+  Selector selector(*state.shape());
+  ItemReader reader;
   while (!stop.load(std::memory_order_relaxed)) {
     const std::size_t item_idx = next.fetch_add(1, std::memory_order_relaxed);
     if (item_idx >= plan.items.size()) {
@@ -788,42 +1008,12 @@ void ScanLoop(const Plan& plan, const std::vector<FieldId>& fields, std::atomic<
       stop.store(true);
       break;
     }
-    const WorkItem& item = plan.items[item_idx];
-    const Segment& segment = plan.segments[item.segment];
-    if (item.segment != reader_segment) {
-      reader.reset();
-      reader_segment = item.segment;
-      segment_failed = false;
-      auto opened = OpenSegment(segment);
-      if (!opened) {
-        segment_failed = true;
-        if (IsDamage(opened.error()) || opened.error().Code() == ErrorCode::kNotFound) {
-          state.scan().damaged += IsDamage(opened.error()) ? 1 : 0;
-          state.warnings().push_back("skipped segment: " + std::string(opened.error().Message()));
-        } else {
-          state.fatal() = opened.error();
-          stop.store(true);
-          break;
-        }
-      } else {
-        reader = std::move(*opened);
-      }
-    }
-    if (segment_failed) {
-      continue;
-    }
-    state.set_check_window(!segment.window_inside);
-    Status read = reader->ReadBlock(item.block, fields, state);
+    Status read = reader.Read(plan, plan.items[item_idx], select_fields, selector, fields, state,
+                              state.scan(), state.warnings());
     if (!read) {
-      if (IsDamage(read.error()) || read.error().Code() == ErrorCode::kInvalidArgument) {
-        ++state.scan().damaged;
-        state.warnings().push_back("skipped damaged block " + std::to_string(item.block) + ": " +
-                                   std::string(read.error().Message()));
-      } else {
-        state.fatal() = read.error();
-        stop.store(true);
-        break;
-      }
+      state.fatal() = read.error();
+      stop.store(true);
+      break;
     }
     if (state.done()) {
       stop.store(true);
@@ -942,32 +1132,33 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   plan->deadline = spec.deadline;
   plan->cancel = spec.cancel;
   const std::vector<FieldId> fields = NeededFields(spec, *shape, *filter);
+  const std::vector<FieldId> select_fields = SelectFields(spec, *filter);
   MemoryBudget budget(spec.memory_budget_bytes);
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
 
+  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, plan->items.size()));
   if (shape->listing) {
-    ListingState state(*shape, records, budget);
-    ScanLoop(*plan, fields, next, stop, state);
-    if (state.fatal()) {
-      return tl::unexpected(*state.fatal());
+    ParallelListing listing(*shape, *plan, select_fields, fields, records, budget);
+    listing.Run(threads);
+    if (listing.fatal()) {
+      return tl::unexpected(*listing.fatal());
     }
-    if (state.exhausted()) {
+    if (listing.exhausted()) {
       return MakeError(ErrorCode::kResourceExhausted,
                        "the records to sort need more than the memory budget of " +
                            std::to_string(budget.limit()) + " bytes; add a limit or narrow the query");
     }
     if (spec.order) {
-      state.EmitOrdered();
+      listing.EmitOrdered();
     }
-    result.totals = internal::ToCounters(state.totals());
-    AddScan(result.scan, state.scan());
-    result.warnings.insert(result.warnings.end(), state.warnings().begin(), state.warnings().end());
+    result.totals = internal::ToCounters(listing.totals());
+    AddScan(result.scan, listing.scan());
+    result.warnings.insert(result.warnings.end(), listing.warnings().begin(), listing.warnings().end());
     result.scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
   }
 
-  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, plan->items.size()));
   std::vector<std::unique_ptr<ScanState>> states;
   for (std::size_t thread_idx = 0; thread_idx < threads; ++thread_idx) {
     states.push_back(std::make_unique<ScanState>(*shape, budget));
@@ -975,9 +1166,9 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   {
     std::vector<std::thread> workers;
     for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
-      workers.emplace_back([&, thread_idx] { ScanLoop(*plan, fields, next, stop, *states[thread_idx]); });
+      workers.emplace_back([&, thread_idx] { ScanLoop(*plan, select_fields, fields, next, stop, *states[thread_idx]); });
     }
-    ScanLoop(*plan, fields, next, stop, *states[0]);
+    ScanLoop(*plan, select_fields, fields, next, stop, *states[0]);
     for (std::thread& worker : workers) {
       worker.join();
     }
