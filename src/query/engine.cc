@@ -195,12 +195,17 @@ Result<Shape> MakeShape(const QuerySpec& spec, const Filter& filter, bool has_si
 }
 
 // The columns the scan reads.
-std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, const Filter& filter) {
-  if (shape.listing) {
-    const auto all = store::AllFields();
-    return {all.begin(), all.end()};
-  }
+std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, const Filter& filter,
+                                  const RecordSink* records) {
   std::vector<bool> wanted(flow::kFieldCount, false);
+  if (shape.listing) {
+    // What the sink prints; the totals and an ordered listing need the counters below.
+    for (const FieldId field : records->Fields()) {
+      if (static_cast<std::size_t>(field) < flow::kFieldCount) {
+        wanted[static_cast<std::size_t>(field)] = true;
+      }
+    }
+  }
   for (const FieldId field : {FieldId::kFirst, FieldId::kLast, FieldId::kBytes, FieldId::kPackets,
                               FieldId::kFlows}) {
     wanted[static_cast<std::size_t>(field)] = true;
@@ -1131,7 +1136,7 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   }
   plan->deadline = spec.deadline;
   plan->cancel = spec.cancel;
-  const std::vector<FieldId> fields = NeededFields(spec, *shape, *filter);
+  const std::vector<FieldId> fields = NeededFields(spec, *shape, *filter, records);
   const std::vector<FieldId> select_fields = SelectFields(spec, *filter);
   MemoryBudget budget(spec.memory_budget_bytes);
   std::atomic<std::size_t> next{0};
