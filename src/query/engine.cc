@@ -3,6 +3,8 @@
 #include "query/engine.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -23,6 +25,7 @@
 #include "flow/flow_sink.h"
 #include "query/filter.h"
 #include "query/group_table.h"
+#include "query/partitioned_groups.h"
 #include "store/catalog.h"
 #include "store/format.h"
 #include "store/layout.h"
@@ -37,6 +40,7 @@ using internal::Aggregate;
 using internal::GroupTable;
 using internal::KeyCodec;
 using internal::MemoryBudget;
+using internal::PartitionedGroups;
 
 // A detail segment of slot S holds flows received in [S, S + 60 min) at the latest, and a
 // flow ends before it is received: one that ends before the window starts is outside it.
@@ -54,6 +58,23 @@ std::string MemoryMessage(std::size_t budget) {
   return "the query needs more than its memory budget of " + std::to_string(budget) +
          " bytes for its group tables; narrow the filter or the time window, or raise the "
          "budget";
+}
+
+// MemoryMessage(), with how many groups the threads held when the budget ran out.
+template <typename States>
+std::string GroupMemoryMessage(const States& states, std::size_t budget) {
+  std::size_t groups = 0;
+  for (const auto& state : states) {
+    if (state) {
+      for (const auto& stat : state->stats()) {
+        groups += stat->size();
+      }
+      if (state->aggregate()) {
+        groups += state->aggregate()->size();
+      }
+    }
+  }
+  return MemoryMessage(budget) + " (" + std::to_string(groups) + " groups held when it ran out)";
 }
 
 // The other side's field of a directional field (src <-> dst, in <-> out), or the field
@@ -576,10 +597,10 @@ class ScanState final : public flow::FlowSink {
         keys_(flow::FlowBatch::kCapacity * shape.max_key_words),
         reverse_keys_(shape.aggregate_reverse.empty() ? 0 : flow::FlowBatch::kCapacity * shape.max_key_words) {
     for (const KeyCodec& key : shape.stat_keys) {
-      stats_.push_back(std::make_unique<GroupTable>(key.words(), &budget));
+      stats_.push_back(std::make_unique<PartitionedGroups>(key, &budget));
     }
     if (shape.aggregating) {
-      aggregate_ = std::make_unique<GroupTable>(shape.aggregate_key.words(), &budget);
+      aggregate_ = std::make_unique<PartitionedGroups>(shape.aggregate_key, &budget);
     }
     if (shape.series) {
       series_ = std::make_unique<GroupTable>(1 + shape.bucket_group.words(), &budget);
@@ -649,8 +670,8 @@ class ScanState final : public flow::FlowSink {
   bool done() const { return exhausted_; }
   ScanStats& scan() { return scan_; }
   Aggregate& totals() { return totals_; }
-  std::vector<std::unique_ptr<GroupTable>>& stats() { return stats_; }
-  std::unique_ptr<GroupTable>& aggregate() { return aggregate_; }
+  std::vector<std::unique_ptr<PartitionedGroups>>& stats() { return stats_; }
+  std::unique_ptr<PartitionedGroups>& aggregate() { return aggregate_; }
   std::unique_ptr<GroupTable>& series() { return series_; }
   std::vector<std::string>& warnings() { return warnings_; }
   std::optional<Error>& fatal() { return fatal_; }
@@ -663,8 +684,8 @@ class ScanState final : public flow::FlowSink {
   std::vector<std::uint64_t> reverse_keys_;
   Aggregate totals_;
   ScanStats scan_;
-  std::vector<std::unique_ptr<GroupTable>> stats_;
-  std::unique_ptr<GroupTable> aggregate_;
+  std::vector<std::unique_ptr<PartitionedGroups>> stats_;
+  std::unique_ptr<PartitionedGroups> aggregate_;
   std::unique_ptr<GroupTable> series_;
   std::vector<std::string> warnings_;
   std::optional<Error> fatal_;
@@ -1033,16 +1054,6 @@ void AddScan(ScanStats& into, const ScanStats& from) {
   into.damaged += from.damaged;
 }
 
-std::vector<GroupRow> Rows(const GroupTable& table, const KeyCodec& codec,
-                           const std::vector<std::uint32_t>& groups) {
-  std::vector<GroupRow> rows;
-  rows.reserve(groups.size());
-  for (const std::uint32_t group : groups) {
-    rows.push_back({codec.Decode(table.key(group)), internal::ToCounters(table.aggregate(group))});
-  }
-  return rows;
-}
-
 Status BuildSeries(const Shape& shape, const GroupTable& series, MemoryBudget& budget,
                    std::vector<SeriesPoint>& out) {
   const KeyCodec& group_codec = shape.bucket_group;
@@ -1190,44 +1201,99 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
     exhausted |= state.exhausted();
     AddScan(result.scan, state.scan());
     result.warnings.insert(result.warnings.end(), state.warnings().begin(), state.warnings().end());
-    if (thread_idx == 0 || exhausted) {
-      continue;
+    if (thread_idx > 0) {
+      internal::MergeInto(merged.totals(), state.totals());
     }
-    internal::MergeInto(merged.totals(), state.totals());
-    for (std::size_t stat_idx = 0; stat_idx < merged.stats().size(); ++stat_idx) {
-      exhausted |= !merged.stats()[stat_idx]->Merge(*state.stats()[stat_idx]);
-    }
-    if (merged.aggregate()) {
-      exhausted |= !merged.aggregate()->Merge(*state.aggregate());
-    }
-    if (merged.series()) {
-      exhausted |= !merged.series()->Merge(*state.series());
-    }
-    states[thread_idx].reset();  // frees its tables before the next merge
   }
   if (exhausted) {
-    return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
+    return MakeError(ErrorCode::kResourceExhausted, GroupMemoryMessage(states, budget.limit()));
   }
   std::sort(result.warnings.begin(), result.warnings.end());
-
   result.totals = internal::ToCounters(merged.totals());
+
+  // The threads' statistics and aggregation, partition by partition on every thread; the
+  // top rows of each partition are the candidates for the top rows of all.
+  std::size_t aggregate_n = spec.order ? spec.top_n : 0;
+  if (spec.limit > 0) {
+    aggregate_n = aggregate_n == 0 ? spec.limit : std::min(aggregate_n, spec.limit);
+  }
+  const OrderBy aggregate_order = spec.order.value_or(OrderBy::kTstart);
+  constexpr std::size_t kPartitions = internal::PartitionedGroups::kPartitions;
+  using Candidates = std::vector<internal::PartitionedGroups::Candidate>;
+  std::vector<std::array<Candidates, kPartitions>> stat_candidates(spec.stats.size());
+  std::array<Candidates, kPartitions> aggregate_candidates;
+  {
+    std::atomic<std::size_t> next_partition{0};
+    std::atomic<bool> merge_failed{false};
+    auto merge_loop = [&] {
+      for (;;) {
+        const std::size_t partition = next_partition.fetch_add(1, std::memory_order_relaxed);
+        if (partition >= kPartitions) {
+          return;
+        }
+        for (std::size_t stat_idx = 0; stat_idx < merged.stats().size(); ++stat_idx) {
+          for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+            if (!merged.stats()[stat_idx]->MergePartition(*states[thread_idx]->stats()[stat_idx], partition)) {
+              merge_failed.store(true);
+              return;
+            }
+          }
+          stat_candidates[stat_idx][partition] = merged.stats()[stat_idx]->TopOfPartition(
+              partition, shape->stats[stat_idx].order, spec.top_n);
+        }
+        if (merged.aggregate()) {
+          for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+            if (!merged.aggregate()->MergePartition(*states[thread_idx]->aggregate(), partition)) {
+              merge_failed.store(true);
+              return;
+            }
+          }
+          aggregate_candidates[partition] =
+              merged.aggregate()->TopOfPartition(partition, aggregate_order, aggregate_n);
+        }
+      }
+    };
+    std::vector<std::thread> workers;
+    for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+      workers.emplace_back(merge_loop);
+    }
+    merge_loop();
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
+    if (merge_failed.load()) {
+      return MakeError(ErrorCode::kResourceExhausted, GroupMemoryMessage(states, budget.limit()));
+    }
+  }
+  auto concat = [](std::array<Candidates, kPartitions>& parts) {
+    Candidates all;
+    for (Candidates& part : parts) {
+      std::move(part.begin(), part.end(), std::back_inserter(all));
+      Candidates().swap(part);
+    }
+    return all;
+  };
   for (std::size_t stat_idx = 0; stat_idx < spec.stats.size(); ++stat_idx) {
-    const GroupTable& table = *merged.stats()[stat_idx];
     StatTable stat;
     stat.spec = shape->stats[stat_idx];
-    stat.rows = Rows(table, shape->stat_keys[stat_idx], internal::TopGroups(table, stat.spec.order, spec.top_n));
-    stat.distinct = table.size();
+    stat.rows = internal::TopRows(concat(stat_candidates[stat_idx]), shape->stat_keys[stat_idx],
+                                  stat.spec.order, spec.top_n);
+    stat.distinct = merged.stats()[stat_idx]->size();
     stat.total = result.totals;
     result.stats.push_back(std::move(stat));
   }
   if (merged.aggregate()) {
-    const GroupTable& table = *merged.aggregate();
-    std::size_t n = spec.order ? spec.top_n : 0;
-    if (spec.limit > 0) {
-      n = n == 0 ? spec.limit : std::min(n, spec.limit);
+    result.aggregated = internal::TopRows(concat(aggregate_candidates), shape->aggregate_key,
+                                          aggregate_order, aggregate_n);
+  }
+  // The series tables are small (one entry per bucket and group).
+  for (std::size_t thread_idx = 1; thread_idx < threads && merged.series(); ++thread_idx) {
+    if (!merged.series()->Merge(*states[thread_idx]->series())) {
+      return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
     }
-    result.aggregated =
-        Rows(table, shape->aggregate_key, internal::TopGroups(table, spec.order.value_or(OrderBy::kTstart), n));
+  }
+  for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+    states[thread_idx].reset();
   }
   if (merged.series()) {
     if (Status built = BuildSeries(*shape, *merged.series(), budget, result.series); !built) {
