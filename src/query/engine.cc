@@ -313,6 +313,10 @@ struct WorkItem {
 struct Plan {
   std::vector<Segment> segments;
   std::vector<WorkItem> items;
+  // The range of `first` over the segments read (from their summaries); empty if
+  // first_min > first_max.
+  std::int64_t first_min = INT64_MAX;
+  std::int64_t first_max = INT64_MIN;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -443,6 +447,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
     bool inside = false;
     std::size_t blocks = 0;
     std::vector<std::uint32_t> kept;
+    store::TimeRange first;
   };
   std::vector<Probe> probes(candidates.size());
   std::atomic<std::size_t> next{0};
@@ -464,6 +469,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
         continue;
       }
       probe.inside = SummaryInside(summary, window);
+      probe.first = summary.first;
       const std::vector<store::BlockInfo>& blocks = (*reader)->blocks();
       probe.blocks = blocks.size();
       for (std::size_t block_idx = 0; block_idx < blocks.size(); ++block_idx) {
@@ -502,6 +508,8 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
       continue;
     }
     ++result.scan.segments_read;
+    plan.first_min = std::min(plan.first_min, probe.first.min);
+    plan.first_max = std::max(plan.first_max, probe.first.max);
     Segment& segment = candidates[idx];
     segment.window_inside = probe.inside;
     const auto segment_idx = static_cast<std::uint32_t>(plan.segments.size());
@@ -589,10 +597,97 @@ void AddTotals(Aggregate& totals, const flow::FlowBatch& batch, const std::uint3
   }
 }
 
+// A series without a group: one Aggregate per bucket in a dense array covering the
+// plan's range of `first`, so that a row costs an index computation instead of a hash
+// lookup. Rows outside that range (none, when the summaries hold) are left to the caller.
+class DenseSeries {
+ public:
+  // At most this many buckets (beyond, the hash table does the work).
+  static constexpr std::int64_t kMaxBuckets = std::int64_t{1} << 20;
+
+  // nullopt if the range is empty or needs more than kMaxBuckets.
+  static std::optional<DenseSeries> Make(const Plan& plan, std::int64_t step) {
+    if (plan.first_min > plan.first_max || step <= 0) {
+      return std::nullopt;
+    }
+    const std::int64_t base = FloorBucket(plan.first_min, step);
+    const std::int64_t last = FloorBucket(plan.first_max, step);
+    if ((last - base) / step >= kMaxBuckets) {
+      return std::nullopt;
+    }
+    return DenseSeries(base, step, static_cast<std::size_t>((last - base) / step + 1));
+  }
+
+  // The start of the bucket holding `t` (floor, also before the epoch).
+  static std::int64_t FloorBucket(std::int64_t t, std::int64_t step) {
+    std::int64_t bucket = t / step * step;
+    if (bucket > t) {
+      bucket -= step;
+    }
+    return bucket;
+  }
+
+  // Adds rows[0..count) of `batch`; writes those outside the range to rows[0..n) and
+  // returns n.
+  std::size_t Add(const flow::FlowBatch& batch, const std::uint32_t* rows, std::size_t count,
+                  std::uint32_t* outside) {
+    const flow::FlowColumns& cols = batch.cols();
+    std::size_t left = 0;
+    const std::uint64_t buckets = sums_.size();
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint32_t row = rows[i];
+      const std::int64_t offset = cols.first[row] - base_;
+      // offset / step_ by a multiplication, corrected by one step at most.
+      auto bucket = static_cast<std::int64_t>(static_cast<double>(offset) * inverse_step_);
+      if (bucket * step_ > offset) {
+        --bucket;
+      } else if ((bucket + 1) * step_ <= offset) {
+        ++bucket;
+      }
+      if (offset < 0 || static_cast<std::uint64_t>(bucket) >= buckets) {
+        outside[left++] = row;
+        continue;
+      }
+      Aggregate& sum = sums_[static_cast<std::size_t>(bucket)];
+      sum.flows = internal::SaturatingAdd(sum.flows, cols.flows[row]);
+      sum.packets = internal::SaturatingAdd(sum.packets, cols.packets[row]);
+      sum.bytes = internal::SaturatingAdd(sum.bytes, cols.bytes[row]);
+      internal::AddTimes(sum, cols.first[row], cols.last[row]);
+      used_[static_cast<std::size_t>(bucket)] = 1;
+    }
+    return left;
+  }
+
+  // Adds every used bucket to `table` (keys as ScanState's series keys).
+  bool AddTo(GroupTable& table) const {
+    for (std::size_t bucket = 0; bucket < sums_.size(); ++bucket) {
+      if (used_[bucket] != 0) {
+        const std::uint64_t key =
+            static_cast<std::uint64_t>(base_ + static_cast<std::int64_t>(bucket) * step_) ^ kSignFlip;
+        if (!table.AddAggregate(&key, sums_[bucket])) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+ private:
+  DenseSeries(std::int64_t base, std::int64_t step, std::size_t buckets)
+      : base_(base), step_(step), inverse_step_(1.0 / static_cast<double>(step)),
+        sums_(buckets), used_(buckets, 0) {}
+
+  std::int64_t base_;
+  std::int64_t step_;
+  double inverse_step_;
+  std::vector<Aggregate> sums_;
+  std::vector<std::uint8_t> used_;
+};
+
 // One scan thread's state: its reader, selection and aggregation tables.
 class ScanState final : public flow::FlowSink {
  public:
-  ScanState(const Shape& shape, MemoryBudget& budget)
+  ScanState(const Shape& shape, const Plan& plan, MemoryBudget& budget)
       : shape_(&shape), every_row_(EveryRow()),
         keys_(flow::FlowBatch::kCapacity * shape.max_key_words),
         reverse_keys_(shape.aggregate_reverse.empty() ? 0 : flow::FlowBatch::kCapacity * shape.max_key_words) {
@@ -604,15 +699,22 @@ class ScanState final : public flow::FlowSink {
     }
     if (shape.series) {
       series_ = std::make_unique<GroupTable>(1 + shape.bucket_group.words(), &budget);
+      if (shape.bucket_group.empty()) {
+        dense_series_ = DenseSeries::Make(plan, shape.spec->bucket_ms);
+        outside_.resize(flow::FlowBatch::kCapacity);
+      }
     }
   }
+
+  // Adds the dense series to the series table (after the scan).
+  bool FinishSeries() { return !dense_series_ || dense_series_->AddTo(*series_); }
 
   // `batch` holds selected rows only (SegmentReader::ReadSelected()).
   void Consume(flow::FlowBatch& batch) override {
     if (exhausted_) {
       return;
     }
-    const std::size_t count = batch.size();
+    std::size_t count = batch.size();
     const std::uint32_t* rows = every_row_.data();
     AddTotals(totals_, batch, rows, count);
     for (std::size_t stat_idx = 0; stat_idx < stats_.size(); ++stat_idx) {
@@ -649,17 +751,18 @@ class ScanState final : public flow::FlowSink {
       exhausted_ |= !aggregate_->AddRows(keys_.data(), batch, rows, count);
     }
     if (series_) {
+      std::size_t series_count = count;
+      if (dense_series_) {
+        series_count = dense_series_->Add(batch, rows, count, outside_.data());
+        rows = outside_.data();
+      }
       const std::size_t words = 1 + shape_->bucket_group.words();
       const std::int64_t step = shape_->spec->bucket_ms;
       const auto& first = batch.cols().first;
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::int64_t t = first[rows[i]];
-        std::int64_t bucket = t / step * step;
-        if (bucket > t) {
-          bucket -= step;  // floor for times before the epoch
-        }
-        keys_[i * words] = static_cast<std::uint64_t>(bucket) ^ kSignFlip;
+      for (std::size_t i = 0; i < series_count; ++i) {
+        keys_[i * words] = static_cast<std::uint64_t>(DenseSeries::FloorBucket(first[rows[i]], step)) ^ kSignFlip;
       }
+      count = series_count;
       shape_->bucket_group.Encode(batch, rows, count, keys_.data(), words, 1);
       exhausted_ |= !series_->AddRows(keys_.data(), batch, rows, count);
     }
@@ -687,6 +790,8 @@ class ScanState final : public flow::FlowSink {
   std::vector<std::unique_ptr<PartitionedGroups>> stats_;
   std::unique_ptr<PartitionedGroups> aggregate_;
   std::unique_ptr<GroupTable> series_;
+  std::optional<DenseSeries> dense_series_;
+  std::vector<std::uint32_t> outside_;  // rows outside the dense series' range
   std::vector<std::string> warnings_;
   std::optional<Error> fatal_;
 };
@@ -1177,7 +1282,7 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
 
   std::vector<std::unique_ptr<ScanState>> states;
   for (std::size_t thread_idx = 0; thread_idx < threads; ++thread_idx) {
-    states.push_back(std::make_unique<ScanState>(*shape, budget));
+    states.push_back(std::make_unique<ScanState>(*shape, *plan, budget));
   }
   {
     std::vector<std::thread> workers;
@@ -1287,6 +1392,11 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
                                           aggregate_order, aggregate_n);
   }
   // The series tables are small (one entry per bucket and group).
+  for (std::size_t thread_idx = 0; thread_idx < threads && merged.series(); ++thread_idx) {
+    if (!states[thread_idx]->FinishSeries()) {
+      return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
+    }
+  }
   for (std::size_t thread_idx = 1; thread_idx < threads && merged.series(); ++thread_idx) {
     if (!merged.series()->Merge(*states[thread_idx]->series())) {
       return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
