@@ -1327,6 +1327,30 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   using Candidates = std::vector<internal::PartitionedGroups::Candidate>;
   std::vector<std::array<Candidates, kPartitions>> stat_candidates(spec.stats.size());
   std::array<Candidates, kPartitions> aggregate_candidates;
+  // Partitions are merged alike: once one thread's groups are spread, every thread's are.
+  auto spread_alike = [&](auto groups_of) {
+    bool any = false;
+    for (std::size_t thread_idx = 0; thread_idx < threads; ++thread_idx) {
+      any |= groups_of(*states[thread_idx]).spread();
+    }
+    bool ok = true;
+    for (std::size_t thread_idx = 0; any && thread_idx < threads; ++thread_idx) {
+      ok &= groups_of(*states[thread_idx]).MakeSpread();
+    }
+    return ok;
+  };
+  bool spread_ok = true;
+  for (std::size_t stat_idx = 0; stat_idx < merged.stats().size(); ++stat_idx) {
+    spread_ok &= spread_alike([stat_idx](ScanState& state) -> PartitionedGroups& {
+      return *state.stats()[stat_idx];
+    });
+  }
+  if (merged.aggregate()) {
+    spread_ok &= spread_alike([](ScanState& state) -> PartitionedGroups& { return *state.aggregate(); });
+  }
+  if (!spread_ok) {
+    return MakeError(ErrorCode::kResourceExhausted, GroupMemoryMessage(states, budget.limit()));
+  }
   {
     std::atomic<std::size_t> next_partition{0};
     std::atomic<bool> merge_failed{false};

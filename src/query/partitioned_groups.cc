@@ -22,7 +22,8 @@ std::size_t PartitionOf(const std::uint64_t* key, std::size_t words) {
 }  // namespace
 
 PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget)
-    : codec_(&codec), budget_(budget), narrow_(codec.narrow_words() < codec.words()),
+    : codec_(&codec), budget_(budget),
+      narrow_(3 * (codec.narrow_words() + 5) <= 2 * (codec.words() + 5)),
       narrow_key_(std::max<std::size_t>(1, codec.narrow_words())) {
   for (std::size_t partition = 0; partition < kPartitions; ++partition) {
     wide_forms_[partition].table = std::make_unique<GroupTable>(codec.words(), budget);
@@ -34,6 +35,12 @@ PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget
 
 bool PartitionedGroups::AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch,
                                 const std::uint32_t* rows, std::size_t count) {
+  if (!spread_) {
+    if (!AddRowsUnspread(keys, batch, rows, count)) {
+      return false;
+    }
+    return size() <= kSpreadAbove || Spread();
+  }
   const std::size_t words = std::max<std::size_t>(1, codec_->words());
   const std::size_t narrow_words = std::max<std::size_t>(1, codec_->narrow_words());
   for (std::size_t i = 0; i < count; ++i) {
@@ -52,7 +59,10 @@ bool PartitionedGroups::AddRows(const std::uint64_t* keys, const flow::FlowBatch
       form->rows.resize(flow::FlowBatch::kCapacity);
       form->keys.resize(flow::FlowBatch::kCapacity * stored_words);
     }
-    std::copy(stored, stored + stored_words, form->keys.data() + form->count * stored_words);
+    std::uint64_t* to = form->keys.data() + form->count * stored_words;
+    for (std::size_t word = 0; word < stored_words; ++word) {
+      to[word] = stored[word];
+    }
     form->rows[form->count++] = rows[i];
   }
   bool ok = true;
@@ -65,6 +75,67 @@ bool PartitionedGroups::AddRows(const std::uint64_t* keys, const flow::FlowBatch
     }
   }
   return ok;
+}
+
+bool PartitionedGroups::AddRowsUnspread(const std::uint64_t* keys, const flow::FlowBatch& batch,
+                                        const std::uint32_t* rows, std::size_t count) {
+  Form& wide = wide_forms_[0];
+  if (!narrow_) {
+    return wide.table->AddRows(keys, batch, rows, count);
+  }
+  const std::size_t words = codec_->words();
+  const std::size_t narrow_words = codec_->narrow_words();
+  Form& narrow = narrow_forms_[0];
+  for (Form* form : {&narrow, &wide}) {
+    if (form->rows.empty()) {
+      form->rows.resize(flow::FlowBatch::kCapacity);
+      form->keys.resize(flow::FlowBatch::kCapacity * words);
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t* key = keys + i * words;
+    if (codec_->Narrow(key, narrow.keys.data() + narrow.count * narrow_words)) {
+      narrow.rows[narrow.count++] = rows[i];
+    } else {
+      std::uint64_t* to = wide.keys.data() + wide.count * words;
+      for (std::size_t word = 0; word < words; ++word) {
+        to[word] = key[word];
+      }
+      wide.rows[wide.count++] = rows[i];
+    }
+  }
+  bool ok = true;
+  for (Form* form : {&narrow, &wide}) {
+    if (form->count > 0) {
+      ok &= form->table->AddRows(form->keys.data(), batch, form->rows.data(), form->count);
+      form->count = 0;
+    }
+  }
+  return ok;
+}
+
+bool PartitionedGroups::AddTo(std::array<Form, kPartitions>& forms, const std::uint64_t* key,
+                              std::size_t words, const Aggregate& agg) {
+  return forms[PartitionOf(key, words)].table->AddAggregate(key, agg);
+}
+
+bool PartitionedGroups::Spread() {
+  spread_ = true;
+  for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
+    Form& first = (*forms)[0];
+    if (!first.table) {
+      continue;
+    }
+    // Partition 0's groups are re-added from a fresh table 0.
+    std::unique_ptr<GroupTable> old = std::move(first.table);
+    first.table = std::make_unique<GroupTable>(old->key_words(), budget_);
+    for (std::size_t group = 0; group < old->size(); ++group) {
+      if (!AddTo(*forms, old->key(group), old->key_words(), old->aggregate(group))) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 bool PartitionedGroups::MergePartition(PartitionedGroups& other, std::size_t partition) {

@@ -34,6 +34,9 @@ namespace sluice::query::internal {
 class PartitionedGroups {
  public:
   static constexpr std::size_t kPartitions = 16;
+  // Below this many groups everything stays in partition 0 (no scatter per row); past it
+  // the groups are spread over every partition.
+  static constexpr std::size_t kSpreadAbove = std::size_t{1} << 16;
 
   // `codec` must outlive this object.
   PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget);
@@ -46,8 +49,13 @@ class PartitionedGroups {
                const std::uint32_t* rows, std::size_t count);
 
   // Adds partition `partition` of `other` (same codec) to this one's and frees it there.
-  // False when the memory budget is exhausted.
+  // False when the memory budget is exhausted. REQUIRES: both spread() or neither.
   bool MergePartition(PartitionedGroups& other, std::size_t partition);
+
+  // Whether the groups are spread over the partitions; MakeSpread() spreads them (false
+  // when the budget is exhausted).
+  bool spread() const { return spread_; }
+  bool MakeSpread() { return spread_ || Spread(); }
 
   // The number of groups.
   std::size_t size() const;
@@ -68,9 +76,19 @@ class PartitionedGroups {
     std::size_t count = 0;
   };
 
+  // Adds rows to partition 0 only (while !spread_).
+  bool AddRowsUnspread(const std::uint64_t* keys, const flow::FlowBatch& batch,
+                       const std::uint32_t* rows, std::size_t count);
+  // Moves the groups of partition 0 to their partitions.
+  bool Spread();
+  bool AddTo(std::array<Form, kPartitions>& forms, const std::uint64_t* key, std::size_t words,
+             const Aggregate& agg);
+
   const KeyCodec* codec_;
   MemoryBudget* budget_;
-  bool narrow_ = false;  // the compact form is shorter than the full key
+  // The compact form is used when it saves at least a third of a group's words.
+  bool narrow_ = false;
+  bool spread_ = false;
   std::array<Form, kPartitions> narrow_forms_;
   std::array<Form, kPartitions> wide_forms_;
   std::vector<std::uint64_t> narrow_key_;  // one compact key

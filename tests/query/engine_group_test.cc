@@ -379,6 +379,43 @@ TEST(EngineGroupTest, PartitionedTopNWithTiesAcrossIpv4AndIpv6Keys) {
   }
 }
 
+// Past PartitionedGroups::kSpreadAbove groups a thread spreads its groups over the
+// partitions (the others then too, before the merge): the answer stays exact.
+TEST(EngineGroupTest, ManyGroupsSpreadOverPartitionsStayExact) {
+  TestStore store;
+  std::vector<TestFlow> flows;
+  const std::uint64_t count = 90'000;
+  for (std::uint64_t n = 0; n < count; ++n) {
+    TestFlow f = MakeFlow(n, kHour);
+    f.src = n % 9 == 0 ? V6(0x20010db800000000ULL, n) : flow::IpAddress::FromV4(0x0a000000u + static_cast<std::uint32_t>(n / 7));
+    f.src_port = static_cast<std::uint16_t>(n % 7 + 1);
+    f.bytes = 1000 + n % 500;  // ties
+    flows.push_back(f);
+  }
+  // One big segment and one small: with 3 threads some hold many groups, some few.
+  store.AddSegment("core", kHour, std::span<const TestFlow>(flows).subspan(0, 85'000), 0, true, 4096);
+  store.AddSegment("core", kHour + 5 * 60'000, std::span<const TestFlow>(flows).subspan(85'000), 0, true, 4096);
+  const std::vector<KeyField> five = {{FieldId::kSrcAddr}, {FieldId::kDstAddr}, {FieldId::kSrcPort},
+                                      {FieldId::kDstPort}, {FieldId::kProto}};
+  const RefGroups groups = Group(flows, five);
+  ASSERT_GT(groups.size(), 70'000u);
+  for (const std::size_t threads : {1u, 3u}) {
+    QuerySpec spec = SpecFor(store);
+    spec.threads = threads;
+    spec.aggregate = five;
+    spec.order = OrderBy::kBytes;
+    spec.top_n = 25;
+    spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kFlows)};
+    auto result = RunQuery(spec, nullptr);
+    ASSERT_TRUE(result) << result.error().Message();
+    ExpectRows(Top(groups, OrderBy::kBytes, 25), result->aggregated);
+    const std::vector<KeyField> src = {{FieldId::kSrcAddr}};
+    const RefGroups by_src = Group(flows, src);
+    ExpectRows(Top(by_src, OrderBy::kFlows, 25), result->stats[0].rows);
+    EXPECT_EQ(result->stats[0].distinct, by_src.size());
+  }
+}
+
 TEST(EngineGroupTest, TextKeysAreRefused) {
   Store data;
   QuerySpec spec = SpecFor(data.store);
