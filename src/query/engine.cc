@@ -612,10 +612,13 @@ class DenseSeries {
     }
     const std::int64_t base = FloorBucket(plan.first_min, step);
     const std::int64_t last = FloorBucket(plan.first_max, step);
-    if ((last - base) / step >= kMaxBuckets) {
+    // In unsigned arithmetic: the span of extreme times does not fit an int64.
+    const std::uint64_t buckets =
+        (static_cast<std::uint64_t>(last) - static_cast<std::uint64_t>(base)) / static_cast<std::uint64_t>(step) + 1;
+    if (buckets > static_cast<std::uint64_t>(kMaxBuckets)) {
       return std::nullopt;
     }
-    return DenseSeries(base, step, static_cast<std::size_t>((last - base) / step + 1));
+    return DenseSeries(base, step, static_cast<std::size_t>(buckets));
   }
 
   // The start of the bucket holding `t` (floor, also before the epoch).
@@ -633,20 +636,21 @@ class DenseSeries {
                   std::uint32_t* outside) {
     const flow::FlowColumns& cols = batch.cols();
     std::size_t left = 0;
-    const std::uint64_t buckets = sums_.size();
+    const auto step = static_cast<std::uint64_t>(step_);
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint32_t row = rows[i];
-      const std::int64_t offset = cols.first[row] - base_;
-      // offset / step_ by a multiplication, corrected by one step at most.
-      auto bucket = static_cast<std::int64_t>(static_cast<double>(offset) * inverse_step_);
-      if (bucket * step_ > offset) {
-        --bucket;
-      } else if ((bucket + 1) * step_ <= offset) {
-        ++bucket;
-      }
-      if (offset < 0 || static_cast<std::uint64_t>(bucket) >= buckets) {
+      const std::int64_t t = cols.first[row];
+      const std::uint64_t offset = static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(base_);
+      if (t < base_ || offset >= span_) {
         outside[left++] = row;
         continue;
+      }
+      // offset / step by a multiplication (offset < 2^20 steps), corrected by one step.
+      auto bucket = static_cast<std::uint64_t>(static_cast<double>(offset) * inverse_step_);
+      if (bucket * step > offset) {
+        --bucket;
+      } else if ((bucket + 1) * step <= offset) {
+        ++bucket;
       }
       Aggregate& sum = sums_[static_cast<std::size_t>(bucket)];
       sum.flows = internal::SaturatingAdd(sum.flows, cols.flows[row]);
@@ -675,11 +679,20 @@ class DenseSeries {
  private:
   DenseSeries(std::int64_t base, std::int64_t step, std::size_t buckets)
       : base_(base), step_(step), inverse_step_(1.0 / static_cast<double>(step)),
-        sums_(buckets), used_(buckets, 0) {}
+        span_(SpanOf(buckets, step)), sums_(buckets), used_(buckets, 0) {}
+
+  // buckets * step, or 2^64 - 1 if that does not fit.
+  static std::uint64_t SpanOf(std::size_t buckets, std::int64_t step) {
+    std::uint64_t span = 0;
+    return __builtin_mul_overflow(static_cast<std::uint64_t>(buckets), static_cast<std::uint64_t>(step), &span)
+               ? ~std::uint64_t{0}
+               : span;
+  }
 
   std::int64_t base_;
   std::int64_t step_;
   double inverse_step_;
+  std::uint64_t span_;  // offsets from base_ below this fall in a bucket
   std::vector<Aggregate> sums_;
   std::vector<std::uint8_t> used_;
 };

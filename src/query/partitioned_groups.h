@@ -35,7 +35,9 @@ class PartitionedGroups {
  public:
   static constexpr std::size_t kPartitions = 16;
   // Below this many groups everything stays in partition 0 (no scatter per row); past it
-  // the groups are spread over every partition.
+  // the groups are spread over every partition, for the memory's sake. (On 10 M flows,
+  // 2^18 made -s srcip, 242 k groups, 10 % faster but the 5-tuple's peak RSS 1.5 GiB
+  // instead of 1.1 GiB.)
   static constexpr std::size_t kSpreadAbove = std::size_t{1} << 16;
 
   // `codec` must outlive this object.

@@ -379,9 +379,9 @@ TEST(EngineGroupTest, PartitionedTopNWithTiesAcrossIpv4AndIpv6Keys) {
   }
 }
 
-// Past PartitionedGroups::kSpreadAbove groups a thread spreads its groups over the
-// partitions (the others then too, before the merge): the answer stays exact.
-TEST(EngineGroupTest, ManyGroupsSpreadOverPartitionsStayExact) {
+// Many groups, IPv4 and IPv6, with ties, in one thread's table or several: exact.
+// (Spreading past PartitionedGroups::kSpreadAbove is tested in partitioned_groups_test.)
+TEST(EngineGroupTest, ManyGroupsStayExact) {
   TestStore store;
   std::vector<TestFlow> flows;
   const std::uint64_t count = 90'000;
@@ -392,7 +392,7 @@ TEST(EngineGroupTest, ManyGroupsSpreadOverPartitionsStayExact) {
     f.bytes = 1000 + n % 500;  // ties
     flows.push_back(f);
   }
-  // One big segment and one small: with 3 threads some hold many groups, some few.
+  // One big segment and one small.
   store.AddSegment("core", kHour, std::span<const TestFlow>(flows).subspan(0, 85'000), 0, true, 4096);
   store.AddSegment("core", kHour + 5 * 60'000, std::span<const TestFlow>(flows).subspan(85'000), 0, true, 4096);
   const std::vector<KeyField> five = {{FieldId::kSrcAddr}, {FieldId::kDstAddr}, {FieldId::kSrcPort},
