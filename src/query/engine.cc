@@ -3,12 +3,17 @@
 #include "query/engine.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -20,6 +25,7 @@
 #include "flow/flow_sink.h"
 #include "query/filter.h"
 #include "query/group_table.h"
+#include "query/partitioned_groups.h"
 #include "store/catalog.h"
 #include "store/format.h"
 #include "store/layout.h"
@@ -34,6 +40,7 @@ using internal::Aggregate;
 using internal::GroupTable;
 using internal::KeyCodec;
 using internal::MemoryBudget;
+using internal::PartitionedGroups;
 
 // A detail segment of slot S holds flows received in [S, S + 60 min) at the latest, and a
 // flow ends before it is received: one that ends before the window starts is outside it.
@@ -51,6 +58,23 @@ std::string MemoryMessage(std::size_t budget) {
   return "the query needs more than its memory budget of " + std::to_string(budget) +
          " bytes for its group tables; narrow the filter or the time window, or raise the "
          "budget";
+}
+
+// MemoryMessage(), with how many groups the threads held when the budget ran out.
+template <typename States>
+std::string GroupMemoryMessage(const States& states, std::size_t budget) {
+  std::size_t groups = 0;
+  for (const auto& state : states) {
+    if (state) {
+      for (const auto& stat : state->stats()) {
+        groups += stat->size();
+      }
+      if (state->aggregate()) {
+        groups += state->aggregate()->size();
+      }
+    }
+  }
+  return MemoryMessage(budget) + " (" + std::to_string(groups) + " groups held when it ran out)";
 }
 
 // The other side's field of a directional field (src <-> dst, in <-> out), or the field
@@ -192,12 +216,17 @@ Result<Shape> MakeShape(const QuerySpec& spec, const Filter& filter, bool has_si
 }
 
 // The columns the scan reads.
-std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, const Filter& filter) {
-  if (shape.listing) {
-    const auto all = store::AllFields();
-    return {all.begin(), all.end()};
-  }
+std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, const Filter& filter,
+                                  const RecordSink* records) {
   std::vector<bool> wanted(flow::kFieldCount, false);
+  if (shape.listing) {
+    // What the sink prints; the totals and an ordered listing need the counters below.
+    for (const FieldId field : records->Fields()) {
+      if (static_cast<std::size_t>(field) < flow::kFieldCount) {
+        wanted[static_cast<std::size_t>(field)] = true;
+      }
+    }
+  }
   for (const FieldId field : {FieldId::kFirst, FieldId::kLast, FieldId::kBytes, FieldId::kPackets,
                               FieldId::kFlows}) {
     wanted[static_cast<std::size_t>(field)] = true;
@@ -284,6 +313,10 @@ struct WorkItem {
 struct Plan {
   std::vector<Segment> segments;
   std::vector<WorkItem> items;
+  // The range of `first` over the segments read (from their summaries); empty if
+  // first_min > first_max.
+  std::int64_t first_min = INT64_MAX;
+  std::int64_t first_max = INT64_MIN;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -414,6 +447,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
     bool inside = false;
     std::size_t blocks = 0;
     std::vector<std::uint32_t> kept;
+    store::TimeRange first;
   };
   std::vector<Probe> probes(candidates.size());
   std::atomic<std::size_t> next{0};
@@ -435,6 +469,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
         continue;
       }
       probe.inside = SummaryInside(summary, window);
+      probe.first = summary.first;
       const std::vector<store::BlockInfo>& blocks = (*reader)->blocks();
       probe.blocks = blocks.size();
       for (std::size_t block_idx = 0; block_idx < blocks.size(); ++block_idx) {
@@ -473,6 +508,8 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
       continue;
     }
     ++result.scan.segments_read;
+    plan.first_min = std::min(plan.first_min, probe.first.min);
+    plan.first_max = std::max(plan.first_max, probe.first.max);
     Segment& segment = candidates[idx];
     segment.window_inside = probe.inside;
     const auto segment_idx = static_cast<std::uint32_t>(plan.segments.size());
@@ -486,43 +523,67 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
   return plan;
 }
 
-// Window and filter: the matching rows of a batch, in `rows`.
-class Selector {
+// Window and filter: the matching rows of a batch (late materialization: the batch
+// holds only the columns of SelectFields()).
+class Selector final : public store::RowSelector {
  public:
-  explicit Selector(const Shape& shape) : shape_(&shape), rows_(flow::FlowBatch::kCapacity) {}
+  explicit Selector(const Shape& shape) : shape_(&shape) {}
 
-  // Returns how many rows match; they are rows()[0..n).
-  std::size_t Select(const flow::FlowBatch& batch, bool check_window) {
+  void set_check_window(bool check) { check_window_ = check; }
+
+  std::size_t Select(const flow::FlowBatch& batch, std::size_t /*start*/,
+                     std::uint32_t* rows) override {
     const std::size_t n = batch.size();
     std::size_t count = 0;
     const std::optional<TimeWindow>& window = shape_->spec->window;
-    if (check_window && window) {
+    if (check_window_ && window) {
       const auto& first = batch.cols().first;
       const auto& last = batch.cols().last;
       const std::int64_t from = window->from_ms;
       const std::int64_t to = window->to_ms;
       for (std::size_t row = 0; row < n; ++row) {
-        rows_[count] = static_cast<std::uint32_t>(row);
+        rows[count] = static_cast<std::uint32_t>(row);
         count += static_cast<std::size_t>(first[row] >= from && last[row] <= to);
       }
     } else {
       for (std::size_t row = 0; row < n; ++row) {
-        rows_[row] = static_cast<std::uint32_t>(row);
+        rows[row] = static_cast<std::uint32_t>(row);
       }
       count = n;
     }
     if (count > 0 && !shape_->filter->MatchesAll()) {
-      count = shape_->filter->Select(batch, rows_.data(), count);
+      count = shape_->filter->Select(batch, rows, count);
     }
     return count;
   }
 
-  std::uint32_t* rows() { return rows_.data(); }
-
  private:
   const Shape* shape_;
-  std::vector<std::uint32_t> rows_;
+  bool check_window_ = true;
 };
+
+// The columns Selector reads: the filter's, and the times when there is a window.
+std::vector<FieldId> SelectFields(const QuerySpec& spec, const Filter& filter) {
+  std::vector<FieldId> fields(filter.fields().begin(), filter.fields().end());
+  if (spec.window) {
+    for (const FieldId field : {FieldId::kFirst, FieldId::kLast}) {
+      if (std::find(fields.begin(), fields.end(), field) == fields.end()) {
+        fields.push_back(field);
+      }
+    }
+  }
+  return fields;
+}
+
+// 0, 1, 2, ... kCapacity - 1: the rows of a batch handed over by ReadSelected(), every
+// one of them selected.
+std::vector<std::uint32_t> EveryRow() {
+  std::vector<std::uint32_t> rows(flow::FlowBatch::kCapacity);
+  for (std::size_t row = 0; row < rows.size(); ++row) {
+    rows[row] = static_cast<std::uint32_t>(row);
+  }
+  return rows;
+}
 
 void AddTotals(Aggregate& totals, const flow::FlowBatch& batch, const std::uint32_t* rows,
                std::size_t count) {
@@ -536,37 +597,138 @@ void AddTotals(Aggregate& totals, const flow::FlowBatch& batch, const std::uint3
   }
 }
 
+// A series without a group: one Aggregate per bucket in a dense array covering the
+// plan's range of `first`, so that a row costs an index computation instead of a hash
+// lookup. Rows outside that range (none, when the summaries hold) are left to the caller.
+class DenseSeries {
+ public:
+  // At most this many buckets (beyond, the hash table does the work).
+  static constexpr std::int64_t kMaxBuckets = std::int64_t{1} << 20;
+
+  // nullopt if the range is empty or needs more than kMaxBuckets.
+  static std::optional<DenseSeries> Make(const Plan& plan, std::int64_t step) {
+    if (plan.first_min > plan.first_max || step <= 0) {
+      return std::nullopt;
+    }
+    const std::int64_t base = FloorBucket(plan.first_min, step);
+    const std::int64_t last = FloorBucket(plan.first_max, step);
+    // In unsigned arithmetic: the span of extreme times does not fit an int64.
+    const std::uint64_t buckets =
+        (static_cast<std::uint64_t>(last) - static_cast<std::uint64_t>(base)) / static_cast<std::uint64_t>(step) + 1;
+    if (buckets > static_cast<std::uint64_t>(kMaxBuckets)) {
+      return std::nullopt;
+    }
+    return DenseSeries(base, step, static_cast<std::size_t>(buckets));
+  }
+
+  // The start of the bucket holding `t` (floor, also before the epoch).
+  static std::int64_t FloorBucket(std::int64_t t, std::int64_t step) {
+    std::int64_t bucket = t / step * step;
+    if (bucket > t) {
+      bucket -= step;
+    }
+    return bucket;
+  }
+
+  // Adds rows[0..count) of `batch`; writes those outside the range to rows[0..n) and
+  // returns n.
+  std::size_t Add(const flow::FlowBatch& batch, const std::uint32_t* rows, std::size_t count,
+                  std::uint32_t* outside) {
+    const flow::FlowColumns& cols = batch.cols();
+    std::size_t left = 0;
+    const auto step = static_cast<std::uint64_t>(step_);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint32_t row = rows[i];
+      const std::int64_t t = cols.first[row];
+      const std::uint64_t offset = static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(base_);
+      if (t < base_ || offset >= span_) {
+        outside[left++] = row;
+        continue;
+      }
+      // offset / step by a multiplication (offset < 2^20 steps), corrected by one step.
+      auto bucket = static_cast<std::uint64_t>(static_cast<double>(offset) * inverse_step_);
+      if (bucket * step > offset) {
+        --bucket;
+      } else if ((bucket + 1) * step <= offset) {
+        ++bucket;
+      }
+      Aggregate& sum = sums_[static_cast<std::size_t>(bucket)];
+      sum.flows = internal::SaturatingAdd(sum.flows, cols.flows[row]);
+      sum.packets = internal::SaturatingAdd(sum.packets, cols.packets[row]);
+      sum.bytes = internal::SaturatingAdd(sum.bytes, cols.bytes[row]);
+      internal::AddTimes(sum, cols.first[row], cols.last[row]);
+      used_[static_cast<std::size_t>(bucket)] = 1;
+    }
+    return left;
+  }
+
+  // Adds every used bucket to `table` (keys as ScanState's series keys).
+  bool AddTo(GroupTable& table) const {
+    for (std::size_t bucket = 0; bucket < sums_.size(); ++bucket) {
+      if (used_[bucket] != 0) {
+        const std::uint64_t key =
+            static_cast<std::uint64_t>(base_ + static_cast<std::int64_t>(bucket) * step_) ^ kSignFlip;
+        if (!table.AddAggregate(&key, sums_[bucket])) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+ private:
+  DenseSeries(std::int64_t base, std::int64_t step, std::size_t buckets)
+      : base_(base), step_(step), inverse_step_(1.0 / static_cast<double>(step)),
+        span_(SpanOf(buckets, step)), sums_(buckets), used_(buckets, 0) {}
+
+  // buckets * step, or 2^64 - 1 if that does not fit.
+  static std::uint64_t SpanOf(std::size_t buckets, std::int64_t step) {
+    std::uint64_t span = 0;
+    return __builtin_mul_overflow(static_cast<std::uint64_t>(buckets), static_cast<std::uint64_t>(step), &span)
+               ? ~std::uint64_t{0}
+               : span;
+  }
+
+  std::int64_t base_;
+  std::int64_t step_;
+  double inverse_step_;
+  std::uint64_t span_;  // offsets from base_ below this fall in a bucket
+  std::vector<Aggregate> sums_;
+  std::vector<std::uint8_t> used_;
+};
+
 // One scan thread's state: its reader, selection and aggregation tables.
 class ScanState final : public flow::FlowSink {
  public:
-  ScanState(const Shape& shape, MemoryBudget& budget)
-      : shape_(&shape), selector_(shape),
+  ScanState(const Shape& shape, const Plan& plan, MemoryBudget& budget)
+      : shape_(&shape), every_row_(EveryRow()),
         keys_(flow::FlowBatch::kCapacity * shape.max_key_words),
         reverse_keys_(shape.aggregate_reverse.empty() ? 0 : flow::FlowBatch::kCapacity * shape.max_key_words) {
     for (const KeyCodec& key : shape.stat_keys) {
-      stats_.push_back(std::make_unique<GroupTable>(key.words(), &budget));
+      stats_.push_back(std::make_unique<PartitionedGroups>(key, &budget));
     }
     if (shape.aggregating) {
-      aggregate_ = std::make_unique<GroupTable>(shape.aggregate_key.words(), &budget);
+      aggregate_ = std::make_unique<PartitionedGroups>(shape.aggregate_key, &budget);
     }
     if (shape.series) {
       series_ = std::make_unique<GroupTable>(1 + shape.bucket_group.words(), &budget);
+      if (shape.bucket_group.empty()) {
+        dense_series_ = DenseSeries::Make(plan, shape.spec->bucket_ms);
+        outside_.resize(flow::FlowBatch::kCapacity);
+      }
     }
   }
 
-  void set_check_window(bool check) { check_window_ = check; }
+  // Adds the dense series to the series table (after the scan).
+  bool FinishSeries() { return !dense_series_ || dense_series_->AddTo(*series_); }
 
+  // `batch` holds selected rows only (SegmentReader::ReadSelected()).
   void Consume(flow::FlowBatch& batch) override {
     if (exhausted_) {
       return;
     }
-    const std::size_t count = selector_.Select(batch, check_window_);
-    scan_.rows_scanned += batch.size();
-    scan_.rows_matched += count;
-    if (count == 0) {
-      return;
-    }
-    const std::uint32_t* rows = selector_.rows();
+    std::size_t count = batch.size();
+    const std::uint32_t* rows = every_row_.data();
     AddTotals(totals_, batch, rows, count);
     for (std::size_t stat_idx = 0; stat_idx < stats_.size(); ++stat_idx) {
       const KeyCodec& key = shape_->stat_keys[stat_idx];
@@ -602,93 +764,138 @@ class ScanState final : public flow::FlowSink {
       exhausted_ |= !aggregate_->AddRows(keys_.data(), batch, rows, count);
     }
     if (series_) {
+      std::size_t series_count = count;
+      if (dense_series_) {
+        series_count = dense_series_->Add(batch, rows, count, outside_.data());
+        rows = outside_.data();
+      }
       const std::size_t words = 1 + shape_->bucket_group.words();
       const std::int64_t step = shape_->spec->bucket_ms;
       const auto& first = batch.cols().first;
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::int64_t t = first[rows[i]];
-        std::int64_t bucket = t / step * step;
-        if (bucket > t) {
-          bucket -= step;  // floor for times before the epoch
-        }
-        keys_[i * words] = static_cast<std::uint64_t>(bucket) ^ kSignFlip;
+      for (std::size_t i = 0; i < series_count; ++i) {
+        keys_[i * words] = static_cast<std::uint64_t>(DenseSeries::FloorBucket(first[rows[i]], step)) ^ kSignFlip;
       }
+      count = series_count;
       shape_->bucket_group.Encode(batch, rows, count, keys_.data(), words, 1);
       exhausted_ |= !series_->AddRows(keys_.data(), batch, rows, count);
     }
   }
 
+  const Shape* shape() const { return shape_; }
   bool exhausted() const { return exhausted_; }
   bool done() const { return exhausted_; }
   ScanStats& scan() { return scan_; }
   Aggregate& totals() { return totals_; }
-  std::vector<std::unique_ptr<GroupTable>>& stats() { return stats_; }
-  std::unique_ptr<GroupTable>& aggregate() { return aggregate_; }
+  std::vector<std::unique_ptr<PartitionedGroups>>& stats() { return stats_; }
+  std::unique_ptr<PartitionedGroups>& aggregate() { return aggregate_; }
   std::unique_ptr<GroupTable>& series() { return series_; }
   std::vector<std::string>& warnings() { return warnings_; }
   std::optional<Error>& fatal() { return fatal_; }
 
  private:
   const Shape* shape_;
-  Selector selector_;
-  bool check_window_ = true;
+  std::vector<std::uint32_t> every_row_;
   bool exhausted_ = false;
   std::vector<std::uint64_t> keys_;
   std::vector<std::uint64_t> reverse_keys_;
   Aggregate totals_;
   ScanStats scan_;
-  std::vector<std::unique_ptr<GroupTable>> stats_;
-  std::unique_ptr<GroupTable> aggregate_;
+  std::vector<std::unique_ptr<PartitionedGroups>> stats_;
+  std::unique_ptr<PartitionedGroups> aggregate_;
   std::unique_ptr<GroupTable> series_;
+  std::optional<DenseSeries> dense_series_;
+  std::vector<std::uint32_t> outside_;  // rows outside the dense series' range
   std::vector<std::string> warnings_;
   std::optional<Error> fatal_;
 };
 
 
-// Listing: records handed to the RecordSink in scan order (segments in catalogue order,
-// blocks and rows in file order), or collected and sorted when an order is asked for.
-class ListingState final : public flow::FlowSink {
+// One scan thread's reader, reopened when a work item lies in another segment.
+class ItemReader {
  public:
-  ListingState(const Shape& shape, RecordSink* sink, MemoryBudget& budget)
-      : shape_(&shape), selector_(shape), sink_(sink), budget_(&budget),
-        remaining_(shape.spec->limit), ordered_(shape.spec->order.has_value()) {}
+  // Reads the rows of work item `item` that `selector` keeps into `sink`. A damaged or
+  // vanished segment or block is skipped with a warning (and counted in scan.damaged);
+  // any other failure is returned.
+  Status Read(const Plan& plan, const WorkItem& item, std::span<const FieldId> select_fields,
+              Selector& selector, std::span<const FieldId> fields, flow::FlowSink& sink,
+              ScanStats& scan, std::vector<std::string>& warnings) {
+    const Segment& segment = plan.segments[item.segment];
+    if (item.segment != segment_) {
+      reader_.reset();
+      segment_ = item.segment;
+      failed_ = false;
+      auto opened = OpenSegment(segment);
+      if (!opened) {
+        failed_ = true;
+        if (!IsDamage(opened.error()) && opened.error().Code() != ErrorCode::kNotFound) {
+          return tl::unexpected(opened.error());
+        }
+        scan.damaged += IsDamage(opened.error()) ? 1 : 0;
+        warnings.push_back("skipped segment: " + std::string(opened.error().Message()));
+      } else {
+        reader_ = std::move(*opened);
+      }
+    }
+    if (failed_) {
+      return OkStatus();
+    }
+    selector.set_check_window(!segment.window_inside);
+    Result<std::size_t> kept = reader_->ReadSelected(item.block, select_fields, selector, fields, sink);
+    if (!kept) {
+      if (!IsDamage(kept.error()) && kept.error().Code() != ErrorCode::kInvalidArgument) {
+        return tl::unexpected(kept.error());
+      }
+      ++scan.damaged;
+      warnings.push_back("skipped damaged block " + std::to_string(item.block) + ": " +
+                         std::string(kept.error().Message()));
+      return OkStatus();
+    }
+    scan.rows_scanned += reader_->blocks()[item.block].row_count;
+    scan.rows_matched += *kept;
+    return OkStatus();
+  }
 
-  ~ListingState() override { budget_->Release(reserved_); }
+ private:
+  std::unique_ptr<store::SegmentReader> reader_;
+  std::size_t segment_ = SIZE_MAX;
+  bool failed_ = false;
+};
 
-  void set_check_window(bool check) { check_window_ = check; }
+// Listing on every scan thread. Whichever thread claims a work item reads its matching
+// rows into batches of its own; the batches are handed on strictly in work-item order
+// (segments in catalogue order, blocks and rows in file order) by one thread at a time,
+// whichever finished the item next in line, so the records come out exactly as from one
+// thread. At most kInFlight items are read ahead of the one next in line, which bounds
+// the memory. Unordered, the records go to the RecordSink (up to spec.limit, or until it
+// returns false; the totals cover the records handed over); with spec.order they are
+// collected (within the memory budget), then stably sorted (ties keep scan order) and the
+// first `limit` handed over by EmitOrdered() (the totals cover every matching flow).
+class ParallelListing {
+ public:
+  ParallelListing(const Shape& shape, const Plan& plan, std::span<const FieldId> select_fields,
+                  std::span<const FieldId> fields, RecordSink* sink, MemoryBudget& budget)
+      : shape_(&shape), plan_(&plan), select_fields_(select_fields), fields_(fields), sink_(sink),
+        budget_(&budget), every_row_(EveryRow()), slots_(kInFlight), remaining_(shape.spec->limit),
+        ordered_(shape.spec->order.has_value()) {}
 
-  void Consume(flow::FlowBatch& batch) override {
-    if (done()) {
-      return;
+  ~ParallelListing() { budget_->Release(reserved_); }
+
+  ParallelListing(const ParallelListing&) = delete;
+  ParallelListing& operator=(const ParallelListing&) = delete;
+
+  // Scans on `threads` threads, the calling one included.
+  void Run(std::size_t threads) {
+    std::vector<std::thread> workers;
+    for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+      workers.emplace_back([this] { Work(); });
     }
-    std::size_t count = selector_.Select(batch, check_window_);
-    scan_.rows_scanned += batch.size();
-    scan_.rows_matched += count;
-    if (count == 0) {
-      return;
-    }
-    const std::uint32_t* rows = selector_.rows();
-    if (ordered_) {
-      AddTotals(totals_, batch, rows, count);
-      Collect(batch, rows, count);
-      return;
-    }
-    const std::size_t limit = shape_->spec->limit;
-    if (limit > 0 && count > remaining_) {
-      count = remaining_;
-    }
-    AddTotals(totals_, batch, rows, count);
-    if (!sink_->Consume(batch, std::span<const std::uint32_t>(rows, count))) {
-      stopped_ = true;
-    }
-    if (limit > 0) {
-      remaining_ -= count;
-      stopped_ |= remaining_ == 0;
+    Work();
+    for (std::thread& worker : workers) {
+      worker.join();
     }
   }
 
-  // Ordered listing: sorts what was collected (stable: ties keep scan order) and hands the
-  // first `limit` records to the sink.
+  // Ordered listing: sorts what was collected and hands the first `limit` to the sink.
   void EmitOrdered() {
     const OrderBy order = *shape_->spec->order;
     auto aggregate_of = [&](const Entry& entry) {
@@ -723,44 +930,203 @@ class ListingState final : public flow::FlowSink {
     }
   }
 
-  bool done() const { return stopped_ || exhausted_; }
+  // After Run(); no lock needed then.
   bool exhausted() const { return exhausted_; }
-  ScanStats& scan() { return scan_; }
-  Aggregate& totals() { return totals_; }
-  std::vector<std::string>& warnings() { return warnings_; }
-  std::optional<Error>& fatal() { return fatal_; }
+  const ScanStats& scan() const { return scan_; }
+  const Aggregate& totals() const { return totals_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  const std::optional<Error>& fatal() const { return fatal_; }
 
  private:
+  static constexpr std::size_t kInFlight = 8;
+
+  // The rows of one work item, read and waiting for their turn.
+  struct Slot {
+    std::vector<std::unique_ptr<flow::FlowBatch>> batches;
+    ScanStats scan;
+    std::vector<std::string> warnings;
+    bool ready = false;
+  };
+
   struct Entry {
     std::uint32_t batch;
     std::uint32_t row;
   };
 
-  void Collect(const flow::FlowBatch& batch, const std::uint32_t* rows, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i) {
+  // Keeps the reader's batches in a slot, swapping in empty ones from the pool.
+  class SlotSink final : public flow::FlowSink {
+   public:
+    SlotSink(ParallelListing& listing, Slot& slot) : listing_(&listing), slot_(&slot) {}
+    void Consume(flow::FlowBatch& batch) override {
+      std::unique_ptr<flow::FlowBatch> kept = listing_->TakeBatch();
+      std::swap(batch, *kept);
+      slot_->batches.push_back(std::move(kept));
+    }
+
+   private:
+    ParallelListing* listing_;
+    Slot* slot_;
+  };
+
+  std::unique_ptr<flow::FlowBatch> TakeBatch() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!pool_.empty()) {
+        std::unique_ptr<flow::FlowBatch> batch = std::move(pool_.back());
+        pool_.pop_back();
+        return batch;
+      }
+    }
+    return std::make_unique<flow::FlowBatch>();
+  }
+
+  void Work() {
+    Selector selector(*shape_);
+    ItemReader reader;
+    for (;;) {
+      const std::size_t item_idx = next_.fetch_add(1, std::memory_order_relaxed);
+      if (item_idx >= plan_->items.size()) {
+        return;
+      }
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        room_.wait(lock, [&] { return stop_ || item_idx < emit_next_ + kInFlight; });
+        if (stop_) {
+          return;
+        }
+      }
+      Slot& slot = slots_[item_idx % kInFlight];
+      std::optional<Error> error;
+      if (Cancelled(*plan_)) {
+        error = Error(ErrorCode::kCancelled, "the query was cancelled or ran past its time limit");
+      } else {
+        SlotSink sink(*this, slot);
+        Status read = reader.Read(*plan_, plan_->items[item_idx], select_fields_, selector, fields_,
+                                  sink, slot.scan, slot.warnings);
+        if (!read) {
+          error = read.error();
+        }
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      if (error) {
+        if (!fatal_) {
+          fatal_ = std::move(error);
+        }
+        stop_ = true;
+        room_.notify_all();
+        return;
+      }
+      slot.ready = true;
+      if (emitting_) {
+        continue;  // the thread emitting now hands this item on when its turn comes
+      }
+      emitting_ = true;
+      while (!stop_ && slots_[emit_next_ % kInFlight].ready) {
+        Slot& next = slots_[emit_next_ % kInFlight];
+        lock.unlock();
+        Emit(next);
+        lock.lock();
+        for (std::unique_ptr<flow::FlowBatch>& batch : next.batches) {
+          pool_.push_back(std::move(batch));
+        }
+        next.batches.clear();
+        next.ready = false;
+        ++emit_next_;
+        stop_ |= done_;
+        room_.notify_all();
+      }
+      emitting_ = false;
+      if (stop_) {
+        return;
+      }
+    }
+  }
+
+  // Hands a slot's records on. Called by one thread at a time (the emitting one).
+  void Emit(Slot& slot) {
+    scan_.rows_scanned += slot.scan.rows_scanned;
+    scan_.rows_matched += slot.scan.rows_matched;
+    scan_.damaged += slot.scan.damaged;
+    slot.scan = ScanStats{};
+    for (std::string& warning : slot.warnings) {
+      if (warnings_.empty() || warnings_.back() != warning) {  // one per segment, not per block
+        warnings_.push_back(std::move(warning));
+      }
+    }
+    slot.warnings.clear();
+    for (std::unique_ptr<flow::FlowBatch>& batch : slot.batches) {
+      if (!done_) {
+        EmitBatch(*batch);
+      }
+      batch->Clear();
+    }
+  }
+
+  void EmitBatch(const flow::FlowBatch& batch) {
+    std::size_t count = batch.size();
+    const std::uint32_t* rows = every_row_.data();
+    if (ordered_) {
+      AddTotals(totals_, batch, rows, count);
+      Collect(batch, count);
+      return;
+    }
+    const std::size_t limit = shape_->spec->limit;
+    if (limit > 0 && count > remaining_) {
+      count = remaining_;
+    }
+    AddTotals(totals_, batch, rows, count);
+    if (!sink_->Consume(batch, std::span<const std::uint32_t>(rows, count))) {
+      done_ = true;
+    }
+    if (limit > 0) {
+      remaining_ -= count;
+      done_ |= remaining_ == 0;
+    }
+  }
+
+  void Collect(const flow::FlowBatch& batch, std::size_t count) {
+    for (std::size_t row = 0; row < count; ++row) {
       if (collected_.empty() || collected_.back()->full()) {
         const std::size_t bytes = sizeof(flow::FlowColumns) + flow::FlowBatch::kMaxArenaBytes +
                                   flow::FlowBatch::kCapacity * sizeof(Entry);
         if (!budget_->Reserve(bytes)) {
           exhausted_ = true;
+          done_ = true;
           return;
         }
         reserved_ += bytes;
         collected_.push_back(std::make_unique<flow::FlowBatch>());
       }
-      const std::size_t row = collected_.back()->AppendCopyOf(batch, rows[i]);
-      entries_.push_back({static_cast<std::uint32_t>(collected_.size() - 1), static_cast<std::uint32_t>(row)});
+      const std::size_t copied = collected_.back()->AppendCopyOf(batch, row);
+      entries_.push_back({static_cast<std::uint32_t>(collected_.size() - 1),
+                          static_cast<std::uint32_t>(copied)});
     }
   }
 
   const Shape* shape_;
-  Selector selector_;
+  const Plan* plan_;
+  std::span<const FieldId> select_fields_;
+  std::span<const FieldId> fields_;
   RecordSink* sink_;
   MemoryBudget* budget_;
+  const std::vector<std::uint32_t> every_row_;
+  std::atomic<std::size_t> next_{0};
+
+  std::mutex mu_;
+  std::condition_variable room_;  // signalled when emit_next_ advances or stop_ is set
+  std::size_t emit_next_ = 0;     // guarded by mu_: the work item to hand on next
+  bool emitting_ = false;         // guarded by mu_: a thread is handing items on
+  bool stop_ = false;             // guarded by mu_
+  std::vector<std::unique_ptr<flow::FlowBatch>> pool_;  // guarded by mu_
+  std::optional<Error> fatal_;                          // guarded by mu_
+  // Slot i % kInFlight belongs to the thread reading item i until it is ready, then to
+  // the emitting thread (ownership passes under mu_).
+  std::vector<Slot> slots_;
+
+  // Touched by the emitting thread only.
   std::size_t remaining_;
   bool ordered_;
-  bool check_window_ = true;
-  bool stopped_ = false;
+  bool done_ = false;  // limit reached, sink stopped, or out of budget
   bool exhausted_ = false;
   std::size_t reserved_ = 0;
   std::vector<std::unique_ptr<flow::FlowBatch>> collected_;
@@ -768,16 +1134,14 @@ class ListingState final : public flow::FlowSink {
   Aggregate totals_;
   ScanStats scan_;
   std::vector<std::string> warnings_;
-  std::optional<Error> fatal_;
 };
 
-// Reads work items until none is left or `stop` is set.
-template <typename State>
-void ScanLoop(const Plan& plan, const std::vector<FieldId>& fields, std::atomic<std::size_t>& next,
-              std::atomic<bool>& stop, State& state) {
-  std::unique_ptr<store::SegmentReader> reader;
-  std::size_t reader_segment = SIZE_MAX;
-  bool segment_failed = false;
+// Reads work items into `state` until none is left or `stop` is set.
+void ScanLoop(const Plan& plan, std::span<const FieldId> select_fields,
+              std::span<const FieldId> fields, std::atomic<std::size_t>& next,
+              std::atomic<bool>& stop, ScanState& state) {
+  Selector selector(*state.shape());
+  ItemReader reader;
   while (!stop.load(std::memory_order_relaxed)) {
     const std::size_t item_idx = next.fetch_add(1, std::memory_order_relaxed);
     if (item_idx >= plan.items.size()) {
@@ -788,42 +1152,12 @@ void ScanLoop(const Plan& plan, const std::vector<FieldId>& fields, std::atomic<
       stop.store(true);
       break;
     }
-    const WorkItem& item = plan.items[item_idx];
-    const Segment& segment = plan.segments[item.segment];
-    if (item.segment != reader_segment) {
-      reader.reset();
-      reader_segment = item.segment;
-      segment_failed = false;
-      auto opened = OpenSegment(segment);
-      if (!opened) {
-        segment_failed = true;
-        if (IsDamage(opened.error()) || opened.error().Code() == ErrorCode::kNotFound) {
-          state.scan().damaged += IsDamage(opened.error()) ? 1 : 0;
-          state.warnings().push_back("skipped segment: " + std::string(opened.error().Message()));
-        } else {
-          state.fatal() = opened.error();
-          stop.store(true);
-          break;
-        }
-      } else {
-        reader = std::move(*opened);
-      }
-    }
-    if (segment_failed) {
-      continue;
-    }
-    state.set_check_window(!segment.window_inside);
-    Status read = reader->ReadBlock(item.block, fields, state);
+    Status read = reader.Read(plan, plan.items[item_idx], select_fields, selector, fields, state,
+                              state.scan(), state.warnings());
     if (!read) {
-      if (IsDamage(read.error()) || read.error().Code() == ErrorCode::kInvalidArgument) {
-        ++state.scan().damaged;
-        state.warnings().push_back("skipped damaged block " + std::to_string(item.block) + ": " +
-                                   std::string(read.error().Message()));
-      } else {
-        state.fatal() = read.error();
-        stop.store(true);
-        break;
-      }
+      state.fatal() = read.error();
+      stop.store(true);
+      break;
     }
     if (state.done()) {
       stop.store(true);
@@ -836,16 +1170,6 @@ void AddScan(ScanStats& into, const ScanStats& from) {
   into.rows_scanned += from.rows_scanned;
   into.rows_matched += from.rows_matched;
   into.damaged += from.damaged;
-}
-
-std::vector<GroupRow> Rows(const GroupTable& table, const KeyCodec& codec,
-                           const std::vector<std::uint32_t>& groups) {
-  std::vector<GroupRow> rows;
-  rows.reserve(groups.size());
-  for (const std::uint32_t group : groups) {
-    rows.push_back({codec.Decode(table.key(group)), internal::ToCounters(table.aggregate(group))});
-  }
-  return rows;
 }
 
 Status BuildSeries(const Shape& shape, const GroupTable& series, MemoryBudget& budget,
@@ -941,43 +1265,44 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   }
   plan->deadline = spec.deadline;
   plan->cancel = spec.cancel;
-  const std::vector<FieldId> fields = NeededFields(spec, *shape, *filter);
+  const std::vector<FieldId> fields = NeededFields(spec, *shape, *filter, records);
+  const std::vector<FieldId> select_fields = SelectFields(spec, *filter);
   MemoryBudget budget(spec.memory_budget_bytes);
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
 
+  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, plan->items.size()));
   if (shape->listing) {
-    ListingState state(*shape, records, budget);
-    ScanLoop(*plan, fields, next, stop, state);
-    if (state.fatal()) {
-      return tl::unexpected(*state.fatal());
+    ParallelListing listing(*shape, *plan, select_fields, fields, records, budget);
+    listing.Run(threads);
+    if (listing.fatal()) {
+      return tl::unexpected(*listing.fatal());
     }
-    if (state.exhausted()) {
+    if (listing.exhausted()) {
       return MakeError(ErrorCode::kResourceExhausted,
                        "the records to sort need more than the memory budget of " +
                            std::to_string(budget.limit()) + " bytes; add a limit or narrow the query");
     }
     if (spec.order) {
-      state.EmitOrdered();
+      listing.EmitOrdered();
     }
-    result.totals = internal::ToCounters(state.totals());
-    AddScan(result.scan, state.scan());
-    result.warnings.insert(result.warnings.end(), state.warnings().begin(), state.warnings().end());
+    result.totals = internal::ToCounters(listing.totals());
+    AddScan(result.scan, listing.scan());
+    result.warnings.insert(result.warnings.end(), listing.warnings().begin(), listing.warnings().end());
     result.scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
   }
 
-  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, plan->items.size()));
   std::vector<std::unique_ptr<ScanState>> states;
   for (std::size_t thread_idx = 0; thread_idx < threads; ++thread_idx) {
-    states.push_back(std::make_unique<ScanState>(*shape, budget));
+    states.push_back(std::make_unique<ScanState>(*shape, *plan, budget));
   }
   {
     std::vector<std::thread> workers;
     for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
-      workers.emplace_back([&, thread_idx] { ScanLoop(*plan, fields, next, stop, *states[thread_idx]); });
+      workers.emplace_back([&, thread_idx] { ScanLoop(*plan, select_fields, fields, next, stop, *states[thread_idx]); });
     }
-    ScanLoop(*plan, fields, next, stop, *states[0]);
+    ScanLoop(*plan, select_fields, fields, next, stop, *states[0]);
     for (std::thread& worker : workers) {
       worker.join();
     }
@@ -994,44 +1319,128 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
     exhausted |= state.exhausted();
     AddScan(result.scan, state.scan());
     result.warnings.insert(result.warnings.end(), state.warnings().begin(), state.warnings().end());
-    if (thread_idx == 0 || exhausted) {
-      continue;
+    if (thread_idx > 0) {
+      internal::MergeInto(merged.totals(), state.totals());
     }
-    internal::MergeInto(merged.totals(), state.totals());
-    for (std::size_t stat_idx = 0; stat_idx < merged.stats().size(); ++stat_idx) {
-      exhausted |= !merged.stats()[stat_idx]->Merge(*state.stats()[stat_idx]);
-    }
-    if (merged.aggregate()) {
-      exhausted |= !merged.aggregate()->Merge(*state.aggregate());
-    }
-    if (merged.series()) {
-      exhausted |= !merged.series()->Merge(*state.series());
-    }
-    states[thread_idx].reset();  // frees its tables before the next merge
   }
   if (exhausted) {
-    return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
+    return MakeError(ErrorCode::kResourceExhausted, GroupMemoryMessage(states, budget.limit()));
   }
   std::sort(result.warnings.begin(), result.warnings.end());
-
   result.totals = internal::ToCounters(merged.totals());
+
+  // The threads' statistics and aggregation, partition by partition on every thread; the
+  // top rows of each partition are the candidates for the top rows of all.
+  std::size_t aggregate_n = spec.order ? spec.top_n : 0;
+  if (spec.limit > 0) {
+    aggregate_n = aggregate_n == 0 ? spec.limit : std::min(aggregate_n, spec.limit);
+  }
+  const OrderBy aggregate_order = spec.order.value_or(OrderBy::kTstart);
+  constexpr std::size_t kPartitions = internal::PartitionedGroups::kPartitions;
+  using Candidates = std::vector<internal::PartitionedGroups::Candidate>;
+  std::vector<std::array<Candidates, kPartitions>> stat_candidates(spec.stats.size());
+  std::array<Candidates, kPartitions> aggregate_candidates;
+  // Partitions are merged alike: once one thread's groups are spread, every thread's are.
+  auto spread_alike = [&](auto groups_of) {
+    bool any = false;
+    for (std::size_t thread_idx = 0; thread_idx < threads; ++thread_idx) {
+      any |= groups_of(*states[thread_idx]).spread();
+    }
+    bool ok = true;
+    for (std::size_t thread_idx = 0; any && thread_idx < threads; ++thread_idx) {
+      ok &= groups_of(*states[thread_idx]).MakeSpread();
+    }
+    return ok;
+  };
+  bool spread_ok = true;
+  for (std::size_t stat_idx = 0; stat_idx < merged.stats().size(); ++stat_idx) {
+    spread_ok &= spread_alike([stat_idx](ScanState& state) -> PartitionedGroups& {
+      return *state.stats()[stat_idx];
+    });
+  }
+  if (merged.aggregate()) {
+    spread_ok &= spread_alike([](ScanState& state) -> PartitionedGroups& { return *state.aggregate(); });
+  }
+  if (!spread_ok) {
+    return MakeError(ErrorCode::kResourceExhausted, GroupMemoryMessage(states, budget.limit()));
+  }
+  {
+    std::atomic<std::size_t> next_partition{0};
+    std::atomic<bool> merge_failed{false};
+    auto merge_loop = [&] {
+      for (;;) {
+        const std::size_t partition = next_partition.fetch_add(1, std::memory_order_relaxed);
+        if (partition >= kPartitions) {
+          return;
+        }
+        for (std::size_t stat_idx = 0; stat_idx < merged.stats().size(); ++stat_idx) {
+          for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+            if (!merged.stats()[stat_idx]->MergePartition(*states[thread_idx]->stats()[stat_idx], partition)) {
+              merge_failed.store(true);
+              return;
+            }
+          }
+          stat_candidates[stat_idx][partition] = merged.stats()[stat_idx]->TopOfPartition(
+              partition, shape->stats[stat_idx].order, spec.top_n);
+        }
+        if (merged.aggregate()) {
+          for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+            if (!merged.aggregate()->MergePartition(*states[thread_idx]->aggregate(), partition)) {
+              merge_failed.store(true);
+              return;
+            }
+          }
+          aggregate_candidates[partition] =
+              merged.aggregate()->TopOfPartition(partition, aggregate_order, aggregate_n);
+        }
+      }
+    };
+    std::vector<std::thread> workers;
+    for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+      workers.emplace_back(merge_loop);
+    }
+    merge_loop();
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
+    if (merge_failed.load()) {
+      return MakeError(ErrorCode::kResourceExhausted, GroupMemoryMessage(states, budget.limit()));
+    }
+  }
+  auto concat = [](std::array<Candidates, kPartitions>& parts) {
+    Candidates all;
+    for (Candidates& part : parts) {
+      std::move(part.begin(), part.end(), std::back_inserter(all));
+      Candidates().swap(part);
+    }
+    return all;
+  };
   for (std::size_t stat_idx = 0; stat_idx < spec.stats.size(); ++stat_idx) {
-    const GroupTable& table = *merged.stats()[stat_idx];
     StatTable stat;
     stat.spec = shape->stats[stat_idx];
-    stat.rows = Rows(table, shape->stat_keys[stat_idx], internal::TopGroups(table, stat.spec.order, spec.top_n));
-    stat.distinct = table.size();
+    stat.rows = internal::TopRows(concat(stat_candidates[stat_idx]), shape->stat_keys[stat_idx],
+                                  stat.spec.order, spec.top_n);
+    stat.distinct = merged.stats()[stat_idx]->size();
     stat.total = result.totals;
     result.stats.push_back(std::move(stat));
   }
   if (merged.aggregate()) {
-    const GroupTable& table = *merged.aggregate();
-    std::size_t n = spec.order ? spec.top_n : 0;
-    if (spec.limit > 0) {
-      n = n == 0 ? spec.limit : std::min(n, spec.limit);
+    result.aggregated = internal::TopRows(concat(aggregate_candidates), shape->aggregate_key,
+                                          aggregate_order, aggregate_n);
+  }
+  // The series tables are small (one entry per bucket and group).
+  for (std::size_t thread_idx = 0; thread_idx < threads && merged.series(); ++thread_idx) {
+    if (!states[thread_idx]->FinishSeries()) {
+      return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
     }
-    result.aggregated =
-        Rows(table, shape->aggregate_key, internal::TopGroups(table, spec.order.value_or(OrderBy::kTstart), n));
+  }
+  for (std::size_t thread_idx = 1; thread_idx < threads && merged.series(); ++thread_idx) {
+    if (!merged.series()->Merge(*states[thread_idx]->series())) {
+      return MakeError(ErrorCode::kResourceExhausted, MemoryMessage(budget.limit()));
+    }
+  }
+  for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
+    states[thread_idx].reset();
   }
   if (merged.series()) {
     if (Status built = BuildSeries(*shape, *merged.series(), budget, result.series); !built) {

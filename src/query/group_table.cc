@@ -2,12 +2,17 @@
 
 #include "query/group_table.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <utility>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
 
+#include "common/check.h"
 #include "flow/field.h"
 #include "store/columns.h"
 
@@ -57,6 +62,40 @@ double Rate(std::uint64_t amount, const Aggregate& agg, double scale) {
 
 }  // namespace
 
+WordArray::WordArray(std::size_t size, bool zero) : size_(size) {
+  if (size == 0) {
+    return;
+  }
+  constexpr std::size_t kHugePage = std::size_t{2} << 20;
+  const std::size_t bytes_wanted = size * sizeof(std::uint64_t);
+  const bool huge = bytes_wanted >= kHugePage;
+  // aligned_alloc wants a multiple of the alignment.
+  const std::size_t bytes = (bytes_wanted + kHugePage - 1) / kHugePage * kHugePage;
+  const std::size_t alignment = huge ? kHugePage : alignof(std::max_align_t);
+  void* memory = std::aligned_alloc(alignment, huge ? bytes : (bytes_wanted + 15) / 16 * 16);
+  SLUICE_CHECK(memory != nullptr, "out of memory for a group table");
+  if (huge) {
+    ::madvise(memory, bytes, MADV_HUGEPAGE);  // a hint: without it the table still works
+  }
+  words_ = static_cast<std::uint64_t*>(memory);
+  if (zero) {
+    std::memset(words_, 0, bytes_wanted);
+  }
+}
+
+WordArray::~WordArray() { std::free(words_); }
+
+WordArray& WordArray::operator=(WordArray&& other) noexcept {
+  if (this != &other) {
+    std::free(words_);
+    words_ = other.words_;
+    size_ = other.size_;
+    other.words_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
 bool MemoryBudget::Reserve(std::size_t bytes) {
   std::size_t used = used_.load(std::memory_order_relaxed);
   do {
@@ -94,7 +133,66 @@ Result<KeyCodec> KeyCodec::Make(std::span<const KeyField> key) {
     codec.words_ += part.address ? 2 : 1;
     codec.parts_.push_back(part);
   }
+  // The compact layout: parts from the high bits down, a new word when one does not fit.
+  unsigned used = 64;  // bits used in the current compact word (64: start a new one)
+  for (Part& part : codec.parts_) {
+    unsigned bits = 64;
+    switch (flow::Info(part.field).type) {
+      case flow::FieldType::kIpAddress:
+      case flow::FieldType::kUint32:
+        bits = 32;
+        break;
+      case flow::FieldType::kUint8:
+        bits = 8;
+        break;
+      case flow::FieldType::kUint16:
+      case flow::FieldType::kCountry:
+        bits = 16;
+        break;
+      default:
+        bits = 64;
+        break;
+    }
+    if (used + bits > 64) {
+      ++codec.narrow_words_;
+      used = 0;
+    }
+    part.narrow_word = codec.narrow_words_ - 1;
+    part.narrow_bits = bits;
+    used += bits;
+    part.narrow_shift = 64 - used;
+  }
   return codec;
+}
+
+bool KeyCodec::Narrow(const std::uint64_t* key, std::uint64_t* narrow) const {
+  std::fill(narrow, narrow + narrow_words_, 0);
+  for (const Part& part : parts_) {
+    std::uint64_t value = key[part.offset];
+    if (part.address) {
+      const std::uint64_t lo = key[part.offset + 1];
+      if (value != 0 || (lo >> 32) != 0xffffu) {
+        return false;
+      }
+      value = lo & 0xffffffffu;
+    }
+    narrow[part.narrow_word] |= part.narrow_bits == 64 ? value : value << part.narrow_shift;
+  }
+  return true;
+}
+
+void KeyCodec::Widen(const std::uint64_t* narrow, std::uint64_t* key) const {
+  for (const Part& part : parts_) {
+    const std::uint64_t word = narrow[part.narrow_word];
+    const std::uint64_t value =
+        part.narrow_bits == 64 ? word : (word >> part.narrow_shift) & ((std::uint64_t{1} << part.narrow_bits) - 1);
+    if (part.address) {
+      key[part.offset] = 0;
+      key[part.offset + 1] = (std::uint64_t{0xffffu} << 32) | value;
+    } else {
+      key[part.offset] = value;
+    }
+  }
 }
 
 void KeyCodec::Encode(const flow::FlowBatch& batch, const std::uint32_t* rows, std::size_t count,
@@ -211,8 +309,12 @@ bool GroupTable::Grow() {
     failed_ = true;
     return false;
   }
-  data_.resize(new_capacity * stride_);
-  std::vector<std::uint64_t> slots(new_slots, 0);
+  WordArray data(new_capacity * stride_, false);
+  if (!data_.empty()) {
+    std::memcpy(data.data(), data_.data(), group_count_ * stride_ * sizeof(std::uint64_t));
+  }
+  data_ = std::move(data);
+  WordArray slots(new_slots, true);
   const std::size_t mask = new_slots - 1;
   for (const std::uint64_t slot : slots_) {
     if (slot == 0) {
@@ -224,7 +326,7 @@ bool GroupTable::Grow() {
     }
     slots[pos] = slot;
   }
-  slots_.swap(slots);
+  slots_ = std::move(slots);
   budget_->Release(reserved_bytes_);
   reserved_bytes_ = new_bytes;
   group_capacity_ = new_capacity;

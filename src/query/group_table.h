@@ -59,6 +59,18 @@ class KeyCodec {
   // The KeyValues of an encoded key (words() words at `key`).
   std::vector<KeyValue> Decode(const std::uint64_t* key) const;
 
+  // The compact form of a key whose addresses are all IPv4: each part in as many bits as
+  // its type has (an address in 32), packed from the high bits of each word and never
+  // across a word, so that its words compare like the full key's. narrow_words() words.
+  std::size_t narrow_words() const { return narrow_words_; }
+
+  // Writes the compact form of the full key `key` to `narrow`; false (writing nothing
+  // useful) if an address part is not IPv4.
+  bool Narrow(const std::uint64_t* key, std::uint64_t* narrow) const;
+
+  // The full key (words() words) of a compact one.
+  void Widen(const std::uint64_t* narrow, std::uint64_t* key) const;
+
  private:
   struct Part {
     flow::FieldId field{};
@@ -72,10 +84,15 @@ class KeyCodec {
     // counts a record without a next hop under 0.0.0.0.
     bool unspecified_as_v4 = false;
     std::size_t offset = 0;  // first word
+    // The compact form: word, shift of the part's lowest bit, and bits.
+    std::size_t narrow_word = 0;
+    unsigned narrow_shift = 0;
+    unsigned narrow_bits = 64;
   };
 
   std::vector<Part> parts_;
   std::size_t words_ = 0;
+  std::size_t narrow_words_ = 0;
 };
 
 // The sums kept per group. first: the smallest non-zero `first` (0 if none), like the
@@ -110,6 +127,38 @@ inline void MergeInto(Aggregate& into, const Aggregate& from) {
 }
 
 Counters ToCounters(const Aggregate& agg);
+
+// An array of words for large hash tables: allocated aligned to 2 MiB and marked for
+// transparent huge pages when it is at least that large (a random probe then misses the
+// TLB far less often, and filling it takes 1/512 of the page faults). Not zeroed unless
+// asked. Ownership: owns its memory. Thread-safety: none.
+class WordArray {
+ public:
+  WordArray() = default;
+  // `size` words; zeroed if `zero`.
+  WordArray(std::size_t size, bool zero);
+  ~WordArray();
+  WordArray(WordArray&& other) noexcept : words_(other.words_), size_(other.size_) {
+    other.words_ = nullptr;
+    other.size_ = 0;
+  }
+  WordArray& operator=(WordArray&& other) noexcept;
+  WordArray(const WordArray&) = delete;
+  WordArray& operator=(const WordArray&) = delete;
+
+  std::uint64_t* data() { return words_; }
+  const std::uint64_t* data() const { return words_; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::uint64_t& operator[](std::size_t idx) { return words_[idx]; }
+  const std::uint64_t& operator[](std::size_t idx) const { return words_[idx]; }
+  const std::uint64_t* begin() const { return words_; }
+  const std::uint64_t* end() const { return words_ + size_; }
+
+ private:
+  std::uint64_t* words_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 // Ownership: owns its groups; reserves its memory in `budget` (which must outlive it).
 // Thread-safety: none (one per scan thread; merged at the end).
@@ -181,11 +230,11 @@ class GroupTable {
   std::size_t group_capacity_ = 0;
   // Per group: its key, then flows, packets, bytes, first, last (one cache line or two,
   // so a lookup that finds its key has its counters at hand).
-  std::vector<std::uint64_t> data_;
+  WordArray data_;
   std::vector<std::uint64_t> hashes_;  // AddRows() scratch, one per batch row
   // Linear probing from the hash's high 32 bits; a slot is 0 (empty) or
   // (hash >> 32) << 32 | (group + 1).
-  std::vector<std::uint64_t> slots_;
+  WordArray slots_;
   std::size_t reserved_bytes_ = 0;
   bool failed_ = false;
 };

@@ -991,6 +991,68 @@ OutputWriter::OutputWriter(std::unique_ptr<State> state) : state_(std::move(stat
 
 OutputWriter::~OutputWriter() = default;
 
+std::vector<flow::FieldId> OutputWriter::Fields() const {
+  const State& s = *state_;
+  switch (s.options.format) {
+    case OutputFormat::kJson:
+    case OutputFormat::kNdjson:
+    case OutputFormat::kCsv:
+      return RecordSink::Fields();
+    default:
+      break;
+  }
+  std::vector<bool> wanted(flow::kFieldCount, false);
+  auto want = [&](FieldId field) { wanted[static_cast<std::size_t>(field)] = true; };
+  for (const Token& token : s.record_tokens) {
+    switch (token.kind) {
+      case TokenKind::kLiteral:
+        break;
+      case TokenKind::kDuration:
+        want(FieldId::kFirst);
+        want(FieldId::kLast);
+        break;
+      case TokenKind::kProto:
+        want(FieldId::kProto);
+        break;
+      case TokenKind::kAddressPort:
+      case TokenKind::kNetwork:
+        want(token.field);
+        want(token.second);
+        break;
+      case TokenKind::kFlags:
+        want(FieldId::kTcpFlags);
+        break;
+      case TokenKind::kDirection:
+        want(FieldId::kDirection);
+        break;
+      case TokenKind::kBps:
+        want(FieldId::kBytes);
+        want(FieldId::kFirst);
+        want(FieldId::kLast);
+        break;
+      case TokenKind::kPps:
+        want(FieldId::kPackets);
+        want(FieldId::kFirst);
+        want(FieldId::kLast);
+        break;
+      case TokenKind::kBpp:
+        want(FieldId::kBytes);
+        want(FieldId::kPackets);
+        break;
+      default:
+        want(token.field);
+        break;
+    }
+  }
+  std::vector<flow::FieldId> fields;
+  for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+    if (wanted[field_idx]) {
+      fields.push_back(static_cast<FieldId>(field_idx));
+    }
+  }
+  return fields;
+}
+
 bool OutputWriter::Consume(const flow::FlowBatch& batch, std::span<const std::uint32_t> rows) {
   State& s = *state_;
   s.RecordsHeader();

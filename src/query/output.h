@@ -68,6 +68,10 @@ class OutputWriter final : public RecordSink {
   // cannot be written (closed pipe) or -c records were printed.
   bool Consume(const flow::FlowBatch& batch, std::span<const std::uint32_t> rows) override;
 
+  // The fields the record layout prints (line, long, extended, fmt:); every field for
+  // csv, json and ndjson.
+  std::vector<flow::FieldId> Fields() const override;
+
   // Prints statistics, aggregated records, series and the summary. Returns false if the
   // output could not be written.
   bool Finish(const QueryResult& result);

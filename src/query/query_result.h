@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "flow/field.h"
 #include "flow/flow_batch.h"
 #include "flow/ip_address.h"
 #include "query/query_spec.h"
@@ -82,6 +83,17 @@ class RecordSink {
   virtual ~RecordSink() = default;
   // Returns false to stop the query early (e.g. the output was closed).
   virtual bool Consume(const flow::FlowBatch& batch, std::span<const std::uint32_t> rows) = 0;
+
+  // The fields Consume() reads. The engine reads these (and what it needs itself) for the
+  // records it hands over; every other field of the batch may be left at its default.
+  // The default is every catalogue field.
+  virtual std::vector<flow::FieldId> Fields() const {
+    std::vector<flow::FieldId> fields;
+    for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+      fields.push_back(static_cast<flow::FieldId>(field_idx));
+    }
+    return fields;
+  }
 };
 
 }  // namespace sluice::query

@@ -1084,6 +1084,19 @@ std::optional<EncodedColumn> ColumnEncoder::EncodeAny(FieldType type, const std:
 
 namespace {
 
+// Calls put(row, delta) for the `rows` deltas of K byte planes (kFrame). Returns true.
+template <unsigned K, typename Put>
+bool ForEachFrameDelta(const std::uint8_t* planes, std::size_t rows, Put& put) {
+  for (std::size_t row = 0; row < rows; ++row) {
+    std::uint64_t delta = 0;
+    for (unsigned plane = 0; plane < K; ++plane) {
+      delta |= std::uint64_t{planes[plane * rows + row]} << (8 * plane);
+    }
+    put(row, delta);
+  }
+  return true;
+}
+
 // Parses the kFrame layout of `rows` values with a base of B bytes: u8 k (0..B), base,
 // k planes. Calls put(row, delta) with each row's value minus the base.
 template <typename B, typename Put>
@@ -1096,14 +1109,18 @@ bool DecodeFrame(std::span<const std::uint8_t> raw, std::size_t rows, B& base, P
   }
   std::memcpy(&base, base_bytes.data(), sizeof(B));
   const std::uint8_t* planes = in.position();
-  for (std::size_t row = 0; row < rows; ++row) {
-    std::uint64_t delta = 0;
-    for (unsigned plane = 0; plane < k; ++plane) {
-      delta |= std::uint64_t{planes[plane * rows + row]} << (8 * plane);
-    }
-    put(row, delta);
+  // One loop per plane count, so that the compiler unrolls the planes and vectorizes.
+  switch (k) {
+    case 0: return ForEachFrameDelta<0>(planes, rows, put);
+    case 1: return ForEachFrameDelta<1>(planes, rows, put);
+    case 2: return ForEachFrameDelta<2>(planes, rows, put);
+    case 3: return ForEachFrameDelta<3>(planes, rows, put);
+    case 4: return ForEachFrameDelta<4>(planes, rows, put);
+    case 5: return ForEachFrameDelta<5>(planes, rows, put);
+    case 6: return ForEachFrameDelta<6>(planes, rows, put);
+    case 7: return ForEachFrameDelta<7>(planes, rows, put);
+    default: return ForEachFrameDelta<8>(planes, rows, put);
   }
-  return true;
 }
 
 // Parses the dictionary size of kDictionary, kDictPacked and kWideDictionary (1..max, and
@@ -1154,6 +1171,30 @@ bool DecodeIndexes(Encoding encoding, Cursor& in, std::size_t rows, std::size_t 
   return true;
 }
 
+// The rows of kPatchedDictionary: code < n is a dictionary value, code n the next
+// exception (base + a delta of K byte planes of `count` values). Without a branch per
+// row: every row reads both a dictionary value and an exception delta and keeps one.
+template <unsigned K>
+void PatchRows(const std::uint8_t* codes, std::size_t rows, std::size_t n, const std::uint8_t* dict,
+               const std::uint8_t* planes, std::size_t count, std::uint16_t base, std::uint8_t* out) {
+  const std::size_t last = count == 0 ? 0 : count - 1;
+  std::size_t exception = 0;
+  for (std::size_t row = 0; row < rows; ++row) {
+    const std::size_t code = codes[row];
+    const bool patched = code == n;
+    const std::uint16_t from_dict = Load<std::uint16_t>(dict, patched ? 0 : code);
+    unsigned delta = 0;
+    if constexpr (K > 0) {
+      const std::size_t at = std::min(exception, last);  // count > 0 whenever K > 0 matters
+      for (unsigned plane = 0; plane < K; ++plane) {
+        delta |= count == 0 ? 0u : unsigned{planes[plane * count + at]} << (8 * plane);
+      }
+    }
+    Store<std::uint16_t>(out, row, patched ? static_cast<std::uint16_t>(base + delta) : from_dict);
+    exception += patched ? 1 : 0;
+  }
+}
+
 // kPatchedDictionary (u16): n values, a code byte per row, then the exceptions' frame.
 bool DecodePatched(Cursor& in, std::size_t rows, std::uint8_t* out) {
   const std::uint64_t size = in.Varint();
@@ -1180,18 +1221,10 @@ bool DecodePatched(Cursor& in, std::size_t rows, std::uint8_t* out) {
   }
   const auto base = Load<std::uint16_t>(base_bytes.data(), 0);
   const std::uint8_t* planes = in.position();
-  std::size_t exception = 0;
-  for (std::size_t row = 0; row < rows; ++row) {
-    if (codes[row] < n) {
-      std::memcpy(out + row * 2, dict.data() + std::size_t{codes[row]} * 2, 2);
-      continue;
-    }
-    unsigned delta = 0;
-    for (unsigned plane = 0; plane < k; ++plane) {
-      delta |= unsigned{planes[plane * count + exception]} << (8 * plane);
-    }
-    Store<std::uint16_t>(out, row, static_cast<std::uint16_t>(base + delta));
-    ++exception;
+  switch (k) {
+    case 0: PatchRows<0>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
+    case 1: PatchRows<1>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
+    default: PatchRows<2>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
   }
   return true;
 }

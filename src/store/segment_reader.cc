@@ -10,11 +10,13 @@
 #include <array>
 #include <bitset>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <map>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <lz4.h>
 #include <zstd.h>
@@ -108,31 +110,14 @@ class SegmentReader::Impl {
 
   Status ReadBlock(std::size_t block_idx, std::span<const flow::FieldId> fields,
                    flow::FlowSink& sink) {
-    if (block_idx >= blocks_.size()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       path_ + ": no block " + std::to_string(block_idx));
-    }
-    const BlockInfo& block = blocks_[block_idx];
-    if (Status checked = CheckBlockHeader(block_idx); !checked) {
+    if (Status checked = StartBlock(block_idx); !checked) {
       return checked;
     }
-    std::bitset<flow::kFieldCount> wanted;
-    std::bitset<flow::kFieldCount> defaulted;
-    loaded_.reset();
-    for (const flow::FieldId field : fields) {
-      const auto field_idx = static_cast<std::size_t>(field);
-      if (field_idx >= flow::kFieldCount || wanted[field_idx]) {
-        continue;
-      }
-      const ColumnChunk* chunk = block.Find(field);
-      if (chunk == nullptr) {
-        defaulted[field_idx] = fields_with_defaults_[field_idx];
-        continue;
-      }
-      if (Status loaded = LoadChunk(block_idx, *chunk, 0); !loaded) {
-        return loaded;
-      }
-      wanted.set(field_idx);
+    const BlockInfo& block = blocks_[block_idx];
+    FieldSet wanted;
+    FieldSet defaulted;
+    if (Status loaded = LoadFields(block_idx, fields, wanted, defaulted); !loaded) {
+      return loaded;
     }
     for (std::size_t start = 0; start < block.row_count; start += flow::FlowBatch::kCapacity) {
       batch_.Clear();
@@ -142,32 +127,122 @@ class SegmentReader::Impl {
       }
       for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
         if (defaulted[field_idx]) {
-          FillDefault(field_idx, n);
+          FillDefault(batch_, field_idx, n);
         }
-        if (!wanted[field_idx]) {
-          continue;
+        if (wanted[field_idx]) {
+          CopyRange(batch_, field_idx, start, n);
         }
-        VisitColumn(field_idx, [&](auto member) {
-          auto& column = batch_.cols().*member;
-          using T = std::decay_t<decltype(column[0])>;
-          const std::uint8_t* values = values_[field_idx].data() + start * sizeof(T);
-          if constexpr (std::is_same_v<T, flow::StringRef>) {
-            const Buffer& strings = strings_[field_idx];
-            for (std::size_t row = 0; row < n; ++row) {
-              flow::StringRef ref;
-              std::memcpy(&ref, values + row * sizeof ref, sizeof ref);
-              column[row] = batch_.AddString(std::string_view(
-                  reinterpret_cast<const char*>(strings.data()) + ref.offset, ref.length));
-            }
-          } else {
-            std::memcpy(static_cast<void*>(column.data()), values, n * sizeof(T));
-          }
-        });
       }
       sink.Consume(batch_);
     }
     batch_.Clear();
     return OkStatus();
+  }
+
+  Result<std::size_t> ReadSelected(std::size_t block_idx,
+                                   std::span<const flow::FieldId> select_fields,
+                                   RowSelector& selector, std::span<const flow::FieldId> fields,
+                                   flow::FlowSink& sink) {
+    if (Status checked = StartBlock(block_idx); !checked) {
+      return tl::unexpected(checked.error());
+    }
+    const BlockInfo& block = blocks_[block_idx];
+    FieldSet select_wanted;
+    FieldSet select_defaulted;
+    if (Status loaded = LoadFields(block_idx, select_fields, select_wanted, select_defaulted);
+        !loaded) {
+      return tl::unexpected(loaded.error());
+    }
+    // The selection fields, named once each (a field without a chunk is zeroed).
+    FieldSet select_all;
+    bool select_strings = false;
+    for (const flow::FieldId field : select_fields) {
+      const auto field_idx = static_cast<std::size_t>(field);
+      if (field_idx < flow::kFieldCount) {
+        select_all.set(field_idx);
+        select_strings |= flow::Info(field).type == flow::FieldType::kString;
+      }
+    }
+    if (!select_batch_) {
+      select_batch_ = std::make_unique<flow::FlowBatch>();
+    }
+    flow::FlowBatch& selecting = *select_batch_;
+    if (select_all != select_written_) {
+      selecting.Clear();  // drops the columns of other selection fields
+      select_written_ = select_all;
+    }
+    kept_.resize(block.row_count);
+    std::size_t kept = 0;
+    for (std::size_t start = 0; start < block.row_count; start += flow::FlowBatch::kCapacity) {
+      const std::size_t n = std::min<std::size_t>(flow::FlowBatch::kCapacity, block.row_count - start);
+      // Only the selection fields are ever written to this batch, and all of their rows
+      // [0, n) each time, so it need not be cleared (which would zero every column) unless
+      // strings fill its arena.
+      if (select_strings) {
+        selecting.Clear();
+      }
+      while (selecting.size() > n) {
+        selecting.DiscardLastRow();
+      }
+      while (selecting.size() < n) {
+        selecting.AppendRow();
+      }
+      for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+        if (!select_all[field_idx]) {
+          continue;
+        }
+        if (select_wanted[field_idx]) {
+          CopyRange(selecting, field_idx, start, n);
+        } else if (select_defaulted[field_idx]) {
+          FillDefault(selecting, field_idx, n);
+        } else if (!select_strings) {
+          ZeroRange(selecting, field_idx, n);
+        }
+      }
+      const std::size_t count = selector.Select(selecting, start, selection_.data());
+      for (std::size_t i = 0; i < count; ++i) {
+        kept_[kept + i] = static_cast<std::uint32_t>(start + selection_[i]);
+      }
+      kept += count;
+    }
+    if (select_strings) {
+      selecting.Clear();
+    }
+    if (kept == 0) {
+      return std::size_t{0};
+    }
+    FieldSet wanted;
+    FieldSet defaulted;
+    if (Status loaded = LoadFields(block_idx, fields, wanted, defaulted); !loaded) {
+      return tl::unexpected(loaded.error());
+    }
+    wanted |= select_wanted;
+    defaulted |= select_defaulted;
+    for (std::size_t from = 0; from < kept; from += flow::FlowBatch::kCapacity) {
+      batch_.Clear();
+      const std::size_t n = std::min<std::size_t>(flow::FlowBatch::kCapacity, kept - from);
+      for (std::size_t row = 0; row < n; ++row) {
+        batch_.AppendRow();
+      }
+      const std::uint32_t* rows = kept_.data() + from;
+      const bool contiguous = rows[n - 1] - rows[0] == n - 1;
+      for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+        if (defaulted[field_idx]) {
+          FillDefault(batch_, field_idx, n);
+        }
+        if (!wanted[field_idx]) {
+          continue;
+        }
+        if (contiguous) {
+          CopyRange(batch_, field_idx, rows[0], n);
+        } else {
+          Gather(batch_, field_idx, rows, n);
+        }
+      }
+      sink.Consume(batch_);
+    }
+    batch_.Clear();
+    return kept;
   }
 
   const std::string& path() const { return path_; }
@@ -528,6 +603,93 @@ class SegmentReader::Impl {
     return OkStatus();
   }
 
+  using FieldSet = std::bitset<flow::kFieldCount>;
+
+  // Checks block `block_idx` before any of its chunks is read.
+  Status StartBlock(std::size_t block_idx) {
+    if (block_idx >= blocks_.size()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       path_ + ": no block " + std::to_string(block_idx));
+    }
+    loaded_.reset();
+    return CheckBlockHeader(block_idx);
+  }
+
+  // Loads the chunks of `fields` of the block (those not loaded yet); sets `wanted` for
+  // the fields that have a chunk and `defaulted` for those read as a non-zero default.
+  Status LoadFields(std::size_t block_idx, std::span<const flow::FieldId> fields,
+                    FieldSet& wanted, FieldSet& defaulted) {
+    const BlockInfo& block = blocks_[block_idx];
+    for (const flow::FieldId field : fields) {
+      const auto field_idx = static_cast<std::size_t>(field);
+      if (field_idx >= flow::kFieldCount || wanted[field_idx]) {
+        continue;
+      }
+      const ColumnChunk* chunk = block.Find(field);
+      if (chunk == nullptr) {
+        defaulted[field_idx] = fields_with_defaults_[field_idx];
+        continue;
+      }
+      if (Status loaded = LoadChunk(block_idx, *chunk, 0); !loaded) {
+        return loaded;
+      }
+      wanted.set(field_idx);
+    }
+    return OkStatus();
+  }
+
+  // Copies decoded rows [start, start + n) of field `field_idx` to rows [0, n) of `batch`.
+  void CopyRange(flow::FlowBatch& batch, std::size_t field_idx, std::size_t start, std::size_t n) {
+    VisitColumn(field_idx, [&](auto member) {
+      auto& column = batch.cols().*member;
+      using T = std::decay_t<decltype(column[0])>;
+      const std::uint8_t* values = values_[field_idx].data() + start * sizeof(T);
+      if constexpr (std::is_same_v<T, flow::StringRef>) {
+        const Buffer& strings = strings_[field_idx];
+        for (std::size_t row = 0; row < n; ++row) {
+          flow::StringRef ref;
+          std::memcpy(&ref, values + row * sizeof ref, sizeof ref);
+          column[row] = batch.AddString(std::string_view(
+              reinterpret_cast<const char*>(strings.data()) + ref.offset, ref.length));
+        }
+      } else {
+        std::memcpy(static_cast<void*>(column.data()), values, n * sizeof(T));
+      }
+    });
+  }
+
+  // Copies decoded rows rows[0..n) of field `field_idx` to rows [0, n) of `batch`.
+  void Gather(flow::FlowBatch& batch, std::size_t field_idx, const std::uint32_t* rows,
+              std::size_t n) {
+    VisitColumn(field_idx, [&](auto member) {
+      auto& column = batch.cols().*member;
+      using T = std::decay_t<decltype(column[0])>;
+      const std::uint8_t* values = values_[field_idx].data();
+      if constexpr (std::is_same_v<T, flow::StringRef>) {
+        const Buffer& strings = strings_[field_idx];
+        for (std::size_t i = 0; i < n; ++i) {
+          flow::StringRef ref;
+          std::memcpy(&ref, values + std::size_t{rows[i]} * sizeof ref, sizeof ref);
+          column[i] = batch.AddString(std::string_view(
+              reinterpret_cast<const char*>(strings.data()) + ref.offset, ref.length));
+        }
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          std::memcpy(static_cast<void*>(&column[i]), values + std::size_t{rows[i]} * sizeof(T),
+                      sizeof(T));
+        }
+      }
+    });
+  }
+
+  // Zeroes rows [0, n) of field `field_idx` of `batch` (not for strings).
+  static void ZeroRange(flow::FlowBatch& batch, std::size_t field_idx, std::size_t n) {
+    VisitColumn(field_idx, [&](auto member) {
+      auto& column = batch.cols().*member;
+      std::memset(static_cast<void*>(column.data()), 0, n * sizeof(column[0]));
+    });
+  }
+
   // A field the segment was written without (not in the footer's schema; for a recovered
   // segment, in no block) reads as its catalogue default when that is not 0.
   void FindFieldsWithDefaults() {
@@ -551,10 +713,10 @@ class SegmentReader::Impl {
     }
   }
 
-  // Sets rows 0..n-1 of field `field_idx` of batch_ to the catalogue default.
-  void FillDefault(std::size_t field_idx, std::size_t n) {
+  // Sets rows 0..n-1 of field `field_idx` of `batch` to the catalogue default.
+  static void FillDefault(flow::FlowBatch& batch, std::size_t field_idx, std::size_t n) {
     VisitColumn(field_idx, [&](auto member) {
-      auto& column = batch_.cols().*member;
+      auto& column = batch.cols().*member;
       using T = std::decay_t<decltype(column[0])>;
       if constexpr (std::is_integral_v<T>) {
         const auto value = static_cast<T>(flow::FieldCatalogue()[field_idx].default_value);
@@ -669,6 +831,12 @@ class SegmentReader::Impl {
   std::bitset<flow::kFieldCount> loaded_;  // chunks decoded by the current ReadBlock()
   std::bitset<flow::kFieldCount> fields_with_defaults_;  // see FindFieldsWithDefaults()
   flow::FlowBatch batch_;
+  // ReadSelected(): the selection fields of one batch of rows (made on first use), the
+  // rows the selector kept of that batch, and of the whole block.
+  std::unique_ptr<flow::FlowBatch> select_batch_;
+  FieldSet select_written_;  // the fields select_batch_ may hold
+  std::vector<std::uint32_t> selection_ = std::vector<std::uint32_t>(flow::FlowBatch::kCapacity);
+  std::vector<std::uint32_t> kept_;
 };
 
 SegmentReader::SegmentReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -721,6 +889,14 @@ const std::vector<BlockInfo>& SegmentReader::blocks() const { return impl_->bloc
 Status SegmentReader::ReadBlock(std::size_t block_idx, std::span<const flow::FieldId> fields,
                                 flow::FlowSink& sink) {
   return impl_->ReadBlock(block_idx, fields, sink);
+}
+
+Result<std::size_t> SegmentReader::ReadSelected(std::size_t block_idx,
+                                                std::span<const flow::FieldId> select_fields,
+                                                RowSelector& selector,
+                                                std::span<const flow::FieldId> fields,
+                                                flow::FlowSink& sink) {
+  return impl_->ReadSelected(block_idx, select_fields, selector, fields, sink);
 }
 
 Status SegmentReader::ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -19,6 +20,18 @@ namespace sluice::store {
 
 // Every catalogue field, in FieldId order (a convenient `fields` argument).
 std::span<const flow::FieldId> AllFields();
+
+// Chooses the rows of a block that SegmentReader::ReadSelected() reads in full.
+class RowSelector {
+ public:
+  virtual ~RowSelector() = default;
+
+  // `batch` holds rows [start, start + batch.size()) of the block with only the selection
+  // fields read (every other field is zero). Writes the batch indexes of the rows to keep,
+  // ascending, to rows[0..n) (room for FlowBatch::kCapacity) and returns n.
+  virtual std::size_t Select(const flow::FlowBatch& batch, std::size_t start,
+                             std::uint32_t* rows) = 0;
+};
 
 // A read-only view of one segment file.
 //
@@ -56,6 +69,18 @@ class SegmentReader {
   // holds its default. The batch is cleared after each Consume().
   Status ReadBlock(std::size_t block_idx, std::span<const flow::FieldId> fields,
                    flow::FlowSink& sink);
+
+  // Late materialization. Reads only `select_fields` of block `block_idx` and asks
+  // `selector` which rows to keep, batch by batch; then, if it kept any, reads `fields`
+  // as well and hands the kept rows alone, in order, packed into batches of up to
+  // FlowBatch::kCapacity rows, to `sink` (each batch holds both `select_fields` and
+  // `fields`). A block with no kept row has none of `fields` read or decompressed.
+  // Returns the number of rows kept. The sink may keep a batch's rows without copying them
+  // by swapping the batch with an empty one (std::swap); the reader then clears that one.
+  Result<std::size_t> ReadSelected(std::size_t block_idx,
+                                   std::span<const flow::FieldId> select_fields,
+                                   RowSelector& selector, std::span<const flow::FieldId> fields,
+                                   flow::FlowSink& sink);
 
   // ReadBlock() for every block in order.
   Status ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink);

@@ -264,6 +264,52 @@ TEST(EngineGroupTest, BucketSeriesWithTopGroupsAndOther) {
   }
 }
 
+// The series without a group (a dense array per bucket): every bucket with a flow, also
+// before the epoch and at uneven steps, under a window, on any thread count.
+TEST(EngineGroupTest, PlainSeriesMatchesTheReference) {
+  TestStore store;
+  const std::int64_t before_epoch = -3'600'000;
+  const std::vector<TestFlow> early = MakeFlows(0, 500, before_epoch);
+  const std::vector<TestFlow> late = MakeFlows(500, 1400, kHour);
+  store.AddSegment("core", kHour, late, 0, true, 37);
+  store.AddSegment("edge", kHour, early, 0, true, 64);
+  const std::vector<TestFlow> all = Concat({early, late});
+  for (const std::int64_t step : {std::int64_t{60'000}, std::int64_t{7'001}, std::int64_t{86'400'000}}) {
+    for (const std::size_t threads : {1u, 3u}) {
+      for (const bool windowed : {false, true}) {
+        QuerySpec spec = SpecFor(store);
+        spec.threads = threads;
+        spec.bucket_ms = step;
+        std::vector<TestFlow> flows = all;
+        if (windowed) {
+          spec.window = query::TimeWindow{kHour + 100'000, kHour + 700'000};
+          flows = InWindow(all, spec.window->from_ms, spec.window->to_ms);
+        }
+        std::map<std::int64_t, query::Counters> want;
+        for (const TestFlow& f : flows) {
+          std::int64_t bucket = f.first / step * step;
+          if (bucket > f.first) {
+            bucket -= step;
+          }
+          AddTo(want[bucket], f);
+        }
+        auto result = RunQuery(spec, nullptr);
+        ASSERT_TRUE(result) << result.error().Message();
+        SCOPED_TRACE("step " + std::to_string(step) + ", " + std::to_string(threads) + " threads" +
+                     (windowed ? ", window" : ""));
+        ASSERT_EQ(result->series.size(), want.size());
+        std::size_t point = 0;
+        for (const auto& [bucket, counters] : want) {
+          const query::SeriesPoint& got = result->series[point++];
+          EXPECT_EQ(got.bucket_start_ms, bucket);
+          EXPECT_FALSE(got.other);
+          EXPECT_TRUE(got.counters == counters) << "bucket " << bucket;
+        }
+      }
+    }
+  }
+}
+
 TEST(EngineGroupTest, MemoryBudgetExceededIsResourceExhausted) {
   Store data;
   QuerySpec spec = SpecFor(data.store);
@@ -277,6 +323,97 @@ TEST(EngineGroupTest, MemoryBudgetExceededIsResourceExhausted) {
 
   spec.memory_budget_bytes = std::size_t{64} << 20;
   EXPECT_TRUE(RunQuery(spec, nullptr));
+}
+
+TEST(EngineGroupTest, OverTheBudgetTheMessageSaysHowManyGroups) {
+  Store data;
+  QuerySpec spec = SpecFor(data.store);
+  spec.aggregate = {{FieldId::kProto}, {FieldId::kSrcAddr}, {FieldId::kSrcPort}, {FieldId::kDstAddr},
+                    {FieldId::kDstPort}};
+  spec.order = OrderBy::kBytes;
+  spec.memory_budget_bytes = 48 * 1024;
+  for (const std::size_t threads : {1u, 3u}) {
+    spec.threads = threads;
+    auto result = RunQuery(spec, nullptr);
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().Code(), ErrorCode::kResourceExhausted);
+    EXPECT_NE(std::string(result.error().Message()).find("groups held"), std::string::npos)
+        << result.error().Message();
+  }
+}
+
+// Many groups with the same bytes, IPv4 keys (kept compact) and IPv6 keys (kept in full)
+// in every partition: the top N is exact and its ties go by the key, whatever the threads.
+TEST(EngineGroupTest, PartitionedTopNWithTiesAcrossIpv4AndIpv6Keys) {
+  TestStore store;
+  std::vector<TestFlow> flows;
+  for (std::uint64_t n = 0; n < 3000; ++n) {
+    TestFlow f = MakeFlow(n, kHour);
+    f.bytes = 100 * (1 + n % 3);  // three values: many ties
+    f.packets = 1;
+    f.flows = 1;
+    flows.push_back(f);
+  }
+  store.AddSegment("core", kHour, std::span<const TestFlow>(flows).subspan(0, 1700), 0, true, 50);
+  store.AddSegment("core", kHour + 5 * 60'000, std::span<const TestFlow>(flows).subspan(1700), 0, true, 50);
+  const std::vector<KeyField> five = {{FieldId::kSrcAddr}, {FieldId::kDstAddr}, {FieldId::kSrcPort},
+                                      {FieldId::kDstPort}, {FieldId::kProto}};
+  const RefGroups groups = Group(flows, five);
+  const std::vector<KeyField> src = {{FieldId::kSrcAddr}};
+  const RefGroups by_src = Group(flows, src);
+  for (const std::size_t threads : {1u, 2u, 3u}) {
+    for (const std::size_t n : {1u, 7u, 100u, 0u}) {
+      QuerySpec spec = SpecFor(store);
+      spec.threads = threads;
+      spec.aggregate = five;
+      spec.order = OrderBy::kBytes;
+      spec.top_n = n;
+      spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
+      auto result = RunQuery(spec, nullptr);
+      ASSERT_TRUE(result) << result.error().Message();
+      SCOPED_TRACE(std::to_string(threads) + " threads, top " + std::to_string(n));
+      ExpectRows(Top(groups, OrderBy::kBytes, n), result->aggregated);
+      ExpectRows(Top(by_src, OrderBy::kBytes, n), result->stats[0].rows);
+      EXPECT_EQ(result->stats[0].distinct, by_src.size());
+    }
+  }
+}
+
+// Many groups, IPv4 and IPv6, with ties, in one thread's table or several: exact.
+// (Spreading past PartitionedGroups::kSpreadAbove is tested in partitioned_groups_test.)
+TEST(EngineGroupTest, ManyGroupsStayExact) {
+  TestStore store;
+  std::vector<TestFlow> flows;
+  const std::uint64_t count = 90'000;
+  for (std::uint64_t n = 0; n < count; ++n) {
+    TestFlow f = MakeFlow(n, kHour);
+    f.src = n % 9 == 0 ? V6(0x20010db800000000ULL, n) : flow::IpAddress::FromV4(0x0a000000u + static_cast<std::uint32_t>(n / 7));
+    f.src_port = static_cast<std::uint16_t>(n % 7 + 1);
+    f.bytes = 1000 + n % 500;  // ties
+    flows.push_back(f);
+  }
+  // One big segment and one small.
+  store.AddSegment("core", kHour, std::span<const TestFlow>(flows).subspan(0, 85'000), 0, true, 4096);
+  store.AddSegment("core", kHour + 5 * 60'000, std::span<const TestFlow>(flows).subspan(85'000), 0, true, 4096);
+  const std::vector<KeyField> five = {{FieldId::kSrcAddr}, {FieldId::kDstAddr}, {FieldId::kSrcPort},
+                                      {FieldId::kDstPort}, {FieldId::kProto}};
+  const RefGroups groups = Group(flows, five);
+  ASSERT_GT(groups.size(), 70'000u);
+  for (const std::size_t threads : {1u, 3u}) {
+    QuerySpec spec = SpecFor(store);
+    spec.threads = threads;
+    spec.aggregate = five;
+    spec.order = OrderBy::kBytes;
+    spec.top_n = 25;
+    spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kFlows)};
+    auto result = RunQuery(spec, nullptr);
+    ASSERT_TRUE(result) << result.error().Message();
+    ExpectRows(Top(groups, OrderBy::kBytes, 25), result->aggregated);
+    const std::vector<KeyField> src = {{FieldId::kSrcAddr}};
+    const RefGroups by_src = Group(flows, src);
+    ExpectRows(Top(by_src, OrderBy::kFlows, 25), result->stats[0].rows);
+    EXPECT_EQ(result->stats[0].distinct, by_src.size());
+  }
 }
 
 TEST(EngineGroupTest, TextKeysAreRefused) {

@@ -7,11 +7,15 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "query/stat_names.h"
+#include "store/columns.h"
+#include "store/segment_test_util.h"
 
 namespace sluice::query {
 namespace {
@@ -417,6 +421,46 @@ TEST(OutputTest, Ipv6AndCountries) {
   EXPECT_NE(doc.find("{\"key\":{\"src_addr\":\"2001:db8::/48\"},\"flows\":1,"), std::string::npos)
       << doc;
   EXPECT_NE(doc.find("{\"key\":{\"src_country\":\"DE\"},\"flows\":1,"), std::string::npos) << doc;
+}
+
+// A listing reads only OutputWriter::Fields(): printing rows whose other fields are all
+// zero gives the same text as printing rows with every field set.
+TEST(OutputTest, FieldsNameEverythingTheRecordLayoutPrints) {
+  for (const std::string_view format :
+       {"line", "long", "extended", "csv", "json", "fmt:%ts %te %td %sap %dap %pr %flg %ipkt %ibyt %bps %pps %bpp %sn %dn %in %out %sas %das %ismc %nh %dir %sc %xsa %xdp %ra %tr %{app} %{subscriber}"}) {
+    OutputOptions options;
+    ASSERT_TRUE(ParseOutputFormat(format, options)) << format;
+    options.quiet = true;
+    const QuerySpec spec;
+    std::string full;
+    std::string projected;
+    auto full_writer = OutputWriter::CreateForString(spec, options, &full);
+    auto projected_writer = OutputWriter::CreateForString(spec, options, &projected);
+    ASSERT_TRUE(full_writer && projected_writer);
+    const std::vector<FieldId> fields = (*projected_writer)->Fields();
+    for (std::uint64_t n = 0; n < 6; ++n) {
+      auto batch = std::make_unique<flow::FlowBatch>();
+      test::FillEveryField(*batch, batch->AppendRow(), n + 1);
+      auto kept = std::make_unique<flow::FlowBatch>();
+      kept->AppendRow();
+      for (const FieldId field : fields) {
+        store::VisitColumn(static_cast<std::size_t>(field), [&](auto member) {
+          auto& value = (kept->cols().*member)[0];
+          const auto& from = (batch->cols().*member)[0];
+          if constexpr (std::is_same_v<std::decay_t<decltype(value)>, flow::StringRef>) {
+            value = kept->AddString(batch->String(from));
+          } else {
+            value = from;
+          }
+        });
+      }
+      const std::uint32_t rows[1] = {0};
+      ASSERT_TRUE((*full_writer)->Consume(*batch, rows));
+      ASSERT_TRUE((*projected_writer)->Consume(*kept, rows));
+    }
+    EXPECT_EQ(full, projected) << format;
+    EXPECT_FALSE(full.empty());
+  }
 }
 
 }  // namespace

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "query/partitioned_groups.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace sluice::query::internal {
+namespace {
+
+// A partition from the low bits of a mix of the key's words (GroupTable probes with the
+// high 32 bits of its own hash, so the two do not correlate).
+std::size_t PartitionOf(const std::uint64_t* key, std::size_t words) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (std::size_t word = 0; word < words; ++word) {
+    h = (h ^ key[word]) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 31;
+  }
+  return static_cast<std::size_t>(h ^ (h >> 17)) & (PartitionedGroups::kPartitions - 1);
+}
+
+}  // namespace
+
+PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget)
+    : codec_(&codec), budget_(budget),
+      narrow_(3 * (codec.narrow_words() + 5) <= 2 * (codec.words() + 5)),
+      narrow_key_(std::max<std::size_t>(1, codec.narrow_words())) {
+  for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+    wide_forms_[partition].table = std::make_unique<GroupTable>(codec.words(), budget);
+    if (narrow_) {
+      narrow_forms_[partition].table = std::make_unique<GroupTable>(codec.narrow_words(), budget);
+    }
+  }
+}
+
+bool PartitionedGroups::AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch,
+                                const std::uint32_t* rows, std::size_t count) {
+  if (!spread_) {
+    if (!AddRowsUnspread(keys, batch, rows, count)) {
+      return false;
+    }
+    return size() <= kSpreadAbove || Spread();
+  }
+  const std::size_t words = std::max<std::size_t>(1, codec_->words());
+  const std::size_t narrow_words = std::max<std::size_t>(1, codec_->narrow_words());
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t* key = keys + i * words;
+    Form* form = nullptr;
+    const std::uint64_t* stored = key;
+    std::size_t stored_words = words;
+    if (narrow_ && codec_->Narrow(key, narrow_key_.data())) {
+      stored = narrow_key_.data();
+      stored_words = narrow_words;
+      form = &narrow_forms_[PartitionOf(stored, stored_words)];
+    } else {
+      form = &wide_forms_[PartitionOf(key, words)];
+    }
+    if (form->rows.empty()) {
+      form->rows.resize(flow::FlowBatch::kCapacity);
+      form->keys.resize(flow::FlowBatch::kCapacity * stored_words);
+    }
+    std::uint64_t* to = form->keys.data() + form->count * stored_words;
+    for (std::size_t word = 0; word < stored_words; ++word) {
+      to[word] = stored[word];
+    }
+    form->rows[form->count++] = rows[i];
+  }
+  bool ok = true;
+  for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
+    for (Form& form : *forms) {
+      if (form.count > 0) {
+        ok &= form.table->AddRows(form.keys.data(), batch, form.rows.data(), form.count);
+        form.count = 0;
+      }
+    }
+  }
+  return ok;
+}
+
+bool PartitionedGroups::AddRowsUnspread(const std::uint64_t* keys, const flow::FlowBatch& batch,
+                                        const std::uint32_t* rows, std::size_t count) {
+  Form& wide = wide_forms_[0];
+  if (!narrow_) {
+    return wide.table->AddRows(keys, batch, rows, count);
+  }
+  const std::size_t words = codec_->words();
+  const std::size_t narrow_words = codec_->narrow_words();
+  Form& narrow = narrow_forms_[0];
+  for (Form* form : {&narrow, &wide}) {
+    if (form->rows.empty()) {
+      form->rows.resize(flow::FlowBatch::kCapacity);
+      form->keys.resize(flow::FlowBatch::kCapacity * words);
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t* key = keys + i * words;
+    if (codec_->Narrow(key, narrow.keys.data() + narrow.count * narrow_words)) {
+      narrow.rows[narrow.count++] = rows[i];
+    } else {
+      std::uint64_t* to = wide.keys.data() + wide.count * words;
+      for (std::size_t word = 0; word < words; ++word) {
+        to[word] = key[word];
+      }
+      wide.rows[wide.count++] = rows[i];
+    }
+  }
+  bool ok = true;
+  for (Form* form : {&narrow, &wide}) {
+    if (form->count > 0) {
+      ok &= form->table->AddRows(form->keys.data(), batch, form->rows.data(), form->count);
+      form->count = 0;
+    }
+  }
+  return ok;
+}
+
+bool PartitionedGroups::AddTo(std::array<Form, kPartitions>& forms, const std::uint64_t* key,
+                              std::size_t words, const Aggregate& agg) {
+  return forms[PartitionOf(key, words)].table->AddAggregate(key, agg);
+}
+
+bool PartitionedGroups::Spread() {
+  spread_ = true;
+  for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
+    Form& first = (*forms)[0];
+    if (!first.table) {
+      continue;
+    }
+    // Partition 0's groups are re-added from a fresh table 0.
+    std::unique_ptr<GroupTable> old = std::move(first.table);
+    first.table = std::make_unique<GroupTable>(old->key_words(), budget_);
+    for (std::size_t group = 0; group < old->size(); ++group) {
+      if (!AddTo(*forms, old->key(group), old->key_words(), old->aggregate(group))) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool PartitionedGroups::MergePartition(PartitionedGroups& other, std::size_t partition) {
+  bool ok = true;
+  if (narrow_) {
+    ok &= narrow_forms_[partition].table->Merge(*other.narrow_forms_[partition].table);
+    other.narrow_forms_[partition] = Form{};
+  }
+  ok &= wide_forms_[partition].table->Merge(*other.wide_forms_[partition].table);
+  other.wide_forms_[partition] = Form{};
+  return ok;
+}
+
+std::size_t PartitionedGroups::size() const {
+  std::size_t groups = 0;
+  for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+    if (narrow_forms_[partition].table) {
+      groups += narrow_forms_[partition].table->size();
+    }
+    if (wide_forms_[partition].table) {
+      groups += wide_forms_[partition].table->size();
+    }
+  }
+  return groups;
+}
+
+std::vector<PartitionedGroups::Candidate> PartitionedGroups::TopOfPartition(std::size_t partition,
+                                                                            OrderBy order,
+                                                                            std::size_t n) const {
+  std::vector<Candidate> out;
+  const std::size_t words = codec_->words();
+  if (narrow_ && narrow_forms_[partition].table) {
+    const GroupTable& table = *narrow_forms_[partition].table;
+    for (const std::uint32_t group : TopGroups(table, order, n)) {
+      Candidate candidate;
+      candidate.key.resize(std::max<std::size_t>(1, words));
+      codec_->Widen(table.key(group), candidate.key.data());
+      candidate.aggregate = table.aggregate(group);
+      out.push_back(std::move(candidate));
+    }
+  }
+  if (wide_forms_[partition].table) {
+    const GroupTable& table = *wide_forms_[partition].table;
+    for (const std::uint32_t group : TopGroups(table, order, n)) {
+      Candidate candidate;
+      candidate.key.assign(table.key(group), table.key(group) + table.key_words());
+      candidate.aggregate = table.aggregate(group);
+      out.push_back(std::move(candidate));
+    }
+  }
+  return out;
+}
+
+std::vector<GroupRow> TopRows(std::vector<PartitionedGroups::Candidate> candidates,
+                              const KeyCodec& codec, OrderBy order, std::size_t n) {
+  auto before = [order](const PartitionedGroups::Candidate& a, const PartitionedGroups::Candidate& b) {
+    const int cmp = CompareAggregates(a.aggregate, b.aggregate, order);
+    if (cmp != 0) {
+      return cmp < 0;
+    }
+    return a.key < b.key;
+  };
+  if (n == 0 || n >= candidates.size()) {
+    std::sort(candidates.begin(), candidates.end(), before);
+  } else {
+    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n),
+                      candidates.end(), before);
+    candidates.resize(n);
+  }
+  std::vector<GroupRow> rows;
+  rows.reserve(candidates.size());
+  for (const PartitionedGroups::Candidate& candidate : candidates) {
+    rows.push_back({codec.Decode(candidate.key.data()), ToCounters(candidate.aggregate)});
+  }
+  return rows;
+}
+
+}  // namespace sluice::query::internal
