@@ -23,7 +23,7 @@ export function filterBox({ value = '', label = 'Filter', placeholder = 'e.g. pr
     let end = start;
     while (end < content.length && !/\s/.test(content[end])) end += 1;
     if (end === start) end = Math.min(content.length, start + 1);
-    const marked = content.slice(start, end) || ' ';
+    const marked = content.slice(start, end) || '\u00a0\u00a0\u00a0'; // past the end: a gap to underline
     mirror.replaceChildren(content.slice(0, start), h('span', { className: 'syntax-error', dataset: { position: String(start + 1) } }, marked), content.slice(end));
     mirror.scrollLeft = input.scrollLeft;
     input.setAttribute('aria-invalid', 'true');

@@ -38,7 +38,7 @@ export function dataTable(columns, rows, { caption, sortKey, sortDescending = tr
       });
     }
     const body = h('tbody', {}, sorted.map((row) => h('tr', {}, columns.map((c) =>
-      h('td', { className: c.numeric ? 'numeric' : '' }, c.render ? c.render(row) : String(valueOf(c, row) ?? ''))))));
+      h('td', { className: c.numeric ? 'numeric' : '', dataset: { field: c.key, value: String(valueOf(c, row) ?? '') } }, c.render ? c.render(row) : String(valueOf(c, row) ?? ''))))));
     if (sorted.length === 0) body.append(h('tr', {}, h('td', { colspan: columns.length, className: 'empty' }, empty)));
     table.append(h('thead', {}, headerRow), body);
   }

@@ -17,11 +17,11 @@ export function totals(summary) {
 }
 
 // A table of one statistic ({stat, order, rows: [{key, flows, packets, bytes}]}).
-export function statTable(title, stat, range, { total } = {}) {
+export function statTable(title, stat, range, { total, keyLabel } = {}) {
   const keyFields = stat && stat.rows.length ? Object.keys(stat.rows[0].key) : [];
   const share = (value, all) => (all > 0 ? `${((100 * value) / all).toFixed(1)}%` : '');
   const columns = [
-    ...keyFields.map((field) => ({ key: `key.${field}`, label: field, value: (row) => row.key[field], render: (row) => fieldCell(field, row.key[field], range) })),
+    ...keyFields.map((field) => ({ key: `key.${field}`, label: keyLabel ?? field, value: (row) => row.key[field], render: (row) => fieldCell(field, row.key[field], range) })),
     { key: 'flows', label: 'flows', numeric: true, render: (row) => human(row.flows) },
     { key: 'packets', label: 'packets', numeric: true, render: (row) => human(row.packets) },
     { key: 'bytes', label: 'bytes', numeric: true, render: (row) => human(row.bytes, 'B') },

@@ -50,8 +50,8 @@ export async function renderHost(root, route) {
       const [peers, ports, protocols] = result.stats;
       const others = { ...peers, rows: peers.rows.filter((row) => row.key.src_addr !== address).slice(0, 10) };
       lists.replaceChildren(
-        statTable('Peers', others, range),
-        statTable('Ports', { ...ports, rows: ports.rows.slice(0, 10) }, range),
+        statTable('Peers', others, range, { keyLabel: 'peer' }),
+        statTable('Ports (either side)', { ...ports, rows: ports.rows.slice(0, 10) }, range, { keyLabel: 'port' }),
         statTable('Protocols', protocols, range));
     } catch (error) {
       lists.replaceChildren(notice(error.message));
