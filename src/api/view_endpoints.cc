@@ -14,7 +14,8 @@ namespace {
 using nlohmann::json;
 
 ApiError NoSuchView(std::string_view id) {
-  return ApiError{404, "not_found", "no view with id '" + std::string(id.substr(0, 64)) + "'", std::nullopt};
+  return ApiError{404, "not_found", "no view with id '" + std::string(id.substr(0, 64)) + "'",
+                  std::nullopt};
 }
 
 // {name, filter, description?}: strings only, nothing else.
@@ -30,7 +31,8 @@ ApiResult<ViewFields> ParseViewBody(std::string_view text) {
                           : name == "description" ? &fields.description
                                                   : nullptr;
     if (member == nullptr) {
-      return tl::unexpected(BadParameter("unknown member '" + name.substr(0, 64) + "' (want name, filter, description)"));
+      return tl::unexpected(BadParameter("unknown member '" + name.substr(0, 64) +
+                                         "' (want name, filter, description)"));
     }
     if (!value.is_string()) {
       return tl::unexpected(BadParameter("member '" + name + "' must be a string"));
@@ -58,8 +60,8 @@ ApiResult<ViewAnswer> ListViews(const ViewStore& views) {
   for (const SavedView& view : all) {
     items += (items.empty() ? "" : ",") + ViewToJson(view);
   }
-  return ViewAnswer{200, Body{"application/json",
-                              "{\"items\":[" + items + "],\"total\":" + std::to_string(all.size()) + "}"}};
+  return ViewAnswer{200, Body{"application/json", "{\"items\":[" + items + "],\"total\":" +
+                                                      std::to_string(all.size()) + "}"}};
 }
 
 ApiResult<ViewAnswer> GetView(const ViewStore& views, std::string_view id) {
@@ -70,7 +72,8 @@ ApiResult<ViewAnswer> GetView(const ViewStore& views, std::string_view id) {
   return ViewAnswer{200, Body{"application/json", ViewToJson(*view)}};
 }
 
-ApiResult<ViewAnswer> CreateView(ViewStore& views, std::string_view json_body, std::int64_t now_ms) {
+ApiResult<ViewAnswer> CreateView(ViewStore& views, std::string_view json_body,
+                                 std::int64_t now_ms) {
   auto fields = ParseViewBody(json_body);
   if (!fields) {
     return tl::unexpected(fields.error());

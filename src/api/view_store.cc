@@ -63,21 +63,24 @@ json ViewJson(const SavedView& view) {
 }  // namespace
 
 ApiResult<bool> ValidateView(const ViewFields& fields) {
-  const bool trimmed = !fields.name.empty() && fields.name.front() != ' ' && fields.name.back() != ' ';
+  const bool trimmed =
+      !fields.name.empty() && fields.name.front() != ' ' && fields.name.back() != ' ';
   if (!trimmed || fields.name.size() > kMaxViewNameBytes || !IsPrintableUtf8(fields.name)) {
     return tl::unexpected(BadParameter("member 'name': 1 to " + std::to_string(kMaxViewNameBytes) +
                                        " bytes of printable text, no leading or trailing space"));
   }
   if (fields.description.size() > kMaxViewDescriptionBytes) {
-    return tl::unexpected(
-        BadParameter("member 'description': at most " + std::to_string(kMaxViewDescriptionBytes) + " bytes"));
+    return tl::unexpected(BadParameter("member 'description': at most " +
+                                       std::to_string(kMaxViewDescriptionBytes) + " bytes"));
   }
   if (fields.filter.size() > kMaxViewFilterBytes) {
-    return tl::unexpected(BadParameter("member 'filter': at most " + std::to_string(kMaxViewFilterBytes) + " bytes"));
+    return tl::unexpected(
+        BadParameter("member 'filter': at most " + std::to_string(kMaxViewFilterBytes) + " bytes"));
   }
   auto parsed = query::Filter::Parse(fields.filter);
   if (!parsed) {
-    return tl::unexpected(ApiError{400, "bad_filter", parsed.error().ToString(), parsed.error().column});
+    return tl::unexpected(
+        ApiError{400, "bad_filter", parsed.error().ToString(), parsed.error().column});
   }
   return true;
 }
@@ -106,8 +109,9 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(std::string data_dir) {
   }
   store->next_id_ = doc["next_id"].get<std::uint64_t>();
   for (const json& item : doc["views"]) {
-    if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("name") ||
-        !item["name"].is_string() || !item.contains("filter") || !item["filter"].is_string()) {
+    if (!item.is_object() || !item.contains("id") || !item["id"].is_string() ||
+        !item.contains("name") || !item["name"].is_string() || !item.contains("filter") ||
+        !item["filter"].is_string()) {
       return corrupt("a view without id, name or filter");
     }
     SavedView view;
@@ -141,8 +145,9 @@ std::optional<SavedView> ViewStore::Find(std::string_view id) const {
 }
 
 bool ViewStore::NameTaken(std::string_view name, std::string_view except_id) const {
-  return std::any_of(views_.begin(), views_.end(),
-                     [&](const SavedView& view) { return view.fields.name == name && view.id != except_id; });
+  return std::any_of(views_.begin(), views_.end(), [&](const SavedView& view) {
+    return view.fields.name == name && view.id != except_id;
+  });
 }
 
 ApiResult<SavedView> ViewStore::Create(ViewFields fields, std::int64_t now_ms) {
@@ -151,11 +156,12 @@ ApiResult<SavedView> ViewStore::Create(ViewFields fields, std::int64_t now_ms) {
   }
   std::lock_guard lock(mutex_);
   if (views_.size() >= kMaxViews) {
-    return tl::unexpected(
-        ApiError{413, "too_many_views", "at most " + std::to_string(kMaxViews) + " views", std::nullopt});
+    return tl::unexpected(ApiError{
+        413, "too_many_views", "at most " + std::to_string(kMaxViews) + " views", std::nullopt});
   }
   if (NameTaken(fields.name, "")) {
-    return tl::unexpected(ApiError{409, "conflict", "a view named '" + fields.name + "' exists", std::nullopt});
+    return tl::unexpected(
+        ApiError{409, "conflict", "a view named '" + fields.name + "' exists", std::nullopt});
   }
   SavedView view{"v" + std::to_string(next_id_), std::move(fields), now_ms, now_ms};
   std::vector<SavedView> views = views_;
@@ -166,19 +172,22 @@ ApiResult<SavedView> ViewStore::Create(ViewFields fields, std::int64_t now_ms) {
   return view;
 }
 
-ApiResult<SavedView> ViewStore::Update(std::string_view id, ViewFields fields, std::int64_t now_ms) {
+ApiResult<SavedView> ViewStore::Update(std::string_view id, ViewFields fields,
+                                       std::int64_t now_ms) {
   if (auto valid = ValidateView(fields); !valid) {
     return tl::unexpected(valid.error());
   }
   std::lock_guard lock(mutex_);
   std::vector<SavedView> views = views_;
-  const auto found = std::find_if(views.begin(), views.end(), [&](const SavedView& view) { return view.id == id; });
+  const auto found = std::find_if(views.begin(), views.end(),
+                                  [&](const SavedView& view) { return view.id == id; });
   if (found == views.end()) {
-    return tl::unexpected(ApiError{404, "not_found", "no view with id '" + std::string(id.substr(0, 64)) + "'",
-                                   std::nullopt});
+    return tl::unexpected(ApiError{
+        404, "not_found", "no view with id '" + std::string(id.substr(0, 64)) + "'", std::nullopt});
   }
   if (NameTaken(fields.name, id)) {
-    return tl::unexpected(ApiError{409, "conflict", "a view named '" + fields.name + "' exists", std::nullopt});
+    return tl::unexpected(
+        ApiError{409, "conflict", "a view named '" + fields.name + "' exists", std::nullopt});
   }
   found->fields = std::move(fields);
   found->updated_ms = now_ms;
@@ -192,10 +201,11 @@ ApiResult<SavedView> ViewStore::Update(std::string_view id, ViewFields fields, s
 ApiResult<bool> ViewStore::Delete(std::string_view id) {
   std::lock_guard lock(mutex_);
   std::vector<SavedView> views = views_;
-  const auto kept = std::remove_if(views.begin(), views.end(), [&](const SavedView& view) { return view.id == id; });
+  const auto kept = std::remove_if(views.begin(), views.end(),
+                                   [&](const SavedView& view) { return view.id == id; });
   if (kept == views.end()) {
-    return tl::unexpected(ApiError{404, "not_found", "no view with id '" + std::string(id.substr(0, 64)) + "'",
-                                   std::nullopt});
+    return tl::unexpected(ApiError{
+        404, "not_found", "no view with id '" + std::string(id.substr(0, 64)) + "'", std::nullopt});
   }
   views.erase(kept, views.end());
   return Save(std::move(views), next_id_);
@@ -207,16 +217,20 @@ ApiResult<bool> ViewStore::Save(std::vector<SavedView> views, std::uint64_t next
     items.push_back(ViewJson(view));
   }
   const std::string text =
-      JsonText(json{{"version", kFileVersion}, {"next_id", next_id}, {"views", std::move(items)}}) + "\n";
+      JsonText(json{{"version", kFileVersion}, {"next_id", next_id}, {"views", std::move(items)}}) +
+      "\n";
   if (auto written = WriteFileAtomically(path_, text); !written) {
-    return tl::unexpected(ApiError{500, "internal", "cannot save the views: " + std::string(written.error().Message()),
-                                   std::nullopt});
+    return tl::unexpected(
+        ApiError{500, "internal",
+                 "cannot save the views: " + std::string(written.error().Message()), std::nullopt});
   }
   views_ = std::move(views);
   next_id_ = next_id;
   return true;
 }
 
-std::string ViewToJson(const SavedView& view) { return JsonText(ViewJson(view)); }
+std::string ViewToJson(const SavedView& view) {
+  return JsonText(ViewJson(view));
+}
 
 }  // namespace sluice::api

@@ -12,11 +12,13 @@ namespace {
 
 // Scripts, styles and data only from this server; no framing by other sites.
 constexpr const char* kContentSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+    "data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 bool IsApiPath(std::string_view path) {
-  return path == "/api" || path.substr(0, 5) == "/api/" || path == "/metrics" || path.substr(0, 9) == "/metrics/";
+  return path == "/api" || path.substr(0, 5) == "/api/" || path == "/metrics" ||
+         path.substr(0, 9) == "/metrics/";
 }
 
 // A UI route ("/host/10.0.0.1") rather than a missing file ("/favicon.ico"): no dot in
@@ -33,7 +35,8 @@ bool AnswerWebAsset(const httplib::Request& req, httplib::Response& res) {
   if (IsApiPath(path)) {
     return false;
   }
-  const web::WebAsset* asset = web::FindWebAsset(path == "/" ? std::string_view("/index.html") : path);
+  const web::WebAsset* asset =
+      web::FindWebAsset(path == "/" ? std::string_view("/index.html") : path);
   if (asset == nullptr && LooksLikeUiRoute(path) && path.substr(0, 8) != "/assets/") {
     asset = web::FindWebAsset("/index.html");
   }
@@ -41,7 +44,8 @@ bool AnswerWebAsset(const httplib::Request& req, httplib::Response& res) {
     return false;
   }
   res.status = 200;
-  res.set_header("Cache-Control", asset->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  res.set_header("Cache-Control",
+                 asset->immutable ? "public, max-age=31536000, immutable" : "no-cache");
   res.set_header("X-Content-Type-Options", "nosniff");
   if (asset->content_type.substr(0, 9) == "text/html") {
     res.set_header("Content-Security-Policy", kContentSecurityPolicy);

@@ -34,11 +34,13 @@ constexpr std::string_view kHashedPrefix = "/assets/";
 std::vector<WebAsset> MakeAssets() {
   std::vector<WebAsset> assets;
   for (const EmbeddedFile& file : EmbeddedFiles()) {
-    assets.push_back({file.path, ContentTypeOf(file.path),
-                      std::string_view(reinterpret_cast<const char*>(file.bytes.data()), file.bytes.size()),
-                      file.path.substr(0, kHashedPrefix.size()) == kHashedPrefix});
+    assets.push_back(
+        {file.path, ContentTypeOf(file.path),
+         std::string_view(reinterpret_cast<const char*>(file.bytes.data()), file.bytes.size()),
+         file.path.substr(0, kHashedPrefix.size()) == kHashedPrefix});
   }
-  std::sort(assets.begin(), assets.end(), [](const WebAsset& a, const WebAsset& b) { return a.path < b.path; });
+  std::sort(assets.begin(), assets.end(),
+            [](const WebAsset& a, const WebAsset& b) { return a.path < b.path; });
   return assets;
 }
 
@@ -59,8 +61,9 @@ std::string_view ContentTypeOf(std::string_view path) {
 
 const WebAsset* FindWebAsset(std::string_view path) {
   static const std::vector<WebAsset> assets = MakeAssets();
-  const auto found = std::lower_bound(assets.begin(), assets.end(), path,
-                                      [](const WebAsset& asset, std::string_view key) { return asset.path < key; });
+  const auto found = std::lower_bound(
+      assets.begin(), assets.end(), path,
+      [](const WebAsset& asset, std::string_view key) { return asset.path < key; });
   return found != assets.end() && found->path == path ? &*found : nullptr;
 }
 

@@ -13,7 +13,7 @@
 namespace sluice::web {
 
 struct EmbeddedFile {
-  std::string_view path;               // "/index.html", "/assets/index-3f2a.js"
+  std::string_view path;  // "/index.html", "/assets/index-3f2a.js"
   std::span<const unsigned char> bytes;
 };
 

@@ -66,10 +66,12 @@ TEST(ViewStoreTest, RefusesBadFieldsAndDuplicateNames) {
   EXPECT_EQ(bad_filter.error().position, 23u);
   EXPECT_EQ((*store)->Create(Fields("", "port 1"), 1).error().code, "bad_parameter");
   EXPECT_EQ((*store)->Create(Fields(" padded", "port 1"), 1).error().code, "bad_parameter");
-  EXPECT_EQ((*store)->Create(Fields(std::string(65, 'n'), "port 1"), 1).error().code, "bad_parameter");
+  EXPECT_EQ((*store)->Create(Fields(std::string(65, 'n'), "port 1"), 1).error().code,
+            "bad_parameter");
   EXPECT_EQ((*store)->Create(Fields("tab\there", "port 1"), 1).error().code, "bad_parameter");
   EXPECT_EQ((*store)->Create(Fields("bad \xff utf8", "port 1"), 1).error().code, "bad_parameter");
-  EXPECT_EQ((*store)->Create(Fields("long", "port 1", std::string(1025, 'd')), 1).error().code, "bad_parameter");
+  EXPECT_EQ((*store)->Create(Fields("long", "port 1", std::string(1025, 'd')), 1).error().code,
+            "bad_parameter");
   ASSERT_TRUE((*store)->Create(Fields("Überblick", ""), 1));  // UTF-8 names, and the empty filter
   auto again = (*store)->Create(Fields("Überblick", "port 2"), 2);
   ASSERT_FALSE(again);

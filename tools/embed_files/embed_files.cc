@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
   const fs::path input_dir = argv[2];
   std::error_code error;
   if (!fs::is_directory(input_dir, error)) {
-    std::fprintf(stderr, "sluice-embed-files: %s is not a directory (was the web UI built?)\n", argv[2]);
+    std::fprintf(stderr, "sluice-embed-files: %s is not a directory (was the web UI built?)\n",
+                 argv[2]);
     return 1;
   }
   std::vector<InputFile> files;
@@ -108,7 +109,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sluice-embed-files: %s holds no files\n", argv[2]);
     return 1;
   }
-  std::sort(files.begin(), files.end(), [](const InputFile& a, const InputFile& b) { return a.name < b.name; });
+  std::sort(files.begin(), files.end(),
+            [](const InputFile& a, const InputFile& b) { return a.name < b.name; });
   const std::string text = Generate(files);
   std::string previous;
   if (ReadWhole(output, &previous) && previous == text) {
@@ -125,7 +127,8 @@ int main(int argc, char** argv) {
   }
   fs::rename(temporary, output, error);
   if (error) {
-    std::fprintf(stderr, "sluice-embed-files: cannot rename to %s: %s\n", output.c_str(), error.message().c_str());
+    std::fprintf(stderr, "sluice-embed-files: cannot rename to %s: %s\n", output.c_str(),
+                 error.message().c_str());
     return 1;
   }
   return 0;

@@ -6,7 +6,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
-import { human, timeZoneSetting } from './format.js';
+import { formatAxisTime, formatTime, human, timeZoneSetting } from './format.js';
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac', '#8cd17d'];
 
@@ -57,14 +57,20 @@ export function timeChart(container, options) {
     legend: { live: true },
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1] } },
     axes: [
-      { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
+      {
+        stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor },
+        values: (u, splits) => {
+          const span = (u.scales.x.max - u.scales.x.min) * 1000;
+          return splits.map((seconds) => formatAxisTime(seconds * 1000, span));
+        },
+      },
       {
         stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 70,
         values: (u, ticks) => ticks.map((value) => human(value, options.unit)),
       },
     ],
     series: [
-      { label: 'Time' },
+      { label: 'Time', value: (u, seconds) => (seconds == null ? '–' : formatTime(seconds * 1000)) },
       ...options.series.map((line, idx) => ({
         label: line.name,
         stroke: line.color ?? PALETTE[idx % PALETTE.length],

@@ -74,3 +74,10 @@ export function formatDuration(ms) {
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
   return `${Math.floor(seconds / 86400)}d ${Math.floor((seconds % 86400) / 3600)}h`;
 }
+
+// A time-axis label: "14:05" within a day, "12-03 14:05" over longer spans (24-hour
+// clock, in the chosen zone).
+export function formatAxisTime(ms, spanMs) {
+  const p = dateParts(ms);
+  return spanMs > 86400e3 ? `${p.month}-${p.day} ${p.hour}:${p.minute}` : `${p.hour}:${p.minute}`;
+}
