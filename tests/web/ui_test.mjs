@@ -356,8 +356,16 @@ try {
   await page.goto(`${base}/#/ports?range=1h`);
   await idle();
   await page.waitForSelector('[data-chart="ports-bytes"] canvas');
+  await page.waitForSelector('[data-chart="ports-flows"] canvas');
   charts = await chartData();
   check(charts.find((c) => c.name === 'ports-bytes').labels.length >= 2, 'the ports graph has a line per port');
+  const portsWindow = await page.evaluate(() => {
+    const shown = document.querySelector('.range-shown');
+    return { from: Number(shown.dataset.from), to: Number(shown.dataset.to) };
+  });
+  const topByFlows = JSON.parse(run(args.sluice, ['query', '--data', dataDir, '-t', windowArg(portsWindow), '-o', 'json', '-s', 'dstport/flows', '-n', '10'])).stats[0].rows.map((row) => String(row.key.dst_port));
+  const flowLines = charts.find((c) => c.name === 'ports-flows').labels;
+  check(JSON.stringify(flowLines) === JSON.stringify(topByFlows), `the flows/s graph shows the top ports by flows (${flowLines} vs ${topByFlows})`);
   await shot('10-ports');
   await page.goto(`${base}/#/exporters`);
   await idle();

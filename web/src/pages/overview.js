@@ -5,7 +5,6 @@
 import { fetchSeries, runQuery } from '../api.js';
 import { timeChart } from '../chart.js';
 import { h, notice } from '../dom.js';
-import { protocolName } from '../format.js';
 import { navigate, withParams } from '../router.js';
 import { apiWindow, rangeLinkParams, rangePicker, resolveRange } from '../time_range.js';
 import { statTable, totals } from './common.js';
@@ -61,39 +60,35 @@ export async function renderOverview(root, route, { filter = '', title = 'Overvi
     summary, charts, lists);
 
   const zoom = (from, to) => change({ range: 'custom', from, to });
-  const seriesAnswers = METRICS.map(({ metric }) => seriesRequest(metric, split, filter, window));
-  const topAnswer = runQuery({
-    filter, ...apiWindow(window), limit: 10,
-    stat: ['srcip/bytes', 'dstip/bytes', 'dstport/bytes', 'proto/bytes'],
-  });
-  const chartSlots = METRICS.map(({ metric }) => {
+  const graphs = METRICS.map(async ({ metric, title, unit }) => {
     const slot = h('div', { className: 'chart-slot', dataset: { chart: metric } }, h('p', { className: 'loading' }, 'Loading…'));
     charts.append(slot);
-    return slot;
-  });
-  await Promise.all(seriesAnswers.map(async (answer, idx) => {
-    const slot = chartSlots[idx];
     try {
-      const series = (await answer).series;
+      const { series } = await seriesRequest(metric, split, filter, window);
       slot.replaceChildren();
       const lines = split === 'protocol' ? byProtocolGroup(series) : series;
-      timeChart(slot, { title: METRICS[idx].title, unit: METRICS[idx].unit, series: lines, onZoom: zoom, syncKey: 'overview' });
+      timeChart(slot, { title, unit, series: lines, onZoom: zoom, syncKey: 'overview' });
     } catch (error) {
-      slot.replaceChildren(notice(`${METRICS[idx].title}: ${error.message}`));
+      slot.replaceChildren(notice(`${title}: ${error.message}`));
     }
-  }).concat((async () => {
+  });
+  const topLists = (async () => {
     try {
-      const { result } = await topAnswer;
+      const { result } = await runQuery({
+        filter, ...apiWindow(window), limit: 10,
+        stat: ['srcip/bytes', 'dstip/bytes', 'dstport/bytes', 'proto/bytes'],
+      });
       summary.replaceChildren(totals(result.summary));
       const [talkers, destinations, ports, protocols] = result.stats;
-      const protoNames = { ...protocols, rows: protocols.rows.map((row) => ({ ...row, name: protocolName(row.key.proto) })) };
+      const all = { total: result.summary };
       lists.replaceChildren(
-        statTable('Top talkers', talkers, range, { total: result.summary }),
-        statTable('Top destinations', destinations, range, { total: result.summary }),
-        statTable('Top ports', ports, range, { total: result.summary }),
-        statTable('Top protocols', protoNames, range, { total: result.summary }));
+        statTable('Top talkers', talkers, range, all),
+        statTable('Top destinations', destinations, range, all),
+        statTable('Top ports', ports, range, all),
+        statTable('Top protocols', protocols, range, all));
     } catch (error) {
       lists.replaceChildren(notice(`Top lists: ${error.message}`));
     }
-  })()));
+  })();
+  await Promise.all([...graphs, topLists]);
 }

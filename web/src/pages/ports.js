@@ -8,11 +8,14 @@ import { navigate, withParams } from '../router.js';
 import { apiWindow, rangeLinkParams, rangePicker, resolveRange } from '../time_range.js';
 import { statTable } from './common.js';
 
+// Each graph shows the top ports by its own metric (as PortTracker does): the ports come
+// from the statistic of that metric, the lines from a series limited to them.
 const METRICS = [
-  { metric: 'bytes', title: 'Top destination ports: bytes/s', unit: 'B' },
-  { metric: 'packets', title: 'Top destination ports: packets/s', unit: '' },
-  { metric: 'flows', title: 'Top destination ports: flows/s', unit: '' },
+  { metric: 'bytes', title: 'Top destination ports by bytes: bytes/s', unit: 'B', stat: 0 },
+  { metric: 'packets', title: 'Top destination ports by packets: packets/s', unit: '', stat: 1 },
+  { metric: 'flows', title: 'Top destination ports by flows: flows/s', unit: '', stat: 2 },
 ];
+const TOP_PORTS = 10;
 
 export async function renderPorts(root, route) {
   const { params } = route;
@@ -30,29 +33,41 @@ export async function renderPorts(root, route) {
     h('div', { className: 'toolbar' }, rangePicker(window, change), h('label', {}, 'Protocol ', protoSelect)),
     charts, lists);
   const zoom = (from, to) => change({ range: 'custom', from, to });
-  const graphs = METRICS.map(async ({ metric, title, unit }) => {
-    const slot = h('div', { className: 'chart-slot', dataset: { chart: `ports-${metric}` } });
+  const slots = METRICS.map(({ metric }) => {
+    const slot = h('div', { className: 'chart-slot', dataset: { chart: `ports-${metric}` } }, h('p', { className: 'loading' }, 'Loading…'));
     charts.append(slot);
+    return slot;
+  });
+  let stats;
+  try {
+    const { result } = await runQuery({ filter, ...apiWindow(window), limit: 15, stat: ['dstport/bytes', 'dstport/packets', 'dstport/flows', 'srcport/bytes', 'proto/bytes'] });
+    stats = result.stats;
+  } catch (error) {
+    lists.replaceChildren(notice(error.message));
+    charts.replaceChildren();
+    return;
+  }
+  const [bytes, packets, flows, sources, protocols] = stats;
+  lists.replaceChildren(
+    statTable('Destination ports by bytes', bytes, range),
+    statTable('Destination ports by packets', packets, range),
+    statTable('Destination ports by flows', flows, range),
+    statTable('Source ports by bytes', sources, range),
+    statTable('Protocols by bytes', protocols, range));
+  await Promise.all(METRICS.map(async ({ metric, title, unit, stat }, idx) => {
+    const slot = slots[idx];
+    const ports = stats[stat].rows.slice(0, TOP_PORTS).map((row) => row.key.dst_port);
     try {
-      const answer = await fetchSeries({ metric, filter, group: 'dstport', top: 10, ...apiWindow(window) });
-      timeChart(slot, { title, unit, series: answer.series, onZoom: zoom, syncKey: 'ports' });
+      const portFilter = `dst port in [${ports.join(' ')}]`;
+      const answer = ports.length
+        ? await fetchSeries({ metric, filter: filter ? `(${filter}) and ${portFilter}` : portFilter, group: 'dstport', top: TOP_PORTS, ...apiWindow(window) })
+        : { series: [] };
+      // in the statistic's order
+      const lines = ports.map((port) => answer.series.find((line) => Number(line.key?.dst_port) === port)).filter(Boolean);
+      slot.replaceChildren();
+      timeChart(slot, { title, unit, series: lines, onZoom: zoom, syncKey: 'ports' });
     } catch (error) {
       slot.replaceChildren(notice(`${title}: ${error.message}`));
     }
-  });
-  const tables = (async () => {
-    try {
-      const { result } = await runQuery({ filter, ...apiWindow(window), limit: 15, stat: ['dstport/bytes', 'dstport/packets', 'dstport/flows', 'srcport/bytes', 'proto/bytes'] });
-      const [bytes, packets, flows, sources, protocols] = result.stats;
-      lists.replaceChildren(
-        statTable('Destination ports by bytes', bytes, range),
-        statTable('Destination ports by packets', packets, range),
-        statTable('Destination ports by flows', flows, range),
-        statTable('Source ports by bytes', sources, range),
-        statTable('Protocols by bytes', protocols, range));
-    } catch (error) {
-      lists.replaceChildren(notice(error.message));
-    }
-  })();
-  await Promise.all([...graphs, tables]);
+  }));
 }
