@@ -220,6 +220,19 @@ try {
   check(JSON.stringify(talkerCells) === JSON.stringify(topTalkers), `top talkers ${talkerCells} = sluice query's ${topTalkers}`);
   await shot('02-overview');
 
+  step = 'split by exporter';
+  await page.selectOption('select[aria-label="Split graphs by"]', 'exporter');
+  await page.waitForFunction(() => location.hash.includes('split=exporter'));
+  await idle();
+  await page.waitForSelector('[data-chart="flows"] canvas');
+  charts = await chartData();
+  const byExporter = charts.find((c) => c.name === 'flows');
+  check(byExporter.labels.includes('127.0.0.1'), `the graphs split by exporter (${byExporter.labels})`);
+  check(Math.abs(byExporter.sums.reduce((a, b) => a + b, 0) * byExporter.step - hourSummary.flows) <= 1, 'split by exporter, the flows still add up');
+  await page.selectOption('select[aria-label="Split graphs by"]', 'protocol');
+  await page.waitForFunction(() => location.hash.includes('split=protocol'));
+  await idle();
+
   step = 'range 6h';
   await page.click('.range-button:text-is("6h")');
   await page.waitForFunction(() => location.hash.includes('range=6h'));
@@ -278,6 +291,16 @@ try {
     return res.text();
   }, adminToken);
   check(csv.startsWith('ts,te,td,sa,da'), 'CSV export answers CSV');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:text-is("Export CSV")')]);
+  const csvFile = path.join(outDir, 'explorer.csv');
+  await download.saveAs(csvFile);
+  const csvLines = fs.readFileSync(csvFile, 'utf8').split('\n');
+  check(csvLines[0].startsWith('ts,te,td,sa,da') && csvLines.length > 25, `the Export CSV button downloads the rows (${csvLines.length} lines)`);
+  // the keyboard reaches and works a column header
+  const header = page.locator('.explorer-output th:has-text("packets") button');
+  await header.focus();
+  await page.keyboard.press('Enter');
+  check(await page.locator('.explorer-output th:has-text("packets")').getAttribute('aria-sort') !== 'none', 'Enter on a column header sorts by it');
   await shot('04-explorer');
 
   step = 'statistic';
@@ -336,6 +359,24 @@ try {
   await idle();
   await page.waitForSelector('.data-table a[href^="#/views/v"]');
   await shot('08-views');
+  await page.click('.data-table a.button:text-is("Edit")');
+  await page.waitForFunction(() => location.hash.includes('edit='));
+  await idle();
+  check(await page.inputValue('.view-form .filter-input') === 'proto tcp and port 443', 'the edit form holds the view');
+  await page.fill('.view-form .filter-input', 'proto tcp and port');
+  await page.click('.view-form button[type="submit"]');
+  await page.waitForSelector('.view-form .syntax-error');
+  await page.fill('.view-form .filter-input', 'proto tcp and port 443 and bytes > 100');
+  await page.click('.view-form button[type="submit"]');
+  await page.waitForFunction(() => /^#\/views\/v\d+/.test(location.hash));
+  await idle();
+  check(JSON.parse(fs.readFileSync(path.join(dataDir, 'views.json'), 'utf8')).views[0].filter === 'proto tcp and port 443 and bytes > 100', 'the edit is saved');
+  await page.goto(`${base}/#/views`);
+  await idle();
+  await page.waitForSelector('.data-table button:text-is("Delete")');
+  await page.click('.data-table button:text-is("Delete")');
+  await page.waitForSelector('.data-table td.empty');
+  check(JSON.parse(fs.readFileSync(path.join(dataDir, 'views.json'), 'utf8')).views.length === 0, 'the delete is saved');
 
   step = 'syntax error';
   await page.goto(`${base}/#/explorer?range=1h`);
