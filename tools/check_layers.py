@@ -15,12 +15,13 @@ ALLOWED = {
     "decode": {"common", "flow"},
     "enrich": {"common", "flow"},
     "store": {"common", "flow"},
+    "web": set(),
     "ingest": {"common", "flow", "net", "decode", "enrich", "store"},
     "query": {"common", "flow", "store"},
     "detect": {"common", "flow", "query"},
-    "api": {"common", "flow", "query", "detect", "store", "decode", "ingest"},
-    "cli": {"common", "flow", "net", "decode", "ingest", "store", "query", "api", "enrich", "server"},
-    "server": {"common", "flow", "net", "decode", "ingest", "store", "query", "detect", "api", "enrich"},
+    "api": {"common", "flow", "query", "detect", "store", "decode", "ingest", "web"},
+    "cli": {"common", "flow", "net", "decode", "ingest", "store", "query", "api", "enrich", "server", "web"},
+    "server": {"common", "flow", "net", "decode", "ingest", "store", "query", "detect", "api", "enrich", "web"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')

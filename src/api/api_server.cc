@@ -14,6 +14,8 @@
 #include "api/netflow_endpoints.h"
 #include "api/query_endpoints.h"
 #include "api/request_params.h"
+#include "api/view_endpoints.h"
+#include "api/web_assets_route.h"
 
 namespace sluice::api {
 namespace {
@@ -25,6 +27,10 @@ constexpr RouteParam kFrom{"from", "query", "string", "start: epoch ms or ISO 86
 constexpr RouteParam kTo{"to", "query", "string", "end: epoch ms or ISO 8601 (default now)"};
 constexpr RouteParam kFilter{"filter", "query", "string", "nfdump filter expression"};
 constexpr RouteParam kLimit{"limit", "query", "integer", "rows to return"};
+constexpr RouteParam kViewId{"id", "path", "string", "the view's id (v1, v2, ...)"};
+constexpr RouteParam kViewName{"name", "body", "string", "1 to 64 bytes, unique"};
+constexpr RouteParam kViewFilter{"filter", "body", "string", "nfdump filter expression (checked)"};
+constexpr RouteParam kViewDescription{"description", "body", "string", "free text, at most 1024 bytes"};
 
 std::vector<RouteInfo> MakeRoutes() {
   return {
@@ -65,6 +71,12 @@ std::vector<RouteInfo> MakeRoutes() {
         {"group", "query", "string", "split by this field (dstport, srcip, proto, ...)"},
         {"top", "query", "integer", "groups kept, the rest summed as other"}}},
       {"GET", "/api/v1/exporters", Access::kRead, "Every exporter: counters, templates, sampling, interfaces", {}},
+      {"GET", "/api/v1/views", Access::kRead, "The dashboard's saved views (named filters)", {}},
+      {"POST", "/api/v1/views", Access::kAdmin, "Save a view", {kViewName, kViewFilter, kViewDescription}},
+      {"GET", "/api/v1/views/{id}", Access::kRead, "One saved view", {kViewId}},
+      {"PUT", "/api/v1/views/{id}", Access::kAdmin, "Change a saved view",
+       {kViewId, kViewName, kViewFilter, kViewDescription}},
+      {"DELETE", "/api/v1/views/{id}", Access::kAdmin, "Delete a saved view", {kViewId}},
   };
 }
 
@@ -301,7 +313,33 @@ struct ApiServer::Impl {
       send(GenericQuery(services.query, *params));
     } else if (path == "/api/v1/netflow/v5-ingest") {
       Ingest(req, res);
+    } else if (path.substr(0, 13) == "/api/v1/views") {
+      Views(route, req, res);
     }
+  }
+
+  void Views(const RouteInfo& route, const httplib::Request& req, httplib::Response& res) {
+    if (services.views == nullptr) {
+      return SendError(res, ApiError{503, "unavailable", "saved views are not enabled", std::nullopt});
+    }
+    // The body is the JSON (curl -d sends it as a form, which the server also parsed
+    // into req.params); only real query-string parameters count, and none are taken.
+    const bool form_body = req.get_header_value("Content-Type").find("x-www-form-urlencoded") != std::string::npos;
+    if (auto known = QueryParams(req).CheckKnown({}); !known && !form_body) {
+      return SendError(res, known.error());
+    }
+    const std::string id = req.matches.size() > 1 ? req.matches[1].str() : std::string();
+    const std::int64_t now_ms = NowMs(services.query);
+    ApiResult<ViewAnswer> answer = route.method == "POST"     ? CreateView(*services.views, req.body, now_ms)
+                                   : route.method == "PUT"    ? UpdateView(*services.views, id, req.body, now_ms)
+                                   : route.method == "DELETE" ? DeleteView(*services.views, id)
+                                   : id.empty()               ? ListViews(*services.views)
+                                                              : GetView(*services.views, id);
+    if (!answer) {
+      return SendError(res, answer.error());
+    }
+    res.status = answer->status;
+    res.set_content(answer->body.text, answer->body.content_type);
   }
 
   void Ingest(const httplib::Request& req, httplib::Response& res) {
@@ -373,19 +411,30 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiServerOptions options, Ap
     const std::string pattern = PathPattern(route.path);
     if (route.method == "GET") {
       server.Get(pattern, handler);
+    } else if (route.method == "PUT") {
+      server.Put(pattern, handler);
+    } else if (route.method == "DELETE") {
+      server.Delete(pattern, handler);
     } else {
       server.Post(pattern, handler);
     }
   }
-  // Anything else: 405 for a known path with another method, else 404.
+  // Anything else: the web dashboard's files for GET, 405 for a known path with another
+  // method, else 404.
   auto fallback = [](const httplib::Request& req, httplib::Response& res) {
+    if ((req.method == "GET" || req.method == "HEAD") && AnswerWebAsset(req, res)) {
+      return;
+    }
+    std::string allowed;
     for (const RouteInfo& route : Routes()) {
       if (PathMatches(route.path, req.path)) {
-        res.set_header("Allow", std::string(route.method));
-        return SendError(res, ApiError{405, "method_not_allowed",
-                                       req.method + " is not allowed here; use " + std::string(route.method),
-                                       std::nullopt});
+        allowed += (allowed.empty() ? "" : ", ") + std::string(route.method);
       }
+    }
+    if (!allowed.empty()) {
+      res.set_header("Allow", allowed);
+      return SendError(res, ApiError{405, "method_not_allowed", req.method + " is not allowed here; use " + allowed,
+                                     std::nullopt});
     }
     SendError(res, ApiError{404, "not_found", "no such route: " + req.path.substr(0, 200), std::nullopt});
   };

@@ -24,6 +24,7 @@
 #include "api/http_ingest.h"
 #include "api/query_context.h"
 #include "api/token_store.h"
+#include "api/view_store.h"
 #include "common/result.h"
 #include "flow/ip_address.h"
 
@@ -48,6 +49,7 @@ struct ApiServices {
   // {"status":"ok"|..., ...} and whether the service is healthy (200) or not (503).
   std::function<std::pair<bool, std::string>()> health;
   HttpIngest* ingest = nullptr;  // null = the ingest route answers 503
+  ViewStore* views = nullptr;    // the dashboard's saved views; null = those routes answer 503
 };
 
 enum class Access : std::uint8_t { kOpen, kRead, kAdmin, kMetrics };
@@ -60,7 +62,7 @@ struct RouteParam {
 };
 
 struct RouteInfo {
-  std::string_view method;  // "GET", "POST"
+  std::string_view method;  // "GET", "POST", "PUT", "DELETE"
   std::string_view path;    // OpenAPI form: "/api/v1/netflow/subscriber/{subscriber_id}/usage"
   Access access;
   std::string_view summary;

@@ -62,6 +62,11 @@ Result<ServeApi> StartServeApi(const ServeConfig& config, std::unique_ptr<flow::
     std::fflush(stderr);
   }
   api.ingest = std::make_unique<api::HttpIngest>(config.pipeline.decoder, std::move(ingest_sink));
+  auto views = api::ViewStore::Open(config.store.data_dir);
+  if (!views) {
+    return tl::unexpected(views.error());
+  }
+  api.views = std::move(*views);
 
   api::ApiServerOptions options;
   options.host = config.http.listen.address.ToString();
@@ -74,6 +79,7 @@ Result<ServeApi> StartServeApi(const ServeConfig& config, std::unique_ptr<flow::
   api::ApiServices services;
   services.tokens = api.tokens.get();
   services.ingest = api.ingest.get();
+  services.views = api.views.get();
   services.query.data_dir = config.store.data_dir;
   services.query.timeout = config.http.query_timeout;
   services.query.max_rows = config.http.max_rows;
@@ -90,7 +96,7 @@ Result<ServeApi> StartServeApi(const ServeConfig& config, std::unique_ptr<flow::
   }
   api.server = std::move(*server);
   Log(LogLevel::kInfo, std::string("HTTP API on ") + (api.server->tls() ? "https://" : "http://") +
-                           config.http.listen.ToString() + " (token required; docs/api.md)");
+                           config.http.listen.ToString() + " (token required; docs/api.md); web dashboard at /");
   return api;
 }
 

@@ -27,6 +27,7 @@ namespace sluice::cli {
 struct ServeApi {
   std::unique_ptr<api::TokenStore> tokens;
   std::unique_ptr<api::HttpIngest> ingest;
+  std::unique_ptr<api::ViewStore> views;   // the dashboard's saved views
   std::unique_ptr<api::ApiServer> server;  // null when [http] listen = "off"
 };
 

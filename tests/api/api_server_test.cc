@@ -14,6 +14,7 @@
 
 #include "api/api_server.h"
 #include "api/token_store.h"
+#include "api/view_store.h"
 #include "common/clock.h"
 #include "query/engine_test_util.h"
 
@@ -36,8 +37,12 @@ class ApiServerTest : public ::testing::Test {
     ASSERT_TRUE(admin && read);
     admin_ = admin->text;
     read_ = read->text;
+    auto views = api::ViewStore::Open(store_.dir());
+    ASSERT_TRUE(views) << views.error().Message();
+    views_ = std::move(*views);
     api::ApiServices services;
     services.tokens = tokens_.get();
+    services.views = views_.get();
     services.query.data_dir = store_.dir();
     services.query.now_ms = [] { return kHour + 3'600'000; };
     services.metrics_text = [] { return std::string("sluice_up 1\n"); };
@@ -74,6 +79,7 @@ class ApiServerTest : public ::testing::Test {
   TestStore store_;
   SystemClock clock_;
   std::unique_ptr<api::TokenStore> tokens_;
+  std::unique_ptr<api::ViewStore> views_;
   std::unique_ptr<api::ApiServer> server_;
   std::unique_ptr<httplib::Client> client_;
   std::string admin_;
@@ -309,8 +315,10 @@ TEST_F(ApiServerTest, OpenApiIsTrue) {
       if (method == "get") {
         auto res = Get(url, admin_);
         ASSERT_TRUE(res) << url;
-        EXPECT_NE(res->status, 404) << url;
         EXPECT_NE(res->status, 405) << url;
+        if (res->status == 404) {  // only an unknown item (a view) may be missing, never the route
+          EXPECT_EQ(res->body.find("no such route"), std::string::npos) << url;
+        }
         for (const json& param : operation.value("parameters", json::array())) {
           if (param["in"] != "query") {
             continue;
@@ -320,14 +328,111 @@ TEST_F(ApiServerTest, OpenApiIsTrue) {
           EXPECT_EQ(with->body.find("unknown parameter"), std::string::npos) << url << " " << param["name"];
         }
       } else {
-        auto res = Post(url, admin_, "{}");
+        httplib::Headers headers = {{"Authorization", "Bearer " + admin_}};
+        auto res = method == "put"      ? client_->Put(url.c_str(), headers, "{}", "application/json")
+                   : method == "delete" ? client_->Delete(url.c_str(), headers)
+                                        : Post(url, admin_, "{}");
         ASSERT_TRUE(res) << url;
-        EXPECT_NE(res->status, 404) << url;
-        EXPECT_NE(res->status, 405) << url;
+        EXPECT_NE(res->status, 405) << method << " " << url;
+        if (res->status == 404) {
+          EXPECT_EQ(res->body.find("no such route"), std::string::npos) << method << " " << url;
+        }
       }
     }
   }
   EXPECT_EQ(operations, api::Routes().size());
+}
+
+TEST_F(ApiServerTest, SavedViewsNeedAdminToChange) {
+  const std::string body = R"({"name": "web", "filter": "proto tcp and port 443", "description": "HTTPS"})";
+  auto refused = Post("/api/v1/views", read_, body);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  auto created = Post("/api/v1/views", admin_, body);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const json view = json::parse(created->body);
+  EXPECT_EQ(view["name"], "web");
+  EXPECT_EQ(view["filter"], "proto tcp and port 443");
+  const std::string id = view["id"];
+
+  auto listed = Get("/api/v1/views", read_);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200);
+  EXPECT_EQ(json::parse(listed->body)["total"], 1);
+  auto one = Get("/api/v1/views/" + id, read_);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(json::parse(one->body)["description"], "HTTPS");
+
+  httplib::Headers admin = {{"Authorization", "Bearer " + admin_}};
+  httplib::Headers read = {{"Authorization", "Bearer " + read_}};
+  auto bad = client_->Put(("/api/v1/views/" + id).c_str(), admin, R"({"name": "web", "filter": "src port"})",
+                          "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(Code(bad), "bad_filter");
+  EXPECT_EQ(json::parse(bad->body)["error"]["position"], 9);
+  auto unknown_member = Post("/api/v1/views", admin_, R"({"name": "x", "colour": "red"})");
+  ASSERT_TRUE(unknown_member);
+  EXPECT_EQ(Code(unknown_member), "bad_parameter");
+  auto duplicate = Post("/api/v1/views", admin_, body);
+  ASSERT_TRUE(duplicate);
+  EXPECT_EQ(duplicate->status, 409);
+  auto renamed = client_->Put(("/api/v1/views/" + id).c_str(), admin, R"({"name": "https", "filter": "port 443"})",
+                              "application/json");
+  ASSERT_TRUE(renamed);
+  ASSERT_EQ(renamed->status, 200) << renamed->body;
+  EXPECT_EQ(json::parse(renamed->body)["name"], "https");
+
+  auto not_yours = client_->Delete(("/api/v1/views/" + id).c_str(), read);
+  ASSERT_TRUE(not_yours);
+  EXPECT_EQ(not_yours->status, 403);
+  auto deleted = client_->Delete(("/api/v1/views/" + id).c_str(), admin);
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->status, 200);
+  auto gone = Get("/api/v1/views/" + id, read_);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404);
+  auto method = client_->Patch("/api/v1/views", admin, "{}", "application/json");
+  ASSERT_TRUE(method);
+  EXPECT_EQ(method->status, 405);
+  EXPECT_EQ(method->get_header_value("Allow"), "GET, POST");
+}
+
+// The embedded dashboard: no token needed, the right types and cache headers, index.html
+// for UI routes, and never in the way of the API.
+TEST_F(ApiServerTest, ServesTheWebDashboard) {
+  auto index = Get("/", "");
+  ASSERT_TRUE(index);
+  ASSERT_EQ(index->status, 200);
+  EXPECT_EQ(index->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(index->get_header_value("Cache-Control"), "no-cache");
+  EXPECT_NE(index->get_header_value("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+  EXPECT_NE(index->body.find("<div id=\"app\">"), std::string::npos);
+  // The script the page loads is served, cacheable for good (its name holds its hash).
+  const std::size_t at = index->body.find("/assets/");
+  ASSERT_NE(at, std::string::npos);
+  const std::string script = index->body.substr(at, index->body.find('"', at) - at);
+  auto asset = Get(script, "");
+  ASSERT_TRUE(asset);
+  EXPECT_EQ(asset->status, 200) << script;
+  EXPECT_EQ(asset->get_header_value("Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_NE(asset->get_header_value("Content-Type").find("javascript"), std::string::npos) << script;
+
+  auto route = Get("/host/192.0.2.1", "");
+  ASSERT_TRUE(route);
+  EXPECT_EQ(route->status, 200);
+  EXPECT_EQ(route->body, index->body);
+  auto missing_file = Get("/assets/nothing-here.js", "");
+  ASSERT_TRUE(missing_file);
+  EXPECT_EQ(missing_file->status, 404);
+  auto api = Get("/api/v1/not-a-route", read_);
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 404);
+  EXPECT_EQ(Code(api), "not_found");
+  auto api_root = Get("/api", "");
+  ASSERT_TRUE(api_root);
+  EXPECT_EQ(api_root->status, 404);
 }
 
 }  // namespace
