@@ -22,6 +22,10 @@ TEST(TomlTextTest, NonAsciiElsewhereNamesItsLine) {
   // A one-line string ends at its line: what follows is plain text again.
   EXPECT_EQ(NonAsciiOutsideStrings("a = \"open\nz\xc3\xa9 = 1\n"), 2u);
   EXPECT_EQ(NonAsciiOutsideStrings("s = \"\"\"\n\"\"\"\n\xc3\xa9\n"), 3u);
+  // A quote where no key or value begins opens no string (toml++ reads on as a bare value).
+  EXPECT_EQ(NonAsciiOutsideStrings("[[p]]\nprefix =0\"20.0\xc8\xa4[\n"), 2u);
+  EXPECT_EQ(NonAsciiOutsideStrings("r = ++\"+++\xef\xbb\xbb+\n"), 1u);
+  EXPECT_FALSE(NonAsciiOutsideStrings("a = [\n  \"\xc3\xa9\",\n  'x\xc3\xa9' ]\n\"k\xc3\xa9y\" = 1\nt = { n = \"\xc3\xa9\" }\n"));
 }
 
 }  // namespace
