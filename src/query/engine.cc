@@ -334,7 +334,8 @@ Result<std::unique_ptr<store::SegmentReader>> OpenSegment(const Segment& segment
   if (!segment.recover) {
     return store::SegmentReader::Open(segment.path);
   }
-  auto reader = store::SegmentReader::Recover(segment.path);
+  // Being written: blocks found by their checksummed headers; chunks checked as read.
+  auto reader = store::SegmentReader::OpenGrowing(segment.path);
   if (!reader && reader.error().Code() == ErrorCode::kNotFound) {
     // Sealed (renamed) since it was listed.
     const std::string_view path = segment.path;

@@ -92,7 +92,7 @@ class SegmentReader::Impl {
 
   ~Impl() { ::close(fd_); }
 
-  Status Open(bool recover) {
+  Status Open(OpenMode mode) {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {
       return MakeError(ErrorCode::kIoError, path_ + ": fstat: " + std::strerror(errno));
@@ -101,7 +101,7 @@ class SegmentReader::Impl {
     if (Status header = ReadFileHeader(); !header) {
       return header;
     }
-    Status opened = recover ? ScanBlocks() : ReadFooter();
+    Status opened = mode == OpenMode::kSealed ? ReadFooter() : ScanBlocks(mode == OpenMode::kRecover);
     if (opened) {
       FindFieldsWithDefaults();
     }
@@ -726,7 +726,8 @@ class SegmentReader::Impl {
   }
 
   // Recovery: walks the blocks from the file header on, keeping each complete one.
-  Status ScanBlocks() {
+  // `verify_chunks`: also read every column chunk and check its CRC (crash recovery).
+  Status ScanBlocks(bool verify_chunks) {
     summary_.recovered = true;
     summary_.compression = Compression::kNone;
     std::uint64_t offset = kFileHeaderSize;
@@ -763,6 +764,12 @@ class SegmentReader::Impl {
       }
       bool chunks_ok = true;
       for (const ColumnChunk& chunk : block.chunks) {
+        if (!verify_chunks) {
+          if (chunk.compression != Compression::kNone) {
+            summary_.compression = chunk.compression;
+          }
+          continue;
+        }
         if (!ReadAt(chunk.offset, chunk.stored_length, scratch_) ||
             !ChecksumMatches(scratch_.span(), chunk.crc)) {
           chunks_ok = false;
@@ -856,28 +863,28 @@ Result<int> OpenForReading(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::string& path) {
+Result<std::unique_ptr<SegmentReader>> SegmentReader::OpenAs(const std::string& path, OpenMode mode) {
   auto fd = OpenForReading(path);
   if (!fd) {
     return tl::unexpected(fd.error());
   }
   auto impl = std::make_unique<Impl>(path, *fd);
-  if (Status opened = impl->Open(/*recover=*/false); !opened) {
+  if (Status opened = impl->Open(mode); !opened) {
     return tl::unexpected(opened.error());
   }
   return std::unique_ptr<SegmentReader>(new SegmentReader(std::move(impl)));
 }
 
+Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::string& path) {
+  return OpenAs(path, OpenMode::kSealed);
+}
+
 Result<std::unique_ptr<SegmentReader>> SegmentReader::Recover(const std::string& path) {
-  auto fd = OpenForReading(path);
-  if (!fd) {
-    return tl::unexpected(fd.error());
-  }
-  auto impl = std::make_unique<Impl>(path, *fd);
-  if (Status opened = impl->Open(/*recover=*/true); !opened) {
-    return tl::unexpected(opened.error());
-  }
-  return std::unique_ptr<SegmentReader>(new SegmentReader(std::move(impl)));
+  return OpenAs(path, OpenMode::kRecover);
+}
+
+Result<std::unique_ptr<SegmentReader>> SegmentReader::OpenGrowing(const std::string& path) {
+  return OpenAs(path, OpenMode::kGrowing);
 }
 
 const std::string& SegmentReader::path() const { return impl_->path(); }

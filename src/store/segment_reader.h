@@ -55,6 +55,12 @@ class SegmentReader {
   // from those blocks (summary().recovered is true).
   static Result<std::unique_ptr<SegmentReader>> Recover(const std::string& path);
 
+  // Opens a segment that a running writer is still appending to (`*.seg.open`), for a
+  // query: like Recover(), but it checks only each block's header and directory while
+  // scanning, and leaves the column checksums to ReadBlock(), which checks every chunk it
+  // reads anyway. A query then reads the file once instead of twice.
+  static Result<std::unique_ptr<SegmentReader>> OpenGrowing(const std::string& path);
+
   ~SegmentReader();
   SegmentReader(const SegmentReader&) = delete;
   SegmentReader& operator=(const SegmentReader&) = delete;
@@ -87,6 +93,8 @@ class SegmentReader {
 
  private:
   class Impl;
+  enum class OpenMode : std::uint8_t { kSealed, kRecover, kGrowing };
+  static Result<std::unique_ptr<SegmentReader>> OpenAs(const std::string& path, OpenMode mode);
   explicit SegmentReader(std::unique_ptr<Impl> impl);
 
   std::unique_ptr<Impl> impl_;

@@ -93,6 +93,14 @@ TEST_P(SegmentDamageTest, CorruptByteAtEveryPositionIsAnErrorNamingThePath) {
         test::CollectingSink sink;
         (void)(*recovered)->ReadAll(AllFields(), sink);
       }
+      // So may a query's reading of a growing segment, which meets damaged columns only
+      // when it reads them: an error then, never a crash or bad rows.
+      if (auto growing = SegmentReader::OpenGrowing(bad)) {
+        test::CollectingSink sink;
+        if (Status read = (*growing)->ReadAll(AllFields(), sink); !read) {
+          EXPECT_EQ(read.error().Code(), ErrorCode::kCorruption);
+        }
+      }
     }
   }
 }
@@ -131,6 +139,11 @@ TEST_P(SegmentDamageTest, TruncationAtEveryLengthIsAnErrorAndRecoveryKeepsWholeB
     ASSERT_EQ((*recovered)->blocks().size(), whole_blocks) << "truncated to " << length;
     EXPECT_EQ((*recovered)->summary().row_count, whole_rows);
     EXPECT_TRUE((*recovered)->summary().recovered);
+    // A writer's file cut anywhere: the growing view sees the same whole blocks.
+    auto growing = SegmentReader::OpenGrowing(cut);
+    ASSERT_TRUE(growing) << growing.error().Message();
+    ASSERT_EQ((*growing)->blocks().size(), whole_blocks) << "truncated to " << length;
+    EXPECT_EQ((*growing)->summary().row_count, whole_rows);
     if (whole_rows != last_checked_rows) {  // compare contents once per distinct outcome
       last_checked_rows = whole_rows;
       test::CollectingSink sink;
