@@ -494,10 +494,10 @@ ServeConfig::ServeConfig() {
 }
 
 Result<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_view file_name) {
-  if (const auto line = NonAsciiOutsideStrings(toml_text)) {
+  if (const auto line = NonAsciiOutsideComments(toml_text)) {
     return tl::unexpected(Error(ErrorCode::kInvalidArgument,
                                 std::string(file_name) + ":" + std::to_string(*line) +
-                                    ": a non-ASCII character outside a string or comment"));
+                                    ": a non-ASCII character: use ASCII outside whole-line # comments"));
   }
   toml::parse_result parsed = toml::parse(toml_text, file_name);
   if (!parsed) {

@@ -343,9 +343,9 @@ Result<PrefixMap> PrefixMap::ParseCsv(std::string_view text, std::string_view fi
 }
 
 Result<PrefixMap> PrefixMap::ParseToml(std::string_view text, std::string_view file_name) {
-  if (const auto line = NonAsciiOutsideStrings(text)) {
+  if (const auto line = NonAsciiOutsideComments(text)) {
     return tl::unexpected(
-        LineError(file_name, *line, "a non-ASCII character outside a string or comment"));
+        LineError(file_name, *line, "a non-ASCII character: use ASCII outside whole-line # comments"));
   }
   toml::parse_result parsed = toml::parse(text, file_name);
   if (!parsed) {
