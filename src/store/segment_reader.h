@@ -58,7 +58,8 @@ class SegmentReader {
   // Opens a segment that a running writer is still appending to (`*.seg.open`), for a
   // query: like Recover(), but it checks only each block's header and directory while
   // scanning, and leaves the column checksums to ReadBlock(), which checks every chunk it
-  // reads anyway. A query then reads the file once instead of twice.
+  // reads anyway, and it leaves summary().exporters empty (counting them reads a column).
+  // A query then reads the file once instead of twice.
   static Result<std::unique_ptr<SegmentReader>> OpenGrowing(const std::string& path);
 
   ~SegmentReader();
