@@ -6,7 +6,7 @@ import { timeChart } from '../chart.js';
 import { h, notice } from '../dom.js';
 import { formatDuration, formatTime, human, protocolName } from '../format.js';
 import { fieldCell } from '../links.js';
-import { navigate, withParams } from '../router.js';
+import { href, navigate, withParams } from '../router.js';
 import { dataTable } from '../table.js';
 import { apiWindow, rangeLinkParams, rangePicker, resolveRange } from '../time_range.js';
 import { statTable, totals } from './common.js';
@@ -63,9 +63,12 @@ export async function renderHost(root, route) {
       const records = answer.result.records ?? [];
       const subscribers = new Set(records.map((r) => r.subscriber).filter(Boolean));
       const sites = new Set(records.map((r) => r.site).filter(Boolean));
-      mapping.textContent = subscribers.size || sites.size
-        ? `Subscriber: ${[...subscribers].join(', ') || '–'} · Site: ${[...sites].join(', ') || '–'}`
-        : 'No subscriber or site mapped to this address';
+      const mapped = (field, names) => (names.size
+        ? [...names].map((name) => h('a', { href: href('explorer', '', { ...range, filter: `${field} "${name}"` }) }, name))
+        : ['–']);
+      mapping.replaceChildren(...(subscribers.size || sites.size
+        ? ['Subscriber: ', ...mapped('subscriber', subscribers), ' · Site: ', ...mapped('site', sites)]
+        : ['No subscriber or site mapped to this address']));
       const columns = [
         { key: 'first', label: 'start', render: (row) => formatTime(row.first) },
         { key: 'duration', label: 'duration', numeric: true, value: (row) => row.last - row.first, render: (row) => formatDuration(row.last - row.first) },
