@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Prefix-map enrichment speed: a full batch of flows tagged from a map of N subscriber
-// prefixes (a WISP's /32 and /29 customers and /24 pools, plus IPv6 /56s), about half of
-// the flows' addresses mapped.
+// prefixes (a WISP's /32 and /29 customers, /24 pools, IPv6 /56s), one side of every
+// flow mapped.
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,29 +18,39 @@
 namespace sluice::bench {
 namespace {
 
+// `prefixes` customers, each in its own 8-address slot from 100.64.0.0 (every other one a
+// /29, the rest a /32), a /24 pool per 100 customers in 172.16.0.0/12, and an IPv6 /56 per
+// 10 customers.
 enrich::PrefixMap MakeMap(std::size_t prefixes) {
   std::vector<enrich::PrefixEntry> entries;
-  for (std::size_t idx = 0; idx < prefixes; ++idx) {
+  auto add = [&entries](const flow::IpAddress& network, unsigned length, std::string id) {
     enrich::PrefixEntry entry;
-    const auto base = static_cast<std::uint32_t>(0x64400000u + idx * 8);  // 100.64.0.0 + 8 per customer
-    const std::uint8_t length = idx % 3 == 0 ? 32 : idx % 3 == 1 ? 29 : 24;
-    entry.prefix = flow::IpPrefix(flow::IpAddress::FromV4(base), static_cast<std::uint8_t>(96 + length));
-    entry.info.subscriber = "cust-" + std::to_string(idx);
-    entry.info.reseller = "res-" + std::to_string(idx % 20);
-    entry.info.site = "nas-" + std::to_string(idx % 50);
+    entry.prefix = flow::IpPrefix(network, static_cast<std::uint8_t>(length));
+    entry.info.subscriber = std::move(id);
+    entry.info.reseller = "res-" + std::to_string(entries.size() % 20);
+    entry.info.site = "nas-" + std::to_string(entries.size() % 50);
     entry.info.cir_bps = 100'000'000;
-    entries.push_back(entry);
+    entries.push_back(std::move(entry));
+  };
+  for (std::size_t idx = 0; idx < prefixes; ++idx) {
+    add(flow::IpAddress::FromV4(static_cast<std::uint32_t>(0x64400000u + idx * 8)), idx % 2 == 0 ? 96 + 29 : 96 + 32,
+        "cust-" + std::to_string(idx));
   }
-  for (std::size_t idx = 0; idx < prefixes / 10; ++idx) {
-    enrich::PrefixEntry entry;
+  for (std::size_t idx = 0; idx < prefixes / 100 + 1; ++idx) {
+    add(flow::IpAddress::FromV4(static_cast<std::uint32_t>(0xAC100000u + idx * 256)), 96 + 24,
+        "pool-" + std::to_string(idx));
+  }
+  for (std::size_t idx = 0; idx < prefixes / 10 + 1; ++idx) {
     flow::IpAddress address = *flow::IpAddress::Parse("2001:db8::");
     address.bytes[5] = static_cast<std::uint8_t>(idx >> 8);
     address.bytes[6] = static_cast<std::uint8_t>(idx);
-    entry.prefix = flow::IpPrefix(address, 56);
-    entry.info.subscriber = "cust6-" + std::to_string(idx);
-    entries.push_back(entry);
+    add(address, 56, "cust6-" + std::to_string(idx));
   }
   auto map = enrich::PrefixMap::Build(std::move(entries));
+  if (!map) {
+    std::fprintf(stderr, "enrich_bench: %s\n", std::string(map.error().Message()).c_str());
+    std::abort();
+  }
   return std::move(*map);
 }
 

@@ -245,10 +245,46 @@ Result<PrefixMap> PrefixMap::Build(std::vector<PrefixEntry> entries) {
             "prefix " + map.entries_[table.keys[idx].entry].prefix.ToString() + " is given twice"));
       }
     }
+    IndexTable(table);
     map.tables_.push_back(std::move(table));
   }
   std::reverse(map.tables_.begin(), map.tables_.end());  // longest first
   return map;
+}
+
+std::uint32_t PrefixMap::BucketOf(const LengthTable& table, std::uint64_t high, std::uint64_t low) {
+  const unsigned at = table.shared_bits;  // <= 112
+  if (at + 16 <= 64) {
+    return static_cast<std::uint32_t>((high >> (48 - at)) & 0xFFFF);
+  }
+  if (at >= 64) {
+    return static_cast<std::uint32_t>((low >> (112 - at)) & 0xFFFF);
+  }
+  return static_cast<std::uint32_t>(((high << (at - 48)) | (low >> (112 - at))) & 0xFFFF);
+}
+
+void PrefixMap::IndexTable(LengthTable& table) {
+  constexpr std::size_t kIndexFrom = 256;  // keys; smaller tables are searched whole
+  if (table.keys.size() < kIndexFrom) {
+    return;
+  }
+  const Key& first = table.keys.front();
+  const Key& last = table.keys.back();
+  unsigned shared = first.high != last.high
+                        ? static_cast<unsigned>(__builtin_clzll(first.high ^ last.high))
+                        : 64u + (first.low != last.low ? static_cast<unsigned>(__builtin_clzll(first.low ^ last.low)) : 64u);
+  // The slice ends at the prefix's last bit at most (beyond it every key holds zeros).
+  shared = std::min({shared, 112u, table.length >= 16 ? table.length - 16u : 0u});
+  table.shared_bits = static_cast<std::uint8_t>(shared);
+  table.shared_mask_high = LeadingMask(std::min(shared, 64u));
+  table.shared_mask_low = LeadingMask(shared > 64 ? shared - 64u : 0u);
+  table.buckets.assign(65537, 0);
+  for (const Key& key : table.keys) {
+    ++table.buckets[BucketOf(table, key.high, key.low) + 1];
+  }
+  for (std::size_t idx = 1; idx < table.buckets.size(); ++idx) {
+    table.buckets[idx] += table.buckets[idx - 1];  // sorted keys: each bucket is one run
+  }
 }
 
 std::uint32_t PrefixMap::FindIndex(const flow::IpAddress& address) const {
@@ -260,12 +296,27 @@ std::uint32_t PrefixMap::FindIndex(const flow::IpAddress& address) const {
   for (const LengthTable& table : tables_) {
     const std::uint64_t want_high = high & table.mask_high;
     const std::uint64_t want_low = low & table.mask_low;
+    auto begin = table.keys.begin();
+    auto end = table.keys.end();
+    if (!table.buckets.empty()) {
+      const Key& first = table.keys.front();
+      if (((want_high ^ first.high) & table.shared_mask_high) != 0 ||
+          ((want_low ^ first.low) & table.shared_mask_low) != 0) {
+        continue;  // outside what every key of this length shares
+      }
+      const std::uint32_t bucket = BucketOf(table, want_high, want_low);
+      end = table.keys.begin() + table.buckets[bucket + 1];
+      begin = table.keys.begin() + table.buckets[bucket];
+      if (begin == end) {
+        continue;
+      }
+    }
     const auto found = std::lower_bound(
-        table.keys.begin(), table.keys.end(), std::pair{want_high, want_low},
+        begin, end, std::pair{want_high, want_low},
         [](const Key& key, const std::pair<std::uint64_t, std::uint64_t>& wanted) {
           return key.high != wanted.first ? key.high < wanted.first : key.low < wanted.second;
         });
-    if (found != table.keys.end() && found->high == want_high && found->low == want_low) {
+    if (found != end && found->high == want_high && found->low == want_low) {
       return found->entry;
     }
   }

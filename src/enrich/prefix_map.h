@@ -77,7 +77,17 @@ class PrefixMap {
     std::uint64_t mask_high = 0;
     std::uint64_t mask_low = 0;
     std::vector<Key> keys;  // sorted by (high, low)
+    // A large table is indexed by the 16 bits that follow what all its keys share (bit
+    // `shared_bits` on), so that a lookup searches one bucket, and a miss in an empty one
+    // costs one load. `buckets[b]..buckets[b + 1]` are the keys of bucket b; empty: none.
+    std::uint8_t shared_bits = 0;
+    std::uint64_t shared_mask_high = 0;
+    std::uint64_t shared_mask_low = 0;
+    std::vector<std::uint32_t> buckets;
   };
+
+  static void IndexTable(LengthTable& table);
+  static std::uint32_t BucketOf(const LengthTable& table, std::uint64_t high, std::uint64_t low);
 
   std::vector<PrefixEntry> entries_;
   std::vector<LengthTable> tables_;  // longest length first

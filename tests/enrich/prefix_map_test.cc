@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -134,6 +137,57 @@ TEST(PrefixMapTest, LoadReadsByExtensionAndReportsMissingFiles) {
   const auto missing = PrefixMap::Load("/nonexistent/sluice-map.csv");
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().Message().find("cannot read"), std::string_view::npos);
+}
+
+// Large maps are indexed per length; lookups must still find what a plain scan finds.
+TEST(PrefixMapTest, LargeRandomMapsAgreeWithAPlainLongestMatch) {
+  std::mt19937_64 random(42);
+  std::vector<PrefixEntry> entries;
+  std::set<std::pair<std::array<std::uint8_t, 16>, unsigned>> seen;
+  const std::vector<unsigned> lengths = {96 + 8, 96 + 16, 96 + 22, 96 + 24, 96 + 29, 96 + 32, 32, 48, 56, 64, 128};
+  while (entries.size() < 6000) {
+    const unsigned length = lengths[random() % lengths.size()];
+    flow::IpAddress address;
+    if (length > 96) {
+      // IPv4 in a few /8s, so that lengths overlap and nest.
+      const auto v4 = static_cast<std::uint32_t>((10u + random() % 3) << 24 | (random() & 0x00FFFFFFu));
+      address = flow::IpAddress::FromV4(v4);
+    } else {
+      address = *flow::IpAddress::Parse("2001:db8::");
+      for (std::size_t byte = 4; byte < 16; ++byte) {
+        address.bytes[byte] = static_cast<std::uint8_t>(random());
+      }
+      address.bytes[4] &= 0x0F;
+    }
+    PrefixEntry entry;
+    entry.prefix = flow::IpPrefix(address, static_cast<std::uint8_t>(length));
+    entry.info.subscriber = "s" + std::to_string(entries.size());
+    if (seen.insert({entry.prefix.network().bytes, length}).second) {
+      entries.push_back(entry);
+    }
+  }
+  const std::vector<PrefixEntry> copy = entries;
+  auto map = PrefixMap::Build(std::move(entries));
+  ASSERT_TRUE(map.has_value()) << map.error().Message();
+  for (int probe = 0; probe < 20000; ++probe) {
+    // Near a prefix of the map (its network with random host bits), or anywhere.
+    flow::IpAddress address = copy[random() % copy.size()].prefix.network();
+    for (std::size_t byte = probe % 2 == 0 ? 13 : 6; byte < 16; ++byte) {
+      address.bytes[byte] = static_cast<std::uint8_t>(random());
+    }
+    const PrefixEntry* expected = nullptr;
+    for (const PrefixEntry& entry : copy) {
+      if (entry.prefix.Contains(address) &&
+          (expected == nullptr || entry.prefix.length() > expected->prefix.length())) {
+        expected = &entry;
+      }
+    }
+    const PrefixEntry* found = map->Find(address);
+    ASSERT_EQ(found == nullptr, expected == nullptr) << address.ToString();
+    if (found != nullptr) {
+      EXPECT_EQ(found->info.subscriber, expected->info.subscriber) << address.ToString();
+    }
+  }
 }
 
 TEST(PrefixMapTest, BitRates) {
