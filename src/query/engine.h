@@ -4,10 +4,14 @@
 // Plan: the catalog (store/catalog.h) names the segments of the requested sources; a
 // segment is skipped by its slot time and then by its summary's flow time ranges; its
 // blocks are skipped by their statistics (the time window and Filter::MayMatch); only
-// the columns the filter and the outputs need are read. Segments are scanned in
-// parallel; each scan thread filters column batches with a selection vector and feeds
-// thread-local aggregators that are merged at the end. Long ranges read the hourly
-// roll-ups when the query needs only what they hold.
+// the columns the filter and the outputs need are read, and those late: a block's
+// filter columns first (SegmentReader::ReadSelected), the others only if a row of the
+// block matched, and only for the matching rows (a listing reads just what its sink
+// prints, RecordSink::Fields()). Blocks are scanned in parallel on every thread; each
+// scan thread feeds thread-local aggregators, kept in hash partitions
+// (partitioned_groups.h) that are merged partition by partition at the end, on every
+// thread. A series without a group sums into a dense array per bucket. Long ranges
+// read the hourly roll-ups when the query needs only what they hold.
 //
 // Time window (nfdump -t): a flow is inside when its first and last times both fall in
 // [from_ms, to_ms], both ends included: "entirely inside", not "overlaps" (checked with
@@ -39,11 +43,14 @@
 //     whole series; groups past bucket_group_top (when non-zero) are summed as one
 //     "other" point, last in its bucket.
 //   - Listing: records come in scan order (segments in catalogue order: slot start, then
-//     source, then index; blocks and rows in file order), read by the calling thread
-//     only, and stop at spec.limit or when the sink returns false; the totals then cover
-//     only the records handed over. With spec.order they are collected (within the
-//     memory budget), stably sorted (ties keep scan order) and the first `limit` handed
-//     over; the totals cover every matching flow.
+//     source, then index; blocks and rows in file order), whatever the thread count:
+//     blocks are read ahead on every thread (a few at a time) and handed to the sink in
+//     that order, by one thread at a time; they stop at spec.limit or when the sink
+//     returns false; the totals then cover only the records handed over. With
+//     spec.order they are collected (within the memory budget), stably sorted (ties keep
+//     scan order) and the first `limit` handed over; the totals cover every matching
+//     flow. A damaged block's columns are checked only if they are read: a block whose
+//     filter columns match no row is not read further.
 //   - Roll-ups are read instead of an hour's detail segments when use_rollups, the query
 //     is no listing and no series, the filter and every key use only roll-up key columns
 //     (store/rollup.h), and the roll-up's flows all lie inside the window: the answer is

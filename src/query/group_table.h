@@ -71,6 +71,14 @@ class KeyCodec {
   // The full key (words() words) of a compact one.
   void Widen(const std::uint64_t* narrow, std::uint64_t* key) const;
 
+  // For a key of one integer part of at most 16 bits (a port, the protocol, ...): the
+  // number of values it can take (its one word is below that); else 0.
+  std::size_t small_domain() const {
+    return parts_.size() == 1 && !parts_[0].address && parts_[0].narrow_bits <= 16
+               ? std::size_t{1} << parts_[0].narrow_bits
+               : 0;
+  }
+
  private:
   struct Part {
     flow::FieldId field{};

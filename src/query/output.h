@@ -9,7 +9,8 @@
 // (statistics, aggregated records, series, the summary) when Finish() is called.
 //
 // Ownership: borrows the FILE (or string) it writes to, which must outlive the writer.
-// Thread-safety: none; the engine calls Consume() from one thread at a time.
+// Thread-safety: none; the engine calls Consume() from one thread at a time (not always
+// the same one, each call after the previous returned).
 
 #pragma once
 

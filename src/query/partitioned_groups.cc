@@ -25,6 +25,11 @@ PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget
     : codec_(&codec), budget_(budget),
       narrow_(3 * (codec.narrow_words() + 5) <= 2 * (codec.words() + 5)),
       narrow_key_(std::max<std::size_t>(1, codec.narrow_words())) {
+  dense_size_ = codec.small_domain();
+  if (dense_size_ > 0) {
+    narrow_ = false;
+    return;  // no tables; the array is made (and reserved) on the first rows
+  }
   for (std::size_t partition = 0; partition < kPartitions; ++partition) {
     wide_forms_[partition].table = std::make_unique<GroupTable>(codec.words(), budget);
     if (narrow_) {
@@ -33,8 +38,51 @@ PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget
   }
 }
 
+PartitionedGroups::~PartitionedGroups() { budget_->Release(dense_reserved_); }
+
+bool PartitionedGroups::ReserveDense() {
+  if (dense_reserved_ > 0 || dense_failed_) {
+    return !dense_failed_;
+  }
+  const std::size_t bytes = dense_size_ * (sizeof(Aggregate) + 1);
+  if (!budget_->Reserve(bytes)) {
+    dense_failed_ = true;
+    return false;
+  }
+  dense_reserved_ = bytes;
+  dense_sums_.resize(dense_size_);
+  dense_used_.resize(dense_size_, 0);
+  return true;
+}
+
+bool PartitionedGroups::AddRowsDense(const std::uint64_t* keys, const flow::FlowBatch& batch,
+                                     const std::uint32_t* rows, std::size_t count) {
+  if (count == 0) {
+    return !dense_failed_;
+  }
+  if (!ReserveDense()) {
+    return false;
+  }
+  const flow::FlowColumns& cols = batch.cols();
+  for (std::size_t i = 0; i < count; ++i) {
+    // The key is the field's value (small_domain()): below dense_size_.
+    const auto value = static_cast<std::size_t>(keys[i] & (dense_size_ - 1));
+    const std::uint32_t row = rows[i];
+    Aggregate& sum = dense_sums_[value];
+    sum.flows = SaturatingAdd(sum.flows, cols.flows[row]);
+    sum.packets = SaturatingAdd(sum.packets, cols.packets[row]);
+    sum.bytes = SaturatingAdd(sum.bytes, cols.bytes[row]);
+    AddTimes(sum, cols.first[row], cols.last[row]);
+    dense_used_[value] = 1;
+  }
+  return true;
+}
+
 bool PartitionedGroups::AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch,
                                 const std::uint32_t* rows, std::size_t count) {
+  if (dense_size_ > 0) {
+    return AddRowsDense(keys, batch, rows, count);
+  }
   if (!spread_) {
     if (!AddRowsUnspread(keys, batch, rows, count)) {
       return false;
@@ -121,6 +169,9 @@ bool PartitionedGroups::AddTo(std::array<Form, kPartitions>& forms, const std::u
 
 bool PartitionedGroups::Spread() {
   spread_ = true;
+  if (dense_size_ > 0) {
+    return true;  // the array has no partitions
+  }
   for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
     Form& first = (*forms)[0];
     if (!first.table) {
@@ -139,6 +190,25 @@ bool PartitionedGroups::Spread() {
 }
 
 bool PartitionedGroups::MergePartition(PartitionedGroups& other, std::size_t partition) {
+  if (dense_size_ > 0) {
+    if (partition != 0 || other.dense_sums_.empty()) {
+      return !other.dense_failed_;
+    }
+    if (!ReserveDense()) {
+      return false;
+    }
+    for (std::size_t value = 0; value < dense_size_; ++value) {
+      if (other.dense_used_[value] != 0) {
+        MergeInto(dense_sums_[value], other.dense_sums_[value]);
+        dense_used_[value] = 1;
+      }
+    }
+    std::vector<Aggregate>().swap(other.dense_sums_);
+    std::vector<std::uint8_t>().swap(other.dense_used_);
+    other.budget_->Release(other.dense_reserved_);
+    other.dense_reserved_ = 0;
+    return true;
+  }
   bool ok = true;
   if (narrow_) {
     ok &= narrow_forms_[partition].table->Merge(*other.narrow_forms_[partition].table);
@@ -151,6 +221,9 @@ bool PartitionedGroups::MergePartition(PartitionedGroups& other, std::size_t par
 
 std::size_t PartitionedGroups::size() const {
   std::size_t groups = 0;
+  for (const std::uint8_t used : dense_used_) {
+    groups += used;
+  }
   for (std::size_t partition = 0; partition < kPartitions; ++partition) {
     if (narrow_forms_[partition].table) {
       groups += narrow_forms_[partition].table->size();
@@ -166,6 +239,33 @@ std::vector<PartitionedGroups::Candidate> PartitionedGroups::TopOfPartition(std:
                                                                             OrderBy order,
                                                                             std::size_t n) const {
   std::vector<Candidate> out;
+  if (dense_size_ > 0) {
+    if (partition != 0) {
+      return out;
+    }
+    std::vector<std::uint32_t> values;
+    for (std::size_t value = 0; value < dense_used_.size(); ++value) {
+      if (dense_used_[value] != 0) {
+        values.push_back(static_cast<std::uint32_t>(value));
+      }
+    }
+    // Ties by the key: the value, ascending.
+    auto before = [&](std::uint32_t a, std::uint32_t b) {
+      const int cmp = CompareAggregates(dense_sums_[a], dense_sums_[b], order);
+      return cmp != 0 ? cmp < 0 : a < b;
+    };
+    if (n == 0 || n >= values.size()) {
+      std::sort(values.begin(), values.end(), before);
+    } else {
+      std::partial_sort(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n), values.end(),
+                        before);
+      values.resize(n);
+    }
+    for (const std::uint32_t value : values) {
+      out.push_back({{value}, dense_sums_[value]});
+    }
+    return out;
+  }
   const std::size_t words = codec_->words();
   if (narrow_ && narrow_forms_[partition].table) {
     const GroupTable& table = *narrow_forms_[partition].table;

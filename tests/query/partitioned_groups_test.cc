@@ -146,6 +146,34 @@ TEST(PartitionedGroupsTest, UnspreadTablesMergeInPartitionZero) {
   ExpectTop(reference, codec, OrderBy::kTstart, 0, got);
 }
 
+TEST(PartitionedGroupsTest, SmallDomainKeysUseAnArray) {
+  const KeyCodec codec = *KeyCodec::Make(std::vector<KeyField>{{FieldId::kSrcPort}});
+  EXPECT_EQ(codec.small_domain(), 65536u);
+  MemoryBudget budget(std::size_t{1} << 30);
+  for (const std::size_t n : {0u, 2u}) {
+    PartitionedGroups a(codec, &budget);
+    PartitionedGroups b(codec, &budget);
+    PartitionedGroups empty(codec, &budget);
+    std::map<std::vector<std::uint64_t>, Aggregate> reference;
+    AddFlows(a, codec, 0, 3000, reference);
+    AddFlows(b, codec, 2000, 6001, reference);
+    EXPECT_GT(budget.used(), 0u);
+    ASSERT_TRUE(a.MakeSpread());  // no partitions to spread: a no-op
+    const std::vector<GroupRow> got = Merged({&a, &b, &empty}, codec, OrderBy::kBytes, n);
+    EXPECT_EQ(a.size(), reference.size());
+    ExpectTop(reference, codec, OrderBy::kBytes, n, got);
+  }
+  EXPECT_EQ(budget.used(), 0u);  // every array released
+  MemoryBudget small(1024);
+  PartitionedGroups refused(codec, &small);
+  std::map<std::vector<std::uint64_t>, Aggregate> reference;
+  flow::FlowBatch batch;
+  batch.AppendRow();
+  const std::uint32_t rows[1] = {0};
+  const std::uint64_t key = 7;
+  EXPECT_FALSE(refused.AddRows(&key, batch, rows, 1));
+}
+
 TEST(PartitionedGroupsTest, BudgetExhaustedIsReported) {
   const KeyCodec codec = FiveTuple();
   MemoryBudget budget(64 * 1024);
