@@ -73,6 +73,8 @@ class SkippingSink final : public query::RecordSink {
     return next_.Consume(batch, rows);
   }
 
+  std::vector<flow::FieldId> Fields() const override { return next_.Fields(); }
+
   std::uint64_t passed() const { return passed_; }
 
  private:

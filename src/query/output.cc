@@ -6,6 +6,7 @@
 #include <array>
 #include <cinttypes>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -347,8 +348,17 @@ void AppendJsonDouble(std::string& out, double value) {
   AppendF(out, "%.3f", value);
 }
 
+// last - first in ms, saturated (times come from exporters and may be anything).
+std::int64_t SpanMillis(std::int64_t first, std::int64_t last) {
+  std::int64_t span = 0;
+  if (__builtin_sub_overflow(last, first, &span)) {
+    return last > first ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+  }
+  return span;
+}
+
 std::int64_t Duration(const Counters& counters) {
-  return counters.last_ms - counters.first_ms;
+  return SpanMillis(counters.first_ms, counters.last_ms);
 }
 
 // ---- fmt tokens ----
@@ -639,7 +649,7 @@ void AppendToken(std::string& out, const Token& token, const flow::FlowBatch& ba
                         options.local_time, true);
       break;
     case TokenKind::kDuration:
-      AppendDuration(out, c.last[row] - c.first[row]);
+      AppendDuration(out, SpanMillis(c.first[row], c.last[row]));
       break;
     case TokenKind::kProto:
       AppendProto(out, c.proto[row]);
@@ -697,10 +707,10 @@ void AppendToken(std::string& out, const Token& token, const flow::FlowBatch& ba
       out += batch.String(StringAt(c, row, token.field));
       break;
     case TokenKind::kBps:
-      AppendScaledRate(out, BitsPerSecond(c.bytes[row], c.last[row] - c.first[row]), options.exact);
+      AppendScaledRate(out, BitsPerSecond(c.bytes[row], SpanMillis(c.first[row], c.last[row])), options.exact);
       break;
     case TokenKind::kPps:
-      AppendScaledRate(out, PacketsPerSecond(c.packets[row], c.last[row] - c.first[row]),
+      AppendScaledRate(out, PacketsPerSecond(c.packets[row], SpanMillis(c.first[row], c.last[row])),
                        options.exact);
       break;
     case TokenKind::kBpp:
@@ -731,7 +741,7 @@ void AppendCsvRecord(std::string& out, const flow::FlowBatch& batch, std::size_t
   out.push_back(',');
   AppendDisplayTime(out, c.last[row], options.local_time, false);
   out.push_back(',');
-  const std::int64_t duration = std::max<std::int64_t>(0, c.last[row] - c.first[row]);
+  const std::int64_t duration = std::max<std::int64_t>(0, SpanMillis(c.first[row], c.last[row]));
   AppendUnsigned(out, static_cast<std::uint64_t>(duration / 1000));
   out.push_back('.');
   const std::size_t millis_start = out.size();
