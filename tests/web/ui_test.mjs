@@ -7,25 +7,15 @@
 //
 // usage: node tests/web/ui_test.mjs --sluice BIN --blast BIN --web-dir web/ --source-dir . --out DIR
 
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import {
+  CHART_DATA, RANGE_SHOWN, makeReporter, parseArgs, replayCaptures, run, shellSplit, startServe, windowArg,
+} from './serve_fixture.mjs';
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function parseArgs(argv) {
-  const args = {};
-  for (let idx = 0; idx < argv.length; idx += 2) args[argv[idx].replace(/^--/, '')] = argv[idx + 1];
-  for (const required of ['sluice', 'blast', 'web-dir', 'source-dir', 'out']) {
-    if (!args[required]) throw new Error(`missing --${required}`);
-  }
-  return args;
-}
 
 const args = parseArgs(process.argv.slice(2));
 const CHROMIUM = '/usr/bin/chromium';
@@ -35,108 +25,15 @@ if (!fs.existsSync(CHROMIUM)) {
 }
 const { chromium } = createRequire(path.join(path.resolve(args['web-dir']), 'package.json'))('playwright-core');
 const outDir = path.resolve(args.out);
-fs.rmSync(outDir, { recursive: true, force: true });
-fs.mkdirSync(outDir, { recursive: true });
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-test-'));
-const dataDir = path.join(work, 'data');
-const failures = [];
-let step = 'setup';
-
-function check(condition, message) {
-  if (!condition) {
-    failures.push(`${step}: ${message}`);
-    console.error(`FAIL ${step}: ${message}`);
-  }
-}
-
-function log(message) {
-  console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
-}
-
-const started = Date.now();
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function run(command, commandArgs) {
-  const result = spawnSync(command, commandArgs, { encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return result.stdout;
-}
-
-async function waitFor(predicate, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-// Splits the UI's shell-quoted command line ('...' quoting only, as the API writes it).
-function shellSplit(line) {
-  const words = [];
-  let word = null;
-  for (let idx = 0; idx < line.length; idx += 1) {
-    const c = line[idx];
-    if (c === "'") {
-      const end = line.indexOf("'", idx + 1);
-      word = (word ?? '') + line.slice(idx + 1, end);
-      idx = end;
-    } else if (c === '\\' && line[idx + 1] === "'") {
-      word = (word ?? '') + "'";
-      idx += 1;
-    } else if (c === ' ') {
-      if (word !== null) words.push(word);
-      word = null;
-    } else {
-      word = (word ?? '') + c;
-    }
-  }
-  if (word !== null) words.push(word);
-  return words;
-}
-
-const adminToken = `ui-test-${randomBytes(16).toString('hex')}`;
-const configFile = path.join(work, 'serve.toml');
-fs.writeFileSync(configFile, `[http]\nadmin_token = "${adminToken}"\n`);
-const httpPort = await freePort();
-const readyFile = path.join(work, 'ready');
-const serveErr = fs.openSync(path.join(outDir, 'serve.err'), 'w');
-const serve = spawn(args.sluice, ['serve', '--config', configFile, '--data', dataDir, '--listen', '127.0.0.1:0',
-  '--http', `127.0.0.1:${httpPort}`, '--ready-file', readyFile, '--stats-interval', '0', '--flush-interval', '1s'],
-{ stdio: ['ignore', 'ignore', serveErr] });
+const reporter = makeReporter();
+const { check, log, failures } = reporter;
+const serve = await startServe(args, outDir, 'sluice-ui-test-');
+const { work, dataDir, adminToken, base } = serve;
 let browser;
-const base = `http://127.0.0.1:${httpPort}`;
 
 try {
-  await waitFor(() => fs.existsSync(readyFile) && fs.readFileSync(readyFile, 'utf8').endsWith('\n'), 'sluice serve to be ready');
-  const udp = fs.readFileSync(readyFile, 'utf8').split('\n')[0];
-  log(`serve ready: UDP ${udp}, HTTP ${base}`);
-
-  // A capture of the last hour (synthetic IPFIX from two exporters, 50 minutes of flows
-  // ending 5 minutes ago), and a real exporter's capture with its own old times.
-  const now = Date.now();
-  const capture = path.join(work, 'recent.pcap');
-  run(args.blast, ['--write-pcap', capture, '--protocol', 'ipfix', '--rate', '10', '--flows', '30000',
-    '--exporters', '2', '--start-ms', String(now - 55 * 60e3), '--seed', '7']);
-  const oldCapture = path.join(path.resolve(args['source-dir']), '..', 'shared', 'testdata', 'flows', 'akvorado', 'netflow', 'nfv5.pcap');
-  const captures = [capture, ...(fs.existsSync(oldCapture) ? [oldCapture] : [])];
-  const decoded = run(args.sluice, ['decode', ...captures]).split('\n').filter(Boolean).length;
-  run(args.sluice, ['replay', '--to', udp, ...captures]);
-  const allTime = '1970-01-01T00:00:00Z/2100-01-01T00:00:00Z';
-  await waitFor(() => {
-    const summary = JSON.parse(run(args.sluice, ['query', '--data', dataDir, '-t', allTime, '-o', 'json'])).summary;
-    return summary.flows >= decoded;
-  }, `${decoded} flows in the store`);
+  log(`serve ready: UDP ${serve.udp}, HTTP ${base}`);
+  const decoded = await replayCaptures(args, serve);
   log(`${decoded} flows stored`);
 
   const profile = fs.mkdtempSync(path.join(work, 'chromium-'));
@@ -156,28 +53,15 @@ try {
   page.on('dialog', (dialog) => dialog.accept());
   const shot = (name) => page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
   const idle = () => page.waitForFunction(() => document.body.dataset.loading === 'false');
-  // Each chart's series labels and sums of its columns, as uPlot holds them.
-  const chartData = () => page.evaluate(() => [...document.querySelectorAll('[data-chart]')].map((slot) => {
-    const chart = slot.uplot;
-    if (!chart) return { name: slot.dataset.chart, rendered: false };
-    return {
-      name: slot.dataset.chart,
-      rendered: Boolean(slot.querySelector('canvas')),
-      labels: chart.series.slice(1).map((s) => s.label),
-      sums: chart.data.slice(1).map((column) => column.reduce((a, b) => a + (b ?? 0), 0)),
-      first: chart.data[0][0],
-      last: chart.data[0][chart.data[0].length - 1],
-      step: chart.data[0].length > 1 ? chart.data[0][1] - chart.data[0][0] : 0,
-    };
-  }));
+  const chartData = () => page.evaluate(CHART_DATA);
 
-  step = 'static files';
+  reporter.step = 'static files';
   const index = await fetch(`${base}/`);
   check(index.status === 200 && (index.headers.get('content-type') ?? '').startsWith('text/html'), `GET / answered ${index.status}`);
   const api404 = await fetch(`${base}/api/v1/nothing`);
   check(api404.status === 404 && (await api404.json()).error.code === 'not_found', 'an unknown /api/ path is an API 404');
 
-  step = 'login';
+  reporter.step = 'login';
   await page.goto(`${base}/`);
   await page.waitForSelector('.login-form');
   await shot('01-login');
@@ -190,16 +74,12 @@ try {
   check(await page.evaluate(() => sessionStorage.getItem('sluice.token')) === adminToken, 'the token is in sessionStorage');
   check(await page.evaluate(() => localStorage.getItem('sluice.token')) === null, 'the token is not in localStorage');
 
-  step = 'overview';
+  reporter.step = 'overview';
   await idle();
   await page.waitForSelector('[data-chart="bytes"] canvas');
   let charts = await chartData();
   log(`overview charts: ${JSON.stringify(charts.map((c) => [c.name, c.labels, c.sums.map(Math.round)]))}`);
-  const overviewWindow = await page.evaluate(() => {
-    const shown = document.querySelector('.range-shown');
-    return { from: Number(shown.dataset.from), to: Number(shown.dataset.to) };
-  });
-  const windowArg = (w) => `${new Date(Math.floor(w.from)).toISOString()}/${new Date(Math.floor(w.to)).toISOString()}`;
+  const overviewWindow = await page.evaluate(RANGE_SHOWN);
   const hourSummary = JSON.parse(run(args.sluice, ['query', '--data', dataDir, '-t', windowArg(overviewWindow), '-o', 'json'])).summary;
   check(hourSummary.flows > 20000, `the last hour holds the replayed flows (${hourSummary.flows})`);
   for (const metric of ['flows', 'packets', 'bytes']) {
@@ -220,7 +100,7 @@ try {
   check(JSON.stringify(talkerCells) === JSON.stringify(topTalkers), `top talkers ${talkerCells} = sluice query's ${topTalkers}`);
   await shot('02-overview');
 
-  step = 'split by exporter';
+  reporter.step = 'split by exporter';
   await page.selectOption('select[aria-label="Split graphs by"]', 'exporter');
   await page.waitForFunction(() => location.hash.includes('split=exporter'));
   await idle();
@@ -233,7 +113,7 @@ try {
   await page.waitForFunction(() => location.hash.includes('split=protocol'));
   await idle();
 
-  step = 'range 6h';
+  reporter.step = 'range 6h';
   await page.click('.range-button:text-is("6h")');
   await page.waitForFunction(() => location.hash.includes('range=6h'));
   await idle();
@@ -243,7 +123,7 @@ try {
   check(bytes6h.last - bytes6h.first >= 6 * 3600 - 2 * bytes6h.step, `the 6h graphs span 6 hours (${bytes6h.last - bytes6h.first} s)`);
   check(bytes6h.sums.reduce((a, b) => a + b, 0) > 0, 'the 6h graphs have data');
 
-  step = 'drag to zoom';
+  reporter.step = 'drag to zoom';
   const over = await page.$('[data-chart="bytes"] .u-over');
   const box = await over.boundingBox();
   await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
@@ -258,7 +138,7 @@ try {
   check(zoomSpan > 0 && zoomSpan < 2 * 3600e3, `the drag zoomed into part of the 6h (${zoomSpan} ms)`);
   await shot('03-overview-zoomed');
 
-  step = 'explorer';
+  reporter.step = 'explorer';
   await page.goto(`${base}/#/explorer?range=1h`);
   await idle();
   await page.fill('.explorer-form .filter-input', 'proto tcp and bytes > 1000');
@@ -303,7 +183,7 @@ try {
   check(await page.locator('.explorer-output th:has-text("packets")').getAttribute('aria-sort') !== 'none', 'Enter on a column header sorts by it');
   await shot('04-explorer');
 
-  step = 'statistic';
+  reporter.step = 'statistic';
   await page.selectOption('select[name="mode"]', 'stat');
   await page.selectOption('select[name="stat"]', 'dstport');
   await page.click('.explorer-form button[type="submit"]');
@@ -316,7 +196,7 @@ try {
   check(JSON.stringify(uiPorts) === JSON.stringify(statRows), `the statistic rows equal sluice query's (${uiPorts.slice(0, 5)} vs ${statRows.slice(0, 5)})`);
   await shot('05-explorer-statistic');
 
-  step = 'host page';
+  reporter.step = 'host page';
   await page.goto(`${base}/#/explorer?range=1h&filter=proto%20tcp&order=bytes&limit=10`);
   await idle();
   const hostLink = await page.waitForSelector('.explorer-output td[data-field="src_addr"] a');
@@ -329,16 +209,13 @@ try {
   charts = await chartData();
   const hostBytes = charts.find((c) => c.name === 'host-bytes');
   check(hostBytes.labels.includes('out') && hostBytes.sums.reduce((a, b) => a + b, 0) > 0, `the host graph has traffic (${hostBytes.labels})`);
-  const hostSummary = JSON.parse(run(args.sluice, ['query', '--data', dataDir, '-t', windowArg(await page.evaluate(() => {
-    const shown = document.querySelector('.range-shown');
-    return { from: Number(shown.dataset.from), to: Number(shown.dataset.to) };
-  })), '-o', 'json', `src host ${address}`])).summary;
+  const hostSummary = JSON.parse(run(args.sluice, ['query', '--data', dataDir, '-t', windowArg(await page.evaluate(RANGE_SHOWN)), '-o', 'json', `src host ${address}`])).summary;
   const outIndex = hostBytes.labels.indexOf('out');
   check(Math.abs(hostBytes.sums[outIndex] * hostBytes.step - hostSummary.bytes) <= 1, `the out line sums to the host's bytes sent (${hostBytes.sums[outIndex] * hostBytes.step} vs ${hostSummary.bytes})`);
   check((await page.$$('.host-flows tbody tr')).length > 0, 'the host page lists flows');
   await shot('06-host');
 
-  step = 'saved view';
+  reporter.step = 'saved view';
   await page.goto(`${base}/#/views`);
   await idle();
   await page.fill('.view-form input[name="name"]', 'HTTPS');
@@ -378,7 +255,7 @@ try {
   await page.waitForSelector('.data-table td.empty');
   check(JSON.parse(fs.readFileSync(path.join(dataDir, 'views.json'), 'utf8')).views.length === 0, 'the delete is saved');
 
-  step = 'syntax error';
+  reporter.step = 'syntax error';
   await page.goto(`${base}/#/explorer?range=1h`);
   await idle();
   await page.fill('.explorer-form .filter-input', 'proto tcp and src port');
@@ -393,17 +270,14 @@ try {
   check(underline.includes('underline'), 'the error is underlined');
   await shot('09-syntax-error');
 
-  step = 'ports and exporters';
+  reporter.step = 'ports and exporters';
   await page.goto(`${base}/#/ports?range=1h`);
   await idle();
   await page.waitForSelector('[data-chart="ports-bytes"] canvas');
   await page.waitForSelector('[data-chart="ports-flows"] canvas');
   charts = await chartData();
   check(charts.find((c) => c.name === 'ports-bytes').labels.length >= 2, 'the ports graph has a line per port');
-  const portsWindow = await page.evaluate(() => {
-    const shown = document.querySelector('.range-shown');
-    return { from: Number(shown.dataset.from), to: Number(shown.dataset.to) };
-  });
+  const portsWindow = await page.evaluate(RANGE_SHOWN);
   const topByFlows = JSON.parse(run(args.sluice, ['query', '--data', dataDir, '-t', windowArg(portsWindow), '-o', 'json', '-s', 'dstport/flows', '-n', '10'])).stats[0].rows.map((row) => String(row.key.dst_port));
   const flowLines = charts.find((c) => c.name === 'ports-flows').labels;
   check(JSON.stringify(flowLines) === JSON.stringify(topByFlows), `the flows/s graph shows the top ports by flows (${flowLines} vs ${topByFlows})`);
@@ -415,7 +289,7 @@ try {
   check(exporters.includes('127.0.0.1'), `the exporters page lists the replaying exporter (${exporters})`);
   await shot('11-exporters');
 
-  step = 'light theme and UTC';
+  reporter.step = 'light theme and UTC';
   await page.goto(`${base}/#/overview?range=1h`);
   await idle();
   const themeBefore = await page.evaluate(() => document.documentElement.dataset.theme);
@@ -427,7 +301,7 @@ try {
   check((await page.textContent('.range-shown')).includes('UTC'), 'times are shown in UTC');
   await shot('12-overview-other-theme-utc');
 
-  step = 'keyboard';
+  reporter.step = 'keyboard';
   await page.goto(`${base}/#/explorer?range=1h`);
   await idle();
   await page.focus('.explorer-form .filter-input');
@@ -439,7 +313,7 @@ try {
 
   // Logged, not checked: 30 k flows say little about a day at 10 k flows/s, and this
   // machine's cores are shared.
-  step = 'answer times';
+  reporter.step = 'answer times';
   await page.evaluate(() => performance.clearResourceTimings());
   await page.goto(`${base}/#/overview?range=6h`);
   await idle();
@@ -448,11 +322,10 @@ try {
     .map((entry) => `${entry.name.replace(/^.*\/api\/v1\//, '').slice(0, 40)} ${entry.duration.toFixed(0)} ms`));
   log(`overview API calls: ${apiTimes.join(', ')}`);
 
-  step = 'page errors';
+  reporter.step = 'page errors';
   check(pageErrors.length === 0, `no errors in the page: ${pageErrors.join(' | ')}`);
 } catch (error) {
-  failures.push(`${step}: ${error.stack ?? error}`);
-  console.error(`FAIL ${step}: ${error.stack ?? error}`);
+  reporter.fail(error);
   try {
     const pages = browser?.pages() ?? [];
     if (pages[0]) await pages[0].screenshot({ path: path.join(outDir, 'failure.png'), fullPage: true });
@@ -461,9 +334,7 @@ try {
   }
 } finally {
   await browser?.close();
-  serve.kill('SIGTERM');
-  await new Promise((resolve) => serve.once('exit', resolve));
-  fs.rmSync(work, { recursive: true, force: true });
+  await serve.stop();
 }
 
 log(`screenshots in ${outDir}`);
