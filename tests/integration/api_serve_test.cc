@@ -32,7 +32,6 @@ namespace {
 
 using nlohmann::json;
 using test::Child;
-using test::ReadText;
 using test::RunCommand;
 using test::FindToken;
 using test::FreeTcpPort;
@@ -51,14 +50,7 @@ class ApiServeTest : public ::testing::Test {
                                  "127.0.0.1:" + std::to_string(port_), "--ready-file", dir_.File("ready"),
                                  "--stats-interval", "0", "--flush-interval", "1s"},
         dir_.File("serve.out"), dir_.File("serve.err"));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (std::chrono::steady_clock::now() < deadline && udp_.empty()) {
-      const std::string ready = ReadText(dir_.File("ready"));
-      if (!ready.empty() && ready.back() == '\n') {
-        udp_ = ready.substr(0, ready.find('\n'));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    udp_ = test::WaitForReadyAddress(dir_.File("ready"), std::chrono::seconds(15));
     ASSERT_FALSE(udp_.empty()) << serve_->Err();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     admin_ = FindToken(serve_->Err());

@@ -9,9 +9,24 @@
 
 #include <algorithm>
 #include <ctime>
+#include <thread>
 #include <vector>
 
+#include "testing/process.h"
+
 namespace sluice::test {
+
+std::string WaitForReadyAddress(const std::string& ready_file, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string ready = ReadText(ready_file);
+    if (!ready.empty() && ready.back() == '\n') {
+      return ready.substr(0, ready.find('\n'));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return "";
+}
 
 std::uint16_t FreeTcpPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -3,10 +3,15 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
 namespace sluice::test {
+
+// The first address `sluice serve --ready-file PATH` wrote to PATH, waiting up to
+// `timeout` for it; "" if none came.
+std::string WaitForReadyAddress(const std::string& ready_file, std::chrono::seconds timeout);
 
 // A loopback TCP port nothing listens on right now.
 std::uint16_t FreeTcpPort();
