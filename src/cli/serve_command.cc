@@ -330,6 +330,18 @@ int RunServe(std::span<const std::string_view> args) {
   const std::string& data_dir = config.store.data_dir;
   const std::string state_path = data_dir + "/" + std::string(kDecoderStateFile);
 
+  // Every batch, from UDP or the HTTP ingest, passes the prefix-map enrichment on its way
+  // to the store (a no-op without a map; SIGHUP may load one later). A map that does not
+  // load stops serve before the data directory is touched.
+  enrich::PrefixMapSource prefix_map;
+  if (!config.prefix_map.empty()) {
+    Result<std::shared_ptr<const enrich::PrefixMap>> loaded = LoadPrefixMap(config.prefix_map);
+    if (!loaded) {
+      Log(LogLevel::kError, std::string(loaded.error().Message()));
+      return 1;
+    }
+    prefix_map.Replace(std::move(*loaded));
+  }
   store::PosixFileSystem file_system;
   SystemClock clock;
   store::StoreWriterOptions store_options;
@@ -362,18 +374,6 @@ int RunServe(std::span<const std::string_view> args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  // Every batch, from UDP or the HTTP ingest, passes the prefix-map enrichment on its way
-  // to the store (a no-op without a map; SIGHUP may load one later).
-  enrich::PrefixMapSource prefix_map;
-  if (!config.prefix_map.empty()) {
-    Result<std::shared_ptr<const enrich::PrefixMap>> loaded = LoadPrefixMap(config.prefix_map);
-    if (!loaded) {
-      Log(LogLevel::kError, std::string(loaded.error().Message()));
-      (void)store.Close();
-      return 1;
-    }
-    prefix_map.Replace(std::move(*loaded));
-  }
   auto enriched_store_sink = [&store, &prefix_map] {
     return std::make_unique<enrich::EnrichingSink>(prefix_map, store.MakeSink());
   };
