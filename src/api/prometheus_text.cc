@@ -309,6 +309,16 @@ std::string RenderMetrics(const ServiceSnapshot& snapshot) {
   Counter(writer, "sluice_housekeeper_errors_total", "Failed maintenance steps.",
           housekeeper.errors);
 
+  // Enrichment.
+  writer.Family("sluice_enrich_flows_total", MetricType::kCounter,
+                "Flows through the prefix-map enrichment, by whether the map gave them a "
+                "subscriber.");
+  writer.Sample("sluice_enrich_flows_total", {{"result", "matched"}}, snapshot.enrich_matched);
+  writer.Sample("sluice_enrich_flows_total", {{"result", "unmatched"}},
+                snapshot.enrich_flows - std::min(snapshot.enrich_flows, snapshot.enrich_matched));
+  Gauge(writer, "sluice_prefix_map_prefixes", "Prefixes of the prefix map in force (0: none).",
+        static_cast<double>(snapshot.prefix_map_prefixes));
+
   writer.Family("sluice_store_write_duration_seconds", MetricType::kHistogram,
                 "Time the store writer spends per operation: append (a batch, encoding and "
                 "writing the blocks it completes), flush (the open segments), seal (footer, "

@@ -47,6 +47,11 @@ struct ServiceSnapshot {
   store::StoreWriteLatency store_latency;  // append, flush, seal durations
   store::HousekeeperStats housekeeper;
   HistogramSnapshot query_duration;    // API query latency
+  // Prefix-map enrichment (enrich/): flows seen and flows given a subscriber; the
+  // prefixes of the map in force (0: none).
+  std::uint64_t enrich_flows = 0;
+  std::uint64_t enrich_matched = 0;
+  std::uint64_t prefix_map_prefixes = 0;
   std::vector<TopTalker> top_talkers;  // by descending bytes; rendering stops at 10
 };
 

@@ -374,8 +374,9 @@ int RunServe(std::span<const std::string_view> args) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto enriched_store_sink = [&store, &prefix_map] {
-    return std::make_unique<enrich::EnrichingSink>(prefix_map, store.MakeSink());
+  enrich::EnrichCounters enrich_counters;
+  auto enriched_store_sink = [&store, &prefix_map, &enrich_counters] {
+    return std::make_unique<enrich::EnrichingSink>(prefix_map, enrich_counters, store.MakeSink());
   };
   auto created = ingest::Pipeline::Create(
       config.pipeline, [&enriched_store_sink](std::size_t) { return enriched_store_sink(); }, clock);
@@ -432,6 +433,11 @@ int RunServe(std::span<const std::string_view> args) {
   hooks.metrics_text = [&] {
     api::ServiceSnapshot snapshot = TakeServiceSnapshot(pipeline, store, housekeeper, service, clock);
     snapshot.top_talkers = CurrentTopTalkers(data_dir, clock.NowMillis());
+    const enrich::EnrichStats enriched = enrich_counters.Stats();
+    snapshot.enrich_flows = enriched.rows;
+    snapshot.enrich_matched = enriched.matched;
+    const std::shared_ptr<const enrich::PrefixMap> map = prefix_map.Current();
+    snapshot.prefix_map_prefixes = map != nullptr ? map->size() : 0;
     return api::RenderMetrics(snapshot);
   };
   hooks.exporters_json = [&] {

@@ -61,16 +61,9 @@ void PrefixMapSource::Replace(std::shared_ptr<const PrefixMap> map) {
 void EnrichingSink::Consume(flow::FlowBatch& batch) {
   // One lock per batch; the map stays alive for this batch even if replaced meanwhile.
   const std::shared_ptr<const PrefixMap> map = source_->Current();
-  rows_.fetch_add(batch.size(), std::memory_order_relaxed);
-  if (map != nullptr) {
-    matched_.fetch_add(enricher_.Enrich(*map, batch), std::memory_order_relaxed);
-  }
+  const std::size_t matched = map != nullptr ? enricher_.Enrich(*map, batch) : 0;
+  counters_->Add(batch.size(), matched);
   next_->Consume(batch);
-}
-
-EnrichStats EnrichingSink::Stats() const {
-  return EnrichStats{rows_.load(std::memory_order_relaxed),
-                     matched_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace sluice::enrich

@@ -59,29 +59,45 @@ class PrefixMapSource {
   std::shared_ptr<const PrefixMap> map_;  // guarded by mutex_
 };
 
-// Counts of one EnrichingSink; read from any thread.
+// What the enrichment did, as read by Stats().
 struct EnrichStats {
-  std::uint64_t rows = 0;     // rows seen
-  std::uint64_t matched = 0;  // rows given a subscriber
+  std::uint64_t rows = 0;     // flows seen
+  std::uint64_t matched = 0;  // flows given a subscriber from the map
 };
 
-// Ownership: owns `next`; reads `source`, which must outlive it.
-// Thread-safety: Consume() from one thread (its decode worker); Stats() from any.
+// Counters shared by the EnrichingSinks of every decode worker (for /metrics).
+// Thread-safety: Add() and Stats() from any thread.
+class EnrichCounters {
+ public:
+  void Add(std::uint64_t rows, std::uint64_t matched) {
+    rows_.fetch_add(rows, std::memory_order_relaxed);
+    matched_.fetch_add(matched, std::memory_order_relaxed);
+  }
+
+  EnrichStats Stats() const {
+    return EnrichStats{rows_.load(std::memory_order_relaxed), matched_.load(std::memory_order_relaxed)};
+  }
+
+ private:
+  std::atomic<std::uint64_t> rows_{0};
+  std::atomic<std::uint64_t> matched_{0};
+};
+
+// Ownership: owns `next`; reads `source` and adds to `counters`, which must outlive it.
+// Thread-safety: Consume() from one thread (its decode worker).
 class EnrichingSink final : public flow::FlowSink {
  public:
-  EnrichingSink(const PrefixMapSource& source, std::unique_ptr<flow::FlowSink> next)
-      : source_(&source), next_(std::move(next)) {}
+  EnrichingSink(const PrefixMapSource& source, EnrichCounters& counters,
+                std::unique_ptr<flow::FlowSink> next)
+      : source_(&source), counters_(&counters), next_(std::move(next)) {}
 
   void Consume(flow::FlowBatch& batch) override;
 
-  EnrichStats Stats() const;
-
  private:
   const PrefixMapSource* source_;
+  EnrichCounters* counters_;
   std::unique_ptr<flow::FlowSink> next_;
   PrefixEnricher enricher_;
-  std::atomic<std::uint64_t> rows_{0};
-  std::atomic<std::uint64_t> matched_{0};
 };
 
 }  // namespace sluice::enrich

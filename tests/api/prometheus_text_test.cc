@@ -79,6 +79,9 @@ ServiceSnapshot FilledSnapshot() {
   LatencyHistogram seal;
   seal.Observe(0.004);
   snapshot.store_latency.seal = seal.Snapshot();
+  snapshot.enrich_flows = 10;
+  snapshot.enrich_matched = 7;
+  snapshot.prefix_map_prefixes = 2;
 
   for (std::uint32_t host = 1; host <= 12; ++host) {
     snapshot.top_talkers.push_back(
@@ -176,6 +179,9 @@ TEST(RenderMetricsTest, RendersEveryFamilyOfAFilledSnapshot) {
   EXPECT_NE(text.find("sluice_store_write_duration_seconds_bucket{op=\"seal\",le=\"0.005\"} 1\n"),
             std::string::npos);
   EXPECT_NE(text.find("sluice_store_write_duration_seconds_count{op=\"append\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("sluice_enrich_flows_total{result=\"matched\"} 7\n"), std::string::npos);
+  EXPECT_NE(text.find("sluice_enrich_flows_total{result=\"unmatched\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("sluice_prefix_map_prefixes 2\n"), std::string::npos);
   EXPECT_NE(text.find("sluice_query_duration_seconds_count 4\n"), std::string::npos);
   // Top talkers: at most 10 series, whatever the snapshot holds.
   EXPECT_EQ(Count(text, "\nnetflow_top_talker_bytes{"), 10u);

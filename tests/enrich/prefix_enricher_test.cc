@@ -122,9 +122,10 @@ class CollectingSink final : public flow::FlowSink {
 
 TEST(EnrichingSinkTest, EnrichesWithTheMapInForceAndForwards) {
   PrefixMapSource source;
+  EnrichCounters counters;
   auto collecting = std::make_unique<CollectingSink>();
   CollectingSink* seen = collecting.get();
-  EnrichingSink sink(source, std::move(collecting));
+  EnrichingSink sink(source, counters, std::move(collecting));
   flow::FlowBatch batch;
   AddFlow(batch, "100.64.1.9", "8.8.8.8");
   sink.Consume(batch);  // no map yet
@@ -133,8 +134,8 @@ TEST(EnrichingSinkTest, EnrichesWithTheMapInForceAndForwards) {
   ASSERT_EQ(seen->subscribers.size(), 2u);
   EXPECT_EQ(seen->subscribers[0], "");
   EXPECT_EQ(seen->subscribers[1], "cust-1");
-  EXPECT_EQ(sink.Stats().rows, 2u);
-  EXPECT_EQ(sink.Stats().matched, 1u);
+  EXPECT_EQ(counters.Stats().rows, 2u);
+  EXPECT_EQ(counters.Stats().matched, 1u);
 }
 
 }  // namespace

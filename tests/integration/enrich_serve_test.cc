@@ -212,6 +212,18 @@ TEST_F(EnrichServeTest, MapFillsColumnsAndTheApiAgreesWithQuery) {
   EXPECT_EQ(all, Summary("any")["bytes"].get<std::uint64_t>());
   EXPECT_GT(in, 0u);
 
+  // /metrics counts what the map matched.
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  const std::uint64_t matched = cust61["flows"].get<std::uint64_t>() + cust202["flows"].get<std::uint64_t>();
+  EXPECT_NE(metrics->body.find("sluice_enrich_flows_total{result=\"matched\"} " + std::to_string(matched) + "\n"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("sluice_enrich_flows_total{result=\"unmatched\"} " +
+                               std::to_string(decoded - matched) + "\n"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("sluice_prefix_map_prefixes 3\n"), std::string::npos);
+
   // SIGHUP re-reads the map file: new flows get the edited ids.
   ASSERT_TRUE(Post(test::OneRecordV5Packet()));
   WaitForFlows("subscriber \"cust-http\"", 1);
