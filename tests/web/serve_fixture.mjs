@@ -102,7 +102,11 @@ export async function startServe(args, outDir, prefix) {
   const dataDir = path.join(work, 'data');
   const adminToken = `ui-test-${randomBytes(16).toString('hex')}`;
   const configFile = path.join(work, 'serve.toml');
-  fs.writeFileSync(configFile, `[http]\nadmin_token = "${adminToken}"\n`);
+  // Every flow gets a subscriber and site from a catch-all prefix map, so that the host
+  // page has a mapping to show.
+  const prefixMap = path.join(work, 'subscribers.csv');
+  fs.writeFileSync(prefixMap, 'prefix,subscriber_id,nas_id\n0.0.0.0/0,all-v4,site-v4\n::/0,all-v6,site-v6\n');
+  fs.writeFileSync(configFile, `[http]\nadmin_token = "${adminToken}"\n\n[enrichment]\nprefix_map = "${prefixMap}"\n`);
   const httpPort = await freePort();
   const readyFile = path.join(work, 'ready');
   const serveErr = fs.openSync(path.join(outDir, 'serve.err'), 'w');

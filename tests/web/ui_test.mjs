@@ -213,6 +213,10 @@ try {
   const outIndex = hostBytes.labels.indexOf('out');
   check(Math.abs(hostBytes.sums[outIndex] * hostBytes.step - hostSummary.bytes) <= 1, `the out line sums to the host's bytes sent (${hostBytes.sums[outIndex] * hostBytes.step} vs ${hostSummary.bytes})`);
   check((await page.$$('.host-flows tbody tr')).length > 0, 'the host page lists flows');
+  await page.waitForFunction(() => document.querySelector('.host-mapping')?.textContent.includes('Subscriber'));
+  const mappingText = await page.textContent('.host-mapping');
+  const family = address.includes(':') ? 'v6' : 'v4';
+  check(mappingText.includes(`all-${family}`) && mappingText.includes(`site-${family}`), `the host page shows its subscriber and site from the prefix map (${mappingText})`);
   await shot('06-host');
 
   reporter.step = 'saved view';
