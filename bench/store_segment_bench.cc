@@ -243,9 +243,26 @@ void BM_SegmentWriterAppend(benchmark::State& state) {
   std::filesystem::remove(path);
 }
 
+// With SLUICE_BENCH_SEGMENT=FILE: the bytes per flow of each column of that segment (one
+// written by `sluice serve`, say), e.g. `SLUICE_BENCH_SEGMENT=data/.../1435.seg store_bench
+// --benchmark_filter=ColumnSizes`; skipped without it.
+void BM_ColumnSizes(benchmark::State& state) {
+  const char* path = std::getenv("SLUICE_BENCH_SEGMENT");
+  if (path == nullptr) {
+    state.SkipWithError("SLUICE_BENCH_SEGMENT is not set");
+    return;
+  }
+  for (auto _ : state) {
+    PrintColumnSizes(path);
+  }
+}
+
+BENCHMARK(BM_ColumnSizes)->Iterations(1);
+
 BENCHMARK(BM_SegmentWriterAppend)
     ->ArgNames({"compression", "level"})
     ->Args({static_cast<int>(store::Compression::kZstd), 1})
+    ->Args({static_cast<int>(store::Compression::kZstd), 2})
     ->Args({static_cast<int>(store::Compression::kZstd), 3})
     ->Args({static_cast<int>(store::Compression::kZstd), -1})
     ->Args({static_cast<int>(store::Compression::kZstd), -3})

@@ -733,8 +733,29 @@ AddressKind KindOf(const AddressWords& w) {
 // Distinct addresses of a column in first-seen order, up to a capacity chosen per block:
 // open addressing over a power-of-two table at most half full. The storage only grows
 // (to the largest block seen), so a block allocates nothing once the writer warmed up.
+//
+// A slot is one 64-bit word: the entry's index + 1 in the low kIndexBits bits, a
+// fingerprint above. An IPv4 address's fingerprint is the address itself (with a tag
+// bit), so an IPv4 lookup reads one word and never the key array; other addresses keep
+// a hash fingerprint and are compared with the stored key on a fingerprint match.
 class AddressTable {
  public:
+  // What Add() needs of an address, computed once (and early, for Prefetch()).
+  struct Probe {
+    std::uint64_t hash;
+    std::uint64_t fingerprint;  // already shifted above the index bits
+    bool exact;                 // the fingerprint is the address (IPv4)
+  };
+
+  static Probe ProbeOf(const AddressWords& w) {
+    if (w.hi == 0 && (w.lo & 0xffffffffULL) == 0xffff0000ULL) {
+      const std::uint64_t v4 = w.lo >> 32;
+      return {v4 * 0x9E3779B97F4A7C15ULL, (kV4Tag | v4) << kIndexBits, true};
+    }
+    const std::uint64_t hash = (w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) * 0x9E3779B97F4A7C15ULL;
+    return {hash, ((hash >> kIndexBits) & ~kV4Tag) << kIndexBits, false};
+  }
+
   void Reset(std::size_t capacity) {
     capacity_ = capacity;
     if (keys_.size() < capacity) {
@@ -744,26 +765,34 @@ class AddressTable {
     Rehash(kMinSlots);
   }
 
+  // Hints that `probe` is looked up soon.
+  void Prefetch(const Probe& probe) const {
+    __builtin_prefetch(&slots_[static_cast<std::size_t>(probe.hash >> shift_)]);
+  }
+
   // Returns the address's index (setting `added` if it is new), or -1 if it would be one
   // value too many.
-  std::int64_t Add(const AddressWords& w, bool& added) {
-    std::size_t slot = static_cast<std::size_t>(Hash(w) >> shift_);
+  std::int64_t Add(const AddressWords& w, const Probe& probe, bool& added) {
+    std::size_t slot = static_cast<std::size_t>(probe.hash >> shift_);
     while (true) {
-      const std::uint32_t entry = slots_[slot];
-      if (entry == 0) {
+      const std::uint64_t word = slots_[slot];
+      if (word == 0) {
         if (size_ == capacity_) {
           return -1;
         }
         keys_[size_] = w;
-        slots_[slot] = static_cast<std::uint32_t>(++size_);
+        slots_[slot] = probe.fingerprint | ++size_;
         added = true;
         if (size_ * 2 > mask_ + 1) {  // keep the table at most half full
           Rehash((mask_ + 1) * 2);
         }
         return static_cast<std::int64_t>(size_ - 1);
       }
-      if (keys_[entry - 1] == w) {
-        return entry - 1;
+      if ((word & ~kIndexMask) == probe.fingerprint) {
+        const std::size_t entry = static_cast<std::size_t>(word & kIndexMask) - 1;
+        if (probe.exact || keys_[entry] == w) {
+          return static_cast<std::int64_t>(entry);
+        }
       }
       slot = (slot + 1) & mask_;
     }
@@ -773,13 +802,23 @@ class AddressTable {
 
   const AddressWords& key(std::size_t idx) const { return keys_[idx]; }
 
+  // Puts the entries in the order `order` (a permutation of 0..size()-1) gives: entry k
+  // becomes the old entry order[k]. Only key() may be called after it, until Reset().
+  void Reorder(const std::vector<std::uint32_t>& order, std::vector<AddressWords>& scratch) {
+    scratch.resize(size_);
+    for (std::size_t entry = 0; entry < size_; ++entry) {
+      scratch[entry] = keys_[order[entry]];
+    }
+    std::copy(scratch.begin(), scratch.end(), keys_.begin());
+  }
+
  private:
   // Starts small (a column of few addresses stays in L1) and doubles as it fills.
   static constexpr std::size_t kMinSlots = 256;
-
-  static std::uint64_t Hash(const AddressWords& w) {
-    return (w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) * 0x9E3779B97F4A7C15ULL;
-  }
+  static constexpr int kIndexBits = 17;  // entry + 1 <= kMaxWideDictionarySize
+  static constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
+  static constexpr std::uint64_t kV4Tag = std::uint64_t{1} << 40;  // above any IPv4 value
+  static_assert(kMaxWideDictionarySize < (std::uint64_t{1} << kIndexBits));
 
   // Makes the table `slots` (a power of two) long and puts the keys back in.
   void Rehash(std::size_t slots) {
@@ -790,15 +829,16 @@ class AddressTable {
     mask_ = slots - 1;
     shift_ = 64 - std::countr_zero(slots);
     for (std::size_t entry = 0; entry < size_; ++entry) {
-      std::size_t slot = static_cast<std::size_t>(Hash(keys_[entry]) >> shift_);
+      const Probe probe = ProbeOf(keys_[entry]);
+      std::size_t slot = static_cast<std::size_t>(probe.hash >> shift_);
       while (slots_[slot] != 0) {
         slot = (slot + 1) & mask_;
       }
-      slots_[slot] = static_cast<std::uint32_t>(entry + 1);
+      slots_[slot] = probe.fingerprint | (entry + 1);
     }
   }
 
-  std::vector<std::uint32_t> slots_;
+  std::vector<std::uint64_t> slots_;
   std::vector<AddressWords> keys_;
   std::size_t capacity_ = 0;
   std::size_t size_ = 0;
@@ -806,11 +846,91 @@ class AddressTable {
   int shift_ = 64;
 };
 
+// (key, entry) pairs sorted by key with a least-significant-digit radix sort of
+// kRadixBits-bit digits over the low `key_bits` bits; stable, no comparisons.
+struct SortItem {
+  std::uint64_t key;
+  std::uint32_t entry;
+};
+
+void RadixSort(std::vector<SortItem>& items, std::vector<SortItem>& tmp, unsigned key_bits) {
+  constexpr unsigned kRadixBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kRadixBits;
+  std::array<std::uint32_t, kBuckets> counts;
+  tmp.resize(items.size());
+  for (unsigned shift = 0; shift < key_bits; shift += kRadixBits) {
+    counts.fill(0);
+    for (const SortItem& item : items) {
+      ++counts[(item.key >> shift) & (kBuckets - 1)];
+    }
+    std::uint32_t sum = 0;
+    for (std::uint32_t& count : counts) {
+      const std::uint32_t here = count;
+      count = sum;
+      sum += here;
+    }
+    for (const SortItem& item : items) {
+      tmp[counts[(item.key >> shift) & (kBuckets - 1)]++] = item;
+    }
+    items.swap(tmp);
+  }
+}
+
 struct AddressScratch {
   AddressTable table;
   Buffer indexes;  // u32 per row
   Buffer codes;    // u8 per row (kDictPacked)
+  // SortDictionary()'s:
+  std::vector<SortItem> v4_items;
+  std::vector<SortItem> other_items;
+  std::vector<SortItem> sort_tmp;
+  std::vector<std::uint32_t> order;
+  std::vector<std::uint32_t> rank;
+  std::vector<AddressWords> keys_tmp;
 };
+
+// Reorders the dictionary by value (the unset address, then IPv4 addresses ascending,
+// then the others by their first 8 bytes) and renumbers the rows' indexes to match. The
+// format lets the dictionary be in any order; sorted, its byte planes hold runs and
+// near neighbours (an address's network prefix), which the compressor stores in far
+// fewer bytes than values in first-seen order.
+void SortDictionary(AddressScratch& s, std::uint32_t* idx, std::size_t rows) {
+  const std::size_t n = s.table.size();
+  s.v4_items.clear();
+  s.other_items.clear();
+  s.order.clear();
+  for (std::size_t entry = 0; entry < n; ++entry) {
+    const AddressWords& w = s.table.key(entry);
+    const auto e = static_cast<std::uint32_t>(entry);
+    switch (KindOf(w)) {
+      case kKindUnset:
+        s.order.push_back(e);
+        break;
+      case kKindV4:
+        s.v4_items.push_back({__builtin_bswap32(static_cast<std::uint32_t>(w.lo >> 32)), e});
+        break;
+      default:
+        s.other_items.push_back({__builtin_bswap64(w.hi), e});
+        break;
+    }
+  }
+  RadixSort(s.v4_items, s.sort_tmp, 32);
+  RadixSort(s.other_items, s.sort_tmp, 64);
+  for (const SortItem& item : s.v4_items) {
+    s.order.push_back(item.entry);
+  }
+  for (const SortItem& item : s.other_items) {
+    s.order.push_back(item.entry);
+  }
+  s.rank.resize(n);
+  for (std::size_t pos = 0; pos < n; ++pos) {
+    s.rank[s.order[pos]] = static_cast<std::uint32_t>(pos);
+  }
+  s.table.Reorder(s.order, s.keys_tmp);
+  for (std::size_t row = 0; row < rows; ++row) {
+    idx[row] = s.rank[idx[row]];
+  }
+}
 
 // Byte `j` (0..15, network order) of an address held as AddressWords.
 std::uint8_t AddressByte(const AddressWords& w, unsigned j) {
@@ -866,6 +986,8 @@ void PutAddressDictionary(const AddressTable& table, std::size_t v4_count, std::
 // IPv4/mixed layouts are written by a second pass only when they win.
 std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std::size_t rows,
                                                  AddressScratch& s, Buffer& out) {
+  // How far ahead the dictionary's slot is fetched (a table of large blocks outgrows L1).
+  constexpr std::size_t kPrefetchRows = 8;
   EncodedColumn result;
   ColumnStats& stats = result.stats;
   std::uint32_t v4_min = std::numeric_limits<std::uint32_t>::max();
@@ -907,18 +1029,21 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
   std::uint32_t prev_idx = 0;
   {
     bool added = false;
-    (void)s.table.Add(prev, added);
+    (void)s.table.Add(prev, AddressTable::ProbeOf(prev), added);
     account(prev, prev_kind);
   }
   for (std::size_t row = 0; row < rows; ++row) {
     const AddressWords w = LoadWords(values + row * 16);
+    if (dict_ok && row + kPrefetchRows < rows) {
+      s.table.Prefetch(AddressTable::ProbeOf(LoadWords(values + (row + kPrefetchRows) * 16)));
+    }
     if (!(w == prev)) {
       constant = false;
       prev = w;
       prev_kind = KindOf(w);
       bool added = false;
       if (dict_ok) {
-        const std::int64_t at = s.table.Add(w, added);
+        const std::int64_t at = s.table.Add(w, AddressTable::ProbeOf(w), added);
         dict_ok = at >= 0;
         prev_idx = static_cast<std::uint32_t>(at);
       }
@@ -970,6 +1095,7 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
         PackCodes(codes, rows, DictPackWidth(n), out);
       } else {
         result.encoding = Encoding::kAddressDictionary;
+        SortDictionary(s, idx, rows);
         PutAddressDictionary(s.table, v4_entries, other_entries, idx, rows, out, result.sections);
       }
       return result;

@@ -456,6 +456,40 @@ TEST(ColumnCodecTest, AddressDictionaryForManyDistinctAddresses) {
             Encoding::kConstant);
 }
 
+// The writer sorts an address dictionary by value and renumbers the rows (the format
+// leaves the order free): random addresses in random order, IPv6 ones sharing their
+// first 8 bytes (equal sort keys), the unset address and IPv4 extremes, in a block as
+// large as the writer's default, come back row for row.
+TEST(ColumnCodecTest, SortedAddressDictionaryKeepsEveryRow) {
+  std::mt19937_64 rng(7);
+  for (const std::size_t rows : {std::size_t{1000}, std::size_t{131072}}) {
+    std::vector<IpAddress> pool;
+    for (std::size_t idx = 0; idx < rows / 4; ++idx) {
+      const std::uint64_t r = rng();
+      switch (r % 4) {
+        case 0:
+          pool.push_back(test::V6(0x2a00145000000000ULL | (r >> 48), rng()));
+          break;
+        case 1:
+          pool.push_back(test::V6(0x20010db800000001ULL, rng() % 64));  // one /64
+          break;
+        default:
+          pool.push_back(IpAddress::FromV4(static_cast<std::uint32_t>(r >> 17)));
+          break;
+      }
+    }
+    pool.push_back(IpAddress{});
+    pool.push_back(IpAddress::FromV4(0));
+    pool.push_back(IpAddress::FromV4(0xffffffffu));
+    std::vector<IpAddress> addresses(rows);
+    for (IpAddress& address : addresses) {
+      address = pool[rng() % pool.size()];
+    }
+    const Encoded a = RoundTrip(FieldType::kIpAddress, addresses);
+    EXPECT_EQ(a.encoding, Encoding::kAddressDictionary) << rows;
+  }
+}
+
 // bytes by packets: the bytes per packet (and the rest) instead of the bytes.
 TEST(ColumnCodecTest, RatioStoresBytesPerPacket) {
   for (const std::size_t rows : kRowCounts) {
