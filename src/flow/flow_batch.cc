@@ -3,6 +3,8 @@
 #include "flow/flow_batch.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <new>
 #include <cstring>
 #include <tuple>
 #include <type_traits>
@@ -70,7 +72,23 @@ static_assert(std::is_trivially_copyable_v<FlowColumns>);
 
 }  // namespace
 
-FlowBatch::FlowBatch() : columns_(std::make_unique<FlowColumns>()) {
+namespace {
+
+// FlowColumns is trivially copyable (and all zero is every column's default), so
+// zeroed storage from calloc() is a valid FlowColumns.
+FlowColumns* AllocateZeroedColumns() {
+  void* storage = std::calloc(1, sizeof(FlowColumns));
+  if (storage == nullptr) {
+    throw std::bad_alloc();
+  }
+  return static_cast<FlowColumns*>(storage);
+}
+
+}  // namespace
+
+void FlowBatch::FreeColumns::operator()(FlowColumns* columns) const { std::free(columns); }
+
+FlowBatch::FlowBatch() : columns_(AllocateZeroedColumns()) {
   arena_.reserve(4096);
 }
 

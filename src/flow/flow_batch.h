@@ -140,7 +140,13 @@ class FlowBatch {
  private:
   void ZeroRow(std::size_t row);
 
-  std::unique_ptr<FlowColumns> columns_;
+  struct FreeColumns {
+    void operator()(FlowColumns* columns) const;
+  };
+
+  // Zeroed by calloc(), which takes fresh pages from the kernel for a block this size:
+  // a batch costs memory only once rows are written to it (pools hold hundreds).
+  std::unique_ptr<FlowColumns, FreeColumns> columns_;
   std::string arena_;
   std::size_t size_ = 0;
 };

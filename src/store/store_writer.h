@@ -47,7 +47,7 @@ struct StoreWriterOptions {
   int rotation_minutes = 5;         // 1..60
   UnixMillis flush_interval_ms = 5000;
   SegmentWriterOptions segment;     // compression, block size (sync is managed here)
-  std::size_t queue_batches = 128;  // FlowBatches in flight to the writer threads (>= 2)
+  std::size_t queue_batches = 512;  // FlowBatches in flight to the writer threads (>= 2)
   // Writer threads ("lanes"), 1..16. Each writes its own segment of every slot (HHMM.seg,
   // HHMM-1.seg, ...), so encoding and compression can use more than one core.
   std::size_t writer_threads = 1;
