@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <new>
 #include <cstring>
+#include <new>
 #include <tuple>
 #include <type_traits>
 
@@ -69,10 +69,6 @@ void ForEachColumnMember(Fn&& fn) {
 static_assert(std::tuple_size_v<decltype(kColumnMembers)> == kFieldCount,
               "every catalogue field has a column");
 static_assert(std::is_trivially_copyable_v<FlowColumns>);
-
-}  // namespace
-
-namespace {
 
 // FlowColumns is trivially copyable (and all zero is every column's default), so
 // zeroed storage from calloc() is a valid FlowColumns.

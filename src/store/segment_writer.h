@@ -17,11 +17,11 @@ namespace sluice::store {
 
 struct SegmentWriterOptions {
   Compression compression = Compression::kZstd;
-  int zstd_level = 1;                    // -7..22; 1-3 keep up with ingest
+  int zstd_level = 1;                     // -7..22; 1-3 keep up with ingest
   std::uint32_t rows_per_block = 131072;  // 1..kMaxRowsPerBlock
-  bool sync = true;                      // fdatasync() in Finish() ...
-  bool sync_on_flush = true;             // ... and in Flush() (if sync)
-  FileSystem* file_system = nullptr;     // nullptr: the real one (PosixFileSystem)
+  bool sync = true;                       // fdatasync() in Finish() ...
+  bool sync_on_flush = true;              // ... and in Flush() (if sync)
+  FileSystem* file_system = nullptr;      // nullptr: the real one (PosixFileSystem)
 };
 
 // Accumulates rows into a block of `rows_per_block` rows; a full block is encoded,
