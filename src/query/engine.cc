@@ -4,19 +4,21 @@
 
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -269,16 +271,28 @@ std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, con
   return fields;
 }
 
-// True if a roll-up holds every column the query reads, with the same answer: the filter
-// and every key use only roll-up key columns, and nothing depends on single flows
-// (records listed, or time buckets of each flow's start).
-bool RollupsAnswer(const QuerySpec& spec, const Shape& shape, const Filter& filter) {
-  if (!spec.use_rollups || shape.listing || shape.series || !spec.files.empty()) {
+// Which pre-aggregated files may answer a query instead of the detail segments.
+struct Summaries {
+  bool minute = false;  // the minute summaries, for the detail segments they summarise
+  bool hourly = false;  // the hourly roll-ups, for the hours they hold whole
+};
+
+// True if roll-ups keyed by `key_fields` hold every column the query reads, with the
+// same answer: the filter and every key use only those key columns, and nothing
+// depends on single flows (records listed). A series needs rows that keep the bucket of
+// each flow's start: `series_bucket_ms` > 0 is the bucket the roll-up keeps, and the
+// series' buckets must be whole multiples of it (0: no series).
+bool KeysAnswer(const QuerySpec& spec, const Shape& shape, const Filter& filter,
+                std::span<const FieldId> key_fields, std::int64_t series_bucket_ms) {
+  if (!spec.use_rollups || shape.listing || !spec.files.empty()) {
     return false;
   }
-  auto is_key = [](FieldId field) {
-    return std::find(store::kRollupKeyFields.begin(), store::kRollupKeyFields.end(), field) !=
-           store::kRollupKeyFields.end();
+  if (shape.series &&
+      (series_bucket_ms <= 0 || spec.bucket_ms <= 0 || spec.bucket_ms % series_bucket_ms != 0)) {
+    return false;
+  }
+  auto is_key = [&](FieldId field) {
+    return std::find(key_fields.begin(), key_fields.end(), field) != key_fields.end();
   };
   for (const FieldId field : filter.fields()) {
     if (!is_key(field)) {
@@ -295,7 +309,16 @@ bool RollupsAnswer(const QuerySpec& spec, const Shape& shape, const Filter& filt
       return false;
     }
   }
-  return keys_ok(spec.aggregate, spec.bidirectional);
+  return keys_ok(spec.aggregate, spec.bidirectional) && keys_ok(spec.bucket_group, false);
+}
+
+// The summaries that can answer the query. The minute summaries are preferred (they are
+// far smaller); an hour none of whose segments has a usable minute summary may still be
+// answered by its roll-up.
+Summaries ChooseSummaries(const QuerySpec& spec, const Shape& shape, const Filter& filter) {
+  return {KeysAnswer(spec, shape, filter, store::kMinuteShape.key,
+                     store::kMinuteShape.first_bucket_ms),
+          KeysAnswer(spec, shape, filter, store::kHourlyShape.key, 0)};
 }
 
 // A file to scan.
@@ -378,7 +401,7 @@ bool BlockMayMatch(const store::BlockInfo& block, const std::optional<TimeWindow
 }
 
 // Lists, opens and prunes the segments; the surviving blocks become work items.
-Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& filter,
+Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& filter,
                       std::size_t threads, QueryResult& result) {
   Plan plan;
   const std::optional<TimeWindow>& window = spec.window;
@@ -397,24 +420,45 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
       return spec.sources.empty() ||
              std::find(spec.sources.begin(), spec.sources.end(), source) != spec.sources.end();
     };
-    // Hours answered by a roll-up, per source: (source, hour start).
-    std::vector<std::pair<std::string, std::int64_t>> rolled_up;
+    // What the summaries answer, per source: (source, slot start, index) of the detail
+    // segment for a minute summary, (source, hour start) for an hourly roll-up.
+    std::set<std::tuple<std::string, std::int64_t, std::uint32_t>> summarised;
+    std::set<std::pair<std::string, std::int64_t>> summarised_hours;
+    std::set<std::pair<std::string, std::int64_t>> rolled_up;
     std::vector<Segment> rollups;
-    if (use_rollups) {
+    // True if `entry` (a sealed summary of a wanted source) can stand for its detail rows.
+    auto usable = [&](const store::CatalogEntry& entry) {
+      auto reader = store::SegmentReader::Open(entry.path);
+      if (!reader) {
+        return false;  // the detail segments answer instead
+      }
+      const store::SegmentSummary& summary = (*reader)->summary();
+      // Cut by the window: only detail rows are exact.
+      return summary.row_count == 0 || SummaryInside(summary, window);
+    };
+    auto candidate_summary = [&](const store::CatalogEntry& entry, store::SegmentKind kind) {
+      return entry.name.kind == kind && entry.name.state == store::SegmentState::kSealed &&
+             wanted_source(entry.name.source);
+    };
+    if (summaries.minute) {
       for (const store::CatalogEntry& entry : *catalog) {
-        if (entry.name.kind != store::SegmentKind::kRollup ||
-            entry.name.state != store::SegmentState::kSealed || !wanted_source(entry.name.source)) {
+        if (!candidate_summary(entry, store::SegmentKind::kMinute) ||
+            (window && entry.name.start + kSlotNamePruneSlackMs <= window->from_ms) ||
+            !usable(entry)) {
           continue;
         }
-        auto reader = store::SegmentReader::Open(entry.path);
-        if (!reader) {
-          continue;  // the detail segments answer instead
+        summarised.emplace(entry.name.source, entry.name.start, entry.name.index);
+        summarised_hours.emplace(entry.name.source, store::HourStart(entry.name.start));
+        rollups.push_back({entry.path, false, false});
+      }
+    }
+    if (summaries.hourly) {
+      for (const store::CatalogEntry& entry : *catalog) {
+        if (!candidate_summary(entry, store::SegmentKind::kRollup) ||
+            summarised_hours.contains({entry.name.source, entry.name.start}) || !usable(entry)) {
+          continue;
         }
-        const store::SegmentSummary& summary = (*reader)->summary();
-        if (summary.row_count > 0 && !SummaryInside(summary, window)) {
-          continue;  // the hour is cut by the window: only detail rows are exact
-        }
-        rolled_up.emplace_back(entry.name.source, entry.name.start);
+        rolled_up.emplace(entry.name.source, entry.name.start);
         rollups.push_back({entry.path, false, false});
       }
     }
@@ -424,9 +468,8 @@ Result<Plan> MakePlan(const QuerySpec& spec, bool use_rollups, const Filter& fil
         continue;
       }
       ++result.scan.segments_total;
-      const std::pair<std::string, std::int64_t> hour(entry.name.source,
-                                                      store::HourStart(entry.name.start));
-      if (std::find(rolled_up.begin(), rolled_up.end(), hour) != rolled_up.end()) {
+      if (rolled_up.contains({entry.name.source, store::HourStart(entry.name.start)}) ||
+          summarised.contains({entry.name.source, entry.name.start, entry.name.index})) {
         continue;
       }
       if (window && entry.name.start + kSlotNamePruneSlackMs <= window->from_ms) {
@@ -1260,7 +1303,7 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   if (threads == 0) {
     threads = std::max<std::size_t>(1, std::thread::hardware_concurrency());
   }
-  Result<Plan> plan = MakePlan(spec, RollupsAnswer(spec, *shape, *filter), *filter, threads, result);
+  Result<Plan> plan = MakePlan(spec, ChooseSummaries(spec, *shape, *filter), *filter, threads, result);
   if (!plan) {
     return tl::unexpected(plan.error());
   }

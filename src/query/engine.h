@@ -11,7 +11,7 @@
 // scan thread feeds thread-local aggregators, kept in hash partitions
 // (partitioned_groups.h) that are merged partition by partition at the end, on every
 // thread. A series without a group sums into a dense array per bucket. Long ranges
-// read the hourly roll-ups when the query needs only what they hold.
+// read the minute summaries or the hourly roll-ups when the query needs only what they hold.
 //
 // Time window (nfdump -t): a flow is inside when its first and last times both fall in
 // [from_ms, to_ms], both ends included: "entirely inside", not "overlaps" (checked with
@@ -51,10 +51,15 @@
 //     scan order) and the first `limit` handed over; the totals cover every matching
 //     flow. A damaged block's columns are checked only if they are read: a block whose
 //     filter columns match no row is not read further.
-//   - Roll-ups are read instead of an hour's detail segments when use_rollups, the query
-//     is no listing and no series, the filter and every key use only roll-up key columns
-//     (store/rollup.h), and the roll-up's flows all lie inside the window: the answer is
-//     then the same as from the detail segments.
+//   - Summaries (store/rollup.h), when use_rollups and the query is no listing: if the
+//     filter and every key (statistics, aggregation, series groups) use only the minute
+//     summaries' key columns, and a series' buckets are whole minutes, each detail
+//     segment whose minute summary has all its flows inside the window is answered by
+//     that summary. Then, if they use only the hourly roll-ups' key columns and the query
+//     is no series, each hour with no segment so answered whose roll-up has all its flows
+//     inside the window is answered by the roll-up. Either way the answer is the same as
+//     from the detail segments; segments without a usable summary (the one being
+//     written, those cut by the window) are read as detail.
 //   - Damage: a segment that cannot be opened, or a block that fails its checks
 //     (kCorruption, kMalformed, kUnsupported), is skipped, counted in ScanStats.damaged
 //     and named in the warnings; a file removed meanwhile (retention) is a warning too.

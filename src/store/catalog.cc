@@ -14,8 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Store files are at most 6 levels down (source/rollup/YYYY/MM/DD/file).
-constexpr int kMaxDepth = 6;
+// Store files are at most 7 levels down (source/rollup/minute/YYYY/MM/DD/file).
+constexpr int kMaxDepth = 7;
 
 // Adds the store files under `dir` (depth `depth` below the data directory). A directory
 // that disappears meanwhile (retention removing an empty day) is skipped, not an error;

@@ -137,8 +137,15 @@ std::string RollupDayDir(std::string_view data_dir, std::string_view source, Uni
               std::string(source) + "/" + std::string(kRollupDir) + "/" + DayPath(ToCivil(t)));
 }
 
-std::string DetailSegmentPath(std::string_view data_dir, std::string_view source,
-                              UnixMillis slot_start, std::uint32_t index) {
+std::string MinuteDayDir(std::string_view data_dir, std::string_view source, UnixMillis t) {
+  return Join(data_dir, std::string(source) + "/" + std::string(kRollupDir) + "/" +
+                            std::string(kMinuteDir) + "/" + DayPath(ToCivil(t)));
+}
+
+namespace {
+
+// "/HHMM.seg" or "/HHMM-N.seg".
+std::string SlotFileName(UnixMillis slot_start, std::uint32_t index) {
   const CivilTime civil = ToCivil(slot_start);
   char name[32];
   if (index == 0) {
@@ -146,7 +153,19 @@ std::string DetailSegmentPath(std::string_view data_dir, std::string_view source
   } else {
     std::snprintf(name, sizeof name, "/%02d%02d-%u.seg", civil.hour, civil.minute, index);
   }
-  return DetailDayDir(data_dir, source, slot_start) + name;
+  return name;
+}
+
+}  // namespace
+
+std::string DetailSegmentPath(std::string_view data_dir, std::string_view source,
+                              UnixMillis slot_start, std::uint32_t index) {
+  return DetailDayDir(data_dir, source, slot_start) + SlotFileName(slot_start, index);
+}
+
+std::string MinuteSummaryPath(std::string_view data_dir, std::string_view source,
+                              UnixMillis slot_start, std::uint32_t index) {
+  return MinuteDayDir(data_dir, source, slot_start) + SlotFileName(slot_start, index);
 }
 
 std::string RollupSegmentPath(std::string_view data_dir, std::string_view source,
@@ -168,7 +187,10 @@ std::string TempPathFor(std::string_view final_path) {
 std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path) {
   std::vector<std::string_view> parts = SplitPath(relative_path);
   SegmentName name;
-  if (parts.size() == 6 && parts[1] == kRollupDir) {
+  if (parts.size() == 7 && parts[1] == kRollupDir && parts[2] == kMinuteDir) {
+    name.kind = SegmentKind::kMinute;
+    parts.erase(parts.begin() + 1, parts.begin() + 3);
+  } else if (parts.size() == 6 && parts[1] == kRollupDir) {
     name.kind = SegmentKind::kRollup;
     parts.erase(parts.begin() + 1);
   } else if (parts.size() != 5) {

@@ -10,9 +10,9 @@
 #include <set>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
-#include "store/rollup.h"
 
 namespace sluice::store {
 namespace {
@@ -130,7 +130,13 @@ MaintenanceReport Maintainer::RunOnce(UnixMillis now) {
   if (!(catalog = scan())) {
     return report;
   }
-  WriteRollups(*catalog, now, report);
+  const bool room = WriteRollups(*catalog, now, report);
+  if (!(catalog = scan())) {
+    return report;
+  }
+  if (room) {
+    WriteMinuteSummaries(*catalog, now, report);
+  }
   if (!(catalog = scan())) {
     return report;
   }
@@ -160,7 +166,7 @@ void Maintainer::RemoveStaleTemps(const std::vector<CatalogEntry>& catalog, Unix
   }
 }
 
-void Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+bool Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                               MaintenanceReport& report) {
   struct Hour {
     std::vector<std::string> sealed;
@@ -175,6 +181,9 @@ void Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMill
       if (entry.name.state == SegmentState::kSealed) {
         rolled_up.emplace(entry.name.source, entry.name.start);
       }
+      continue;
+    }
+    if (entry.name.kind != SegmentKind::kDetail) {
       continue;
     }
     Hour& hour = hours[{entry.name.source, HourStart(entry.name.start)}];
@@ -195,27 +204,68 @@ void Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMill
       continue;  // retention would delete it at once
     }
     if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
-      return;  // shutting down: the remaining roll-ups wait for the next start
+      return true;  // shutting down: the remaining roll-ups wait for the next start
     }
-    if (!WriteRollup(source, hour_start, std::move(hour.sealed), report)) {
+    if (!WriteRollup(kHourlyShape, RollupSegmentPath(options_.data_dir, source, hour_start),
+                     RollupDayDir(options_.data_dir, source, hour_start), hour_start,
+                     std::move(hour.sealed), report)) {
       report.messages.push_back(
           "rollup: the disk is full; the remaining roll-ups wait for the "
           "next pass");
-      return;  // so that retention runs now and frees space
+      return false;  // so that retention runs now and frees space
     }
+  }
+  return true;
+}
+
+void Maintainer::WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                                      MaintenanceReport& report) {
+  const UnixMillis slot_ms = UnixMillis{options_.rotation_minutes} * kMillisPerMinute;
+  std::set<std::tuple<std::string, UnixMillis, std::uint32_t>> summarised;
+  for (const CatalogEntry& entry : catalog) {
+    if (entry.name.kind == SegmentKind::kMinute && entry.name.state == SegmentState::kSealed) {
+      summarised.emplace(entry.name.source, entry.name.start, entry.name.index);
+    }
+  }
+  std::size_t written = 0;
+  // Newest first: what the dashboard shows now matters more than a backlog of old slots.
+  for (auto it = catalog.rbegin(); it != catalog.rend(); ++it) {
+    const CatalogEntry& entry = *it;
+    if (entry.name.kind != SegmentKind::kDetail || entry.name.state != SegmentState::kSealed ||
+        summarised.contains({entry.name.source, entry.name.start, entry.name.index})) {
+      continue;
+    }
+    if (options_.rollup_retention_ms > 0 &&
+        entry.name.start + slot_ms <= now - options_.rollup_retention_ms) {
+      continue;  // retention would delete it at once
+    }
+    if (written == options_.minute_summaries_per_run ||
+        (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed))) {
+      return;  // the rest wait for the next run
+    }
+    const std::string final_path =
+        MinuteSummaryPath(options_.data_dir, entry.name.source, entry.name.start, entry.name.index);
+    if (!WriteRollup(kMinuteShape, final_path,
+                     MinuteDayDir(options_.data_dir, entry.name.source, entry.name.start),
+                     entry.name.start, {entry.path}, report)) {
+      report.messages.push_back(
+          "minute summary: the disk is full; the remaining summaries wait for the next pass");
+      return;
+    }
+    ++written;
   }
 }
 
-bool Maintainer::WriteRollup(const std::string& source, UnixMillis hour_start,
+bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_path,
+                             const std::string& dir, UnixMillis start,
                              std::vector<std::string> segments, MaintenanceReport& report) {
-  const std::string final_path = RollupSegmentPath(options_.data_dir, source, hour_start);
-  const std::string dir = RollupDayDir(options_.data_dir, source, hour_start);
+  const bool minute = shape.first_bucket_ms > 0;
+  const std::string what = minute ? "minute summary " : "rollup ";
   const std::size_t segment_count = segments.size();
   // Returns false when the disk is full.
   const auto fail = [&](const Error& error) {
     ++report.errors;
-    report.messages.push_back("rollup " + final_path +
-                              " not written: " + std::string(error.Message()));
+    report.messages.push_back(what + final_path + " not written: " + std::string(error.Message()));
     return error.Code() != ErrorCode::kNoSpace &&
            !(options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed));
   };
@@ -224,7 +274,8 @@ bool Maintainer::WriteRollup(const std::string& source, UnixMillis hour_start,
   }
   RollupSpec spec;
   spec.path = TempPathFor(final_path);
-  spec.hour_start = hour_start;
+  spec.shape = shape;
+  spec.hour_start = start;
   spec.segments = std::move(segments);
   spec.writer_options = options_.segment;
   spec.writer_options.file_system = file_system_;
@@ -242,9 +293,15 @@ bool Maintainer::WriteRollup(const std::string& source, UnixMillis hour_start,
     discard_temp();
     return fail(built.error());
   }
+  if (minute && !built->skipped.empty()) {
+    // A damaged detail segment gets no summary: queries read it as detail (and report the
+    // damage there, as its hour's roll-up does), so no good row around the damage is lost.
+    discard_temp();
+    return true;
+  }
   for (const Error& skipped : built->skipped) {
     ++report.errors;
-    report.messages.push_back("rollup " + final_path + ": left out a damaged detail segment: " +
+    report.messages.push_back(what + final_path + ": left out a damaged detail segment: " +
                               std::string(skipped.Message()));
   }
   if (Status renamed = file_system_->Rename(spec.path, final_path); !renamed) {
@@ -253,8 +310,13 @@ bool Maintainer::WriteRollup(const std::string& source, UnixMillis hour_start,
   }
   if (Status synced = file_system_->SyncDirectory(dir); !synced) {
     ++report.errors;
-    report.messages.push_back("rollup " + final_path +
+    report.messages.push_back(what + final_path +
                               " written but not synced: " + std::string(synced.error().Message()));
+  }
+  if (minute) {
+    // One per detail segment, every few minutes: counted, not logged.
+    ++report.minute_summaries_written;
+    return true;
   }
   ++report.rollups_written;
   report.rollup_input_rows += built->input_rows;
@@ -320,7 +382,8 @@ void Maintainer::ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMi
     const bool detail = entry.name.kind == SegmentKind::kDetail;
     const UnixMillis retention =
         detail ? options_.detail_retention_ms : options_.rollup_retention_ms;
-    const UnixMillis end = entry.name.start + (detail ? slot_ms : kMillisPerHour);
+    const UnixMillis end =
+        entry.name.start + (entry.name.kind == SegmentKind::kRollup ? kMillisPerHour : slot_ms);
     if (retention <= 0 || end > now - retention || (detail && awaits_rollup(entry))) {
       continue;
     }
@@ -381,6 +444,8 @@ void Maintainer::RemoveEmptyDirectories(UnixMillis now) {
     }
     RemoveEmptyDateDirectories(it->path(), cutoff);
     RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir), cutoff);
+    RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir) / std::string(kMinuteDir),
+                               cutoff);
   }
 }
 

@@ -16,6 +16,7 @@
 #include "store/catalog.h"
 #include "store/file_system.h"
 #include "store/layout.h"
+#include "store/rollup.h"
 #include "store/segment_writer.h"
 
 namespace sluice::store {
@@ -28,6 +29,7 @@ struct MaintenanceOptions {
   UnixMillis rollup_retention_ms = 365LL * kMillisPerDay;  // 0 = keep forever
   SegmentWriterOptions segment;                            // for roll-up segments (compression)
   std::size_t rollup_max_groups = 1 << 19;                 // memory bound of one aggregation (~90 MiB)
+  std::size_t minute_summaries_per_run = 288;              // a day of 5-minute slots; the rest next run
   // When set and true, RunOnce() stops early (between blocks of a roll-up), writing no
   // partial roll-up: how a collector that is shutting down interrupts a long run.
   const std::atomic<bool>* stop = nullptr;
@@ -35,6 +37,7 @@ struct MaintenanceOptions {
 
 struct MaintenanceReport {
   std::uint64_t rollups_written = 0, rollup_input_rows = 0, rollup_rows = 0;
+  std::uint64_t minute_summaries_written = 0;
   std::uint64_t segments_deleted = 0, bytes_deleted = 0;
   std::uint64_t errors = 0;
   std::vector<std::string> messages;  // one line per error or notable action, for the log
@@ -48,13 +51,18 @@ struct MaintenanceReport {
 //     (written as *.tmp, renamed, directory synced): one row per group of
 //     kRollupKeyFields (store/rollup.h), bytes/packets/flows summed, time_received = H,
 //     first = min, last = max. Hours already past the roll-up retention are not rolled up;
-//  3. deletes sealed detail segments whose slot ended at least detail_retention_ms before
+//  3. for each sealed detail segment with no minute summary yet (and not past the roll-up
+//     retention), newest first and at most minute_summaries_per_run of them, reads it and
+//     publishes DATA/<source>/rollup/minute/.../HHMM[-N].seg the same way: one row per
+//     group of kMinuteKeyFields and minute of `first`, time_received = the slot start;
+//  4. deletes sealed detail segments whose slot ended at least detail_retention_ms before
 //     `now` (one whose hour has no roll-up yet waits for it, at most until an hour after
 //     the roll-up was due), and roll-ups whose hour ended at least rollup_retention_ms
-//     before `now`;
-//  4. if max_size_bytes > 0 and all store files together are larger, deletes the oldest
-//     sealed detail segments, then (none left) the oldest roll-ups, until they fit;
-//  5. removes year/month/day directories left empty (only those whose period ended more
+//     before `now`, and minute summaries whose slot ended that long before `now`;
+//  5. if max_size_bytes > 0 and all store files together are larger, deletes the oldest
+//     sealed detail segments, then (none left) the oldest roll-ups, then the oldest
+//     minute summaries, until they fit;
+//  6. removes year/month/day directories left empty (only those whose period ended more
 //     than an hour ago, so as not to race the writer creating today's).
 // *.seg.open files (the writer's) are never deleted.
 //
@@ -78,11 +86,15 @@ class Maintainer {
  private:
   void RemoveStaleTemps(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                         MaintenanceReport& report);
-  void WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+  // False if the disk is full.
+  bool WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                     MaintenanceReport& report);
-  // Writes one roll-up; false if the disk is full (no point trying the next one).
-  bool WriteRollup(const std::string& source, UnixMillis hour_start,
-                   std::vector<std::string> segments, MaintenanceReport& report);
+  void WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                            MaintenanceReport& report);
+  // Writes one roll-up or minute summary of `shape` to `final_path` (in `dir`); false if
+  // the disk is full (no point trying the next one).
+  bool WriteRollup(const RollupShape& shape, const std::string& final_path, const std::string& dir,
+                   UnixMillis start, std::vector<std::string> segments, MaintenanceReport& report);
   void ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                       MaintenanceReport& report);
   void RemoveEmptyDirectories(UnixMillis now);

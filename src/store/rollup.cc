@@ -18,12 +18,6 @@ namespace {
 constexpr std::array<flow::FieldId, 5> kValueFields = {
     flow::FieldId::kBytes, flow::FieldId::kPackets, flow::FieldId::kFlows, flow::FieldId::kFirst,
     flow::FieldId::kLast};
-constexpr auto kInputFields = [] {
-  std::array<flow::FieldId, kRollupKeyFields.size() + kValueFields.size()> fields{};
-  std::copy(kValueFields.begin(), kValueFields.end(),
-            std::copy(kRollupKeyFields.begin(), kRollupKeyFields.end(), fields.begin()));
-  return fields;
-}();
 
 // Byte offsets of the key fields in the packed key (addresses first, then by width).
 constexpr std::size_t kExporterAt = 0;
@@ -46,6 +40,33 @@ constexpr std::size_t kSrcMaskAt = 98;
 constexpr std::size_t kDstMaskAt = 99;
 constexpr std::size_t kDirectionAt = 100;
 constexpr std::size_t kKeyBytes = 101;
+
+// Where key field `field` lies in the packed key: {offset, width}; {0, 0} if it is none.
+std::pair<std::size_t, std::size_t> KeyRange(flow::FieldId field) {
+  using flow::FieldId;
+  switch (field) {
+    case FieldId::kExporter: return {kExporterAt, 16};
+    case FieldId::kSrcAddr: return {kSrcAddrAt, 16};
+    case FieldId::kDstAddr: return {kDstAddrAt, 16};
+    case FieldId::kNextHop: return {kNextHopAt, 16};
+    case FieldId::kObsDomain: return {kObsDomainAt, 4};
+    case FieldId::kInIf: return {kInIfAt, 4};
+    case FieldId::kOutIf: return {kOutIfAt, 4};
+    case FieldId::kSrcAs: return {kSrcAsAt, 4};
+    case FieldId::kDstAs: return {kDstAsAt, 4};
+    case FieldId::kSamplingRate: return {kSamplingRateAt, 4};
+    case FieldId::kSrcPort: return {kSrcPortAt, 2};
+    case FieldId::kDstPort: return {kDstPortAt, 2};
+    case FieldId::kSrcCountry: return {kSrcCountryAt, 2};
+    case FieldId::kDstCountry: return {kDstCountryAt, 2};
+    case FieldId::kProto: return {kProtoAt, 1};
+    case FieldId::kTos: return {kTosAt, 1};
+    case FieldId::kSrcMask: return {kSrcMaskAt, 1};
+    case FieldId::kDstMask: return {kDstMaskAt, 1};
+    case FieldId::kDirection: return {kDirectionAt, 1};
+    default: return {0, 0};
+  }
+}
 
 std::uint64_t SaturatingAdd(std::uint64_t a, std::uint64_t b) {
   const std::uint64_t sum = a + b;
@@ -119,12 +140,27 @@ class TableSink final : public flow::FlowSink {
 
 }  // namespace
 
-std::span<const flow::FieldId> RollupInputFields() {
-  return kInputFields;
+std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape) {
+  std::vector<flow::FieldId> fields(shape.key.begin(), shape.key.end());
+  for (const flow::FieldId value : kValueFields) {
+    if (std::find(fields.begin(), fields.end(), value) == fields.end()) {
+      fields.push_back(value);
+    }
+  }
+  return fields;
 }
 
-RollupTable::RollupTable(std::size_t max_groups)
-    : max_groups_(std::clamp<std::size_t>(max_groups, 1, kMaxGroups)), slots_(1024, 0) {}
+RollupTable::RollupTable(std::size_t max_groups, const RollupShape& shape)
+    : max_groups_(std::clamp<std::size_t>(max_groups, 1, kMaxGroups)),
+      first_bucket_ms_(std::max<UnixMillis>(shape.first_bucket_ms, 0)),
+      slots_(1024, 0) {
+  alignas(8) std::array<std::uint8_t, kKeyWords * 8> mask{};
+  for (const flow::FieldId field : shape.key) {
+    const auto [offset, width] = KeyRange(field);
+    std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(offset), width, std::uint8_t{0xff});
+  }
+  std::memcpy(key_mask_.data(), mask.data(), sizeof key_mask_);
+}
 
 std::uint64_t RollupTable::Hash(const Key& key) {
   std::uint64_t hash = 0;
@@ -176,6 +212,12 @@ std::size_t RollupTable::Add(const flow::FlowBatch& batch, std::size_t begin) {
     packed[kDirectionAt] = c.direction[row];
     Key key;
     std::memcpy(key.data(), packed.data(), sizeof key);
+    for (std::size_t word = 0; word < kKeyWords; ++word) {
+      key[word] &= key_mask_[word];
+    }
+    if (first_bucket_ms_ > 0 && c.first[row] > 0) {
+      key[kKeyWords - 1] = static_cast<std::uint64_t>(c.first[row] / first_bucket_ms_) + 1;
+    }
     const std::uint64_t hash = Hash(key);
     const std::uint64_t tag = hash & 0xffffffff00000000ULL;
     const std::size_t mask = slots_.size() - 1;
@@ -275,6 +317,7 @@ Status RollupTable::DrainTo(UnixMillis hour_start, SegmentWriter& writer) {
 
 Result<RollupResult> BuildRollup(const RollupSpec& spec) {
   RollupResult result;
+  const std::vector<flow::FieldId> input_fields = RollupInputFields(spec.shape);
   std::vector<bool> excluded(spec.segments.size(), false);
   // Each pass either succeeds or leaves out one more damaged segment, so this ends.
   for (;;) {
@@ -282,7 +325,7 @@ Result<RollupResult> BuildRollup(const RollupSpec& spec) {
     if (!writer) {
       return tl::unexpected(writer.error());
     }
-    RollupTable table(spec.max_groups);
+    RollupTable table(spec.max_groups, spec.shape);
     TableSink sink(table, **writer, spec.hour_start);
     result.segments_read = 0;
     bool start_over = false;
@@ -305,7 +348,7 @@ Result<RollupResult> BuildRollup(const RollupSpec& spec) {
         if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) {
           return MakeError(ErrorCode::kResourceExhausted, spec.path + ": stopped (shutting down)");
         }
-        Status read = (*reader)->ReadBlock(block_idx, RollupInputFields(), sink);
+        Status read = (*reader)->ReadBlock(block_idx, input_fields, sink);
         if (!sink.status()) {
           return tl::unexpected(sink.status().error());
         }

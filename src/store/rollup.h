@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// Hourly roll-ups: the detail rows of one hour grouped by their traffic key, with bytes,
-// packets and flows summed. Internal to store/; store::Maintainer (maintenance.h) decides
-// which hours to roll up and publishes the files.
+// Roll-ups: detail rows grouped by a key, with bytes, packets and flows summed.
+//   - Hourly roll-ups group the detail rows of one hour by their whole traffic key
+//     (kRollupKeyFields).
+//   - Minute summaries group the rows of one detail segment by a narrow key
+//     (kMinuteKeyFields) and the minute of their `first` time: a few rows per minute,
+//     so that graphs and protocol or exporter breakdowns over any range read almost
+//     nothing.
+// Internal to store/; store::Maintainer (maintenance.h) decides what to roll up and
+// publishes the files.
 
 #pragma once
 
@@ -18,6 +24,7 @@
 #include "common/result.h"
 #include "flow/field.h"
 #include "flow/flow_batch.h"
+#include "store/layout.h"
 #include "store/segment_writer.h"
 
 namespace sluice::store {
@@ -35,9 +42,27 @@ inline constexpr std::array kRollupKeyFields = {
     flow::FieldId::kSamplingRate,
 };
 
-// Every column a roll-up reads from a detail segment: the key, the summed counters
-// (bytes, packets, flows) and the flow times (first, last).
-std::span<const flow::FieldId> RollupInputFields();
+// The key of the minute summaries: exporter, obs_domain, proto, direction and
+// sampling_rate (and the minute of `first`).
+inline constexpr std::array kMinuteKeyFields = {
+    flow::FieldId::kExporter, flow::FieldId::kObsDomain,    flow::FieldId::kProto,
+    flow::FieldId::kDirection, flow::FieldId::kSamplingRate,
+};
+
+// What a roll-up groups by: `key` (a subset of kRollupKeyFields; the other key columns
+// are written as 0) and, when first_bucket_ms > 0, the bucket of `first` (floor(first /
+// first_bucket_ms)), so that every flow of a row starts in the same bucket.
+struct RollupShape {
+  std::span<const flow::FieldId> key;
+  UnixMillis first_bucket_ms = 0;
+};
+
+inline constexpr RollupShape kHourlyShape{kRollupKeyFields, 0};
+inline constexpr RollupShape kMinuteShape{kMinuteKeyFields, kMillisPerMinute};
+
+// Every column a roll-up of `shape` reads from a detail segment: its key, the summed
+// counters (bytes, packets, flows) and the flow times (first, last).
+std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape);
 
 // A hash table of roll-up groups with a fixed-size packed key (no allocation per row;
 // the table grows by doubling). Values: bytes, packets and flows summed (saturating at
@@ -47,7 +72,8 @@ std::span<const flow::FieldId> RollupInputFields();
 // Thread-safety: none.
 class RollupTable {
  public:
-  explicit RollupTable(std::size_t max_groups);
+  // REQUIRES: shape.key is a subset of kRollupKeyFields.
+  RollupTable(std::size_t max_groups, const RollupShape& shape);
 
   RollupTable(const RollupTable&) = delete;
   RollupTable& operator=(const RollupTable&) = delete;
@@ -67,7 +93,8 @@ class RollupTable {
   Status DrainTo(UnixMillis hour_start, SegmentWriter& writer);
 
  private:
-  static constexpr std::size_t kKeyWords = 13;  // 101 bytes of key, zero-padded
+  // 101 bytes of key fields, zero-padded to 13 words, then the bucket of `first`.
+  static constexpr std::size_t kKeyWords = 14;
   using Key = std::array<std::uint64_t, kKeyWords>;
 
   struct Group {
@@ -96,6 +123,8 @@ class RollupTable {
   void Grow();
 
   std::size_t max_groups_;
+  Key key_mask_{};  // the bytes of the shape's key fields
+  UnixMillis first_bucket_ms_ = 0;
   std::vector<std::unique_ptr<Group[]>> chunks_;
   std::size_t group_count_ = 0;
   // Open addressing, linear probing from (hash >> 32) & mask; a slot is 0 (empty) or
@@ -107,8 +136,9 @@ class RollupTable {
 // What one roll-up needs.
 struct RollupSpec {
   std::string path;                   // the file to write, in place
-  UnixMillis hour_start = 0;          // time_received of every row
-  std::vector<std::string> segments;  // the sealed detail segments of the hour
+  RollupShape shape = kHourlyShape;
+  UnixMillis hour_start = 0;          // time_received of every row (hour or slot start)
+  std::vector<std::string> segments;  // the sealed detail segments to roll up
   SegmentWriterOptions writer_options;
   std::size_t max_groups = 1 << 22;  // see RollupTable
   const std::atomic<bool>* stop = nullptr;  // checked between blocks: error if set

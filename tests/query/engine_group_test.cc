@@ -532,5 +532,107 @@ TEST(EngineGroupTest, RollupAndDetailGiveTheSameAnswer) {
   EXPECT_EQ(flags->scan.rollups_read, 0u);
 }
 
+// Writes the minute summary of each detail segment of `data` (as the store's Maintainer
+// does), keeping only every other one when `every_other`.
+void SummariseSegments(const Store& data, bool every_other = false) {
+  const std::vector<std::int64_t> slots = {kHour, kHour + 15 * 60'000};
+  for (std::size_t idx = 0; idx < slots.size(); ++idx) {
+    if (every_other && idx % 2 == 1) {
+      continue;
+    }
+    store::RollupSpec summary;
+    summary.shape = store::kMinuteShape;
+    summary.path = store::MinuteSummaryPath(data.store.dir(), "core", slots[idx], 0);
+    std::filesystem::create_directories(std::filesystem::path(summary.path).parent_path());
+    summary.hour_start = slots[idx];
+    summary.segments = {store::DetailSegmentPath(data.store.dir(), "core", slots[idx], 0)};
+    summary.writer_options = TestWriterOptions(256);
+    auto built = store::BuildRollup(summary);
+    ASSERT_TRUE(built) << built.error().Message();
+    ASSERT_LT(built->rows, built->input_rows);
+  }
+}
+
+// Graphs and breakdowns by protocol or exporter: the minute summaries answer exactly as
+// the detail segments, for series of whole minutes, statistics and aggregations.
+TEST(EngineGroupTest, MinuteSummariesAndDetailGiveTheSameAnswer) {
+  Store data;
+  SummariseSegments(data);
+  QuerySpec spec = SpecFor(data.store);
+  spec.top_n = 0;
+  spec.stats = {Stat("proto", {{FieldId::kProto}}, OrderBy::kBytes),
+                Stat("exporter", {{FieldId::kExporter}}, OrderBy::kFlows)};
+  spec.aggregate = {{FieldId::kExporter}, {FieldId::kProto}};
+  spec.order = OrderBy::kBytes;
+  auto check = [&](std::size_t summaries_read) {
+    spec.use_rollups = true;
+    auto summarised = RunQuery(spec, nullptr);
+    ASSERT_TRUE(summarised) << summarised.error().Message();
+    EXPECT_EQ(summarised->scan.rollups_read, summaries_read);
+    spec.use_rollups = false;
+    auto detail = RunQuery(spec, nullptr);
+    ASSERT_TRUE(detail) << detail.error().Message();
+    EXPECT_EQ(detail->scan.rollups_read, 0u);
+    ExpectSameAnswer(*summarised, *detail);
+  };
+  check(2);
+  // Series of whole minutes, with and without a group.
+  spec.stats.clear();
+  spec.aggregate.clear();
+  spec.order.reset();
+  spec.bucket_ms = 5 * 60'000;
+  check(2);
+  spec.bucket_group = {{FieldId::kProto}};
+  check(2);
+  spec.filter = "proto udp or exporter 192.0.2.2";
+  check(2);
+  // A bucket that is no whole number of minutes, a key the summaries do not keep, or a
+  // filter on one, reads the detail segments.
+  spec.bucket_ms = 90'000;
+  check(0);
+  spec.bucket_ms = 60'000;
+  spec.bucket_group = {{FieldId::kDstPort}};
+  check(0);
+  spec.bucket_group = {{FieldId::kProto}};
+  spec.filter = "port 53";
+  check(0);
+  spec.filter.clear();
+  // A window that cuts a segment reads that one as detail; the other stays summarised.
+  spec.window = query::TimeWindow{kHour + 60'000, kHour + 2 * store::kMillisPerHour};
+  check(1);
+  // A segment without a summary (not written yet) is read as detail beside the others.
+  spec.window.reset();
+  std::filesystem::remove(store::MinuteSummaryPath(data.store.dir(), "core", kHour, 0));
+  check(1);
+  EXPECT_TRUE(RunQuery(spec, nullptr)->totals == Totals(data.all()));
+}
+
+// With minute summaries for some hours, the hourly roll-ups answer only the hours none of
+// whose segments was summarised, so nothing is counted twice.
+TEST(EngineGroupTest, MinuteSummariesAndHourlyRollupsNeverCountTwice) {
+  Store data;
+  store::RollupSpec rollup;
+  rollup.path = store::RollupSegmentPath(data.store.dir(), "core", kHour);
+  std::filesystem::create_directories(std::filesystem::path(rollup.path).parent_path());
+  rollup.hour_start = kHour;
+  rollup.segments = {store::DetailSegmentPath(data.store.dir(), "core", kHour, 0),
+                     store::DetailSegmentPath(data.store.dir(), "core", kHour + 15 * 60'000, 0)};
+  rollup.writer_options = TestWriterOptions(256);
+  ASSERT_TRUE(store::BuildRollup(rollup));
+  SummariseSegments(data, true);
+
+  QuerySpec spec = SpecFor(data.store);
+  spec.stats = {Stat("proto", {{FieldId::kProto}}, OrderBy::kBytes)};
+  auto proto = RunQuery(spec, nullptr);
+  ASSERT_TRUE(proto) << proto.error().Message();
+  EXPECT_EQ(proto->scan.rollups_read, 1u);  // the summary; the hour's other segment as detail
+  EXPECT_TRUE(proto->totals == Totals(data.all()));
+  spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
+  auto srcip = RunQuery(spec, nullptr);
+  ASSERT_TRUE(srcip) << srcip.error().Message();
+  EXPECT_EQ(srcip->scan.rollups_read, 1u);  // the hourly roll-up alone
+  EXPECT_TRUE(srcip->totals == Totals(data.all()));
+}
+
 }  // namespace
 }  // namespace sluice::test

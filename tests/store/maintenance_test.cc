@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -487,7 +488,77 @@ TEST_F(MaintenanceTest, DamagedDetailSegmentsAreSkippedAndReported) {
   EXPECT_EQ(Run(RollupDue(kHour)).errors, 0u);
 }
 
+// Every sealed detail segment gets a minute summary (newest first, a bounded number per
+// run); an open one does not; the rows sum per exporter, protocol and minute of `first` to
+// the detail rows.
+TEST_F(MaintenanceTest, MinuteSummariesSumTheirDetailSegmentPerMinute) {
+  options_.minute_summaries_per_run = 2;
+  std::vector<std::string> sealed;
+  for (int slot = 0; slot < 3; ++slot) {
+    sealed.push_back(Detail(kHour + slot * kSlot));
+    WriteDetailAt(sealed.back(), kHour + slot * kSlot, 3000, 700);
+  }
+  const std::string open = OpenPathFor(Detail(kHour + 3 * kSlot));
+  WriteDetailAt(open, kHour + 3 * kSlot, 100);
+  auto summary = [&](int slot) {
+    return MinuteSummaryPath(data_dir_, "core", kHour + slot * kSlot, 0);
+  };
+
+  MaintenanceReport report = Run(kHour + 20 * kMillisPerMinute);
+  EXPECT_EQ(report.errors, 0u) << Messages(report);
+  EXPECT_EQ(report.minute_summaries_written, 2u);
+  EXPECT_FALSE(fs::exists(summary(0)));  // the oldest waits for the next run
+  EXPECT_TRUE(fs::exists(summary(1)));
+  EXPECT_TRUE(fs::exists(summary(2)));
+  report = Run(kHour + 25 * kMillisPerMinute);
+  EXPECT_EQ(report.minute_summaries_written, 1u) << Messages(report);
+  EXPECT_FALSE(fs::exists(MinuteSummaryPath(data_dir_, "core", kHour + 3 * kSlot, 0)));
+  EXPECT_EQ(Run(kHour + 30 * kMillisPerMinute).minute_summaries_written, 0u);
+
+  // (exporter, proto, minute of first) -> bytes, packets, flows, min first, max last.
+  using Key = std::tuple<std::string, int, UnixMillis>;
+  auto sums = [](const CollectingSink& rows, bool detail) {
+    std::map<Key, Sums> by_key;
+    for (std::size_t idx = 0; idx < rows.size(); ++idx) {
+      const auto& c = rows[idx].cols();
+      const std::size_t row = rows[idx].row;
+      EXPECT_TRUE(detail || c.src_addr[row] == flow::IpAddress{});  // not in the key
+      EXPECT_TRUE(detail || c.dst_port[row] == 0);
+      Sums& sum = by_key[{c.exporter[row].ToString(), c.proto[row],
+                          c.first[row] / kMillisPerMinute}];
+      sum.first = sum.rows == 0 ? c.first[row] : std::min(sum.first, c.first[row]);
+      sum.last = std::max(sum.last, c.last[row]);
+      ++sum.rows;
+      sum.bytes += c.bytes[row];
+      sum.packets += c.packets[row];
+      sum.flows += c.flows[row];
+    }
+    for (auto& [key, sum] : by_key) {
+      sum.rows = 0;  // how many rows stood for a key is free
+    }
+    return by_key;
+  };
+  for (int slot = 0; slot < 3; ++slot) {
+    const CollectingSink rows = ReadRows(summary(slot));
+    EXPECT_LT(rows.size(), 3000u / 10);
+    EXPECT_EQ(sums(rows, false), sums(ReadRows(sealed[slot]), true)) << slot;
+    for (std::size_t idx = 0; idx < rows.size(); ++idx) {
+      EXPECT_EQ(rows[idx].cols().time_received[rows[idx].row], kHour + slot * kSlot);
+    }
+  }
+
+  // Retention: they go with the roll-ups (rollup_retention_ms), not with the detail.
+  options_.detail_retention_ms = kMillisPerHour;
+  options_.rollup_retention_ms = 10 * kMillisPerDay;
+  Run(kHour + 3 * kMillisPerHour);
+  EXPECT_FALSE(fs::exists(sealed[0]));
+  EXPECT_TRUE(fs::exists(summary(0)));
+  Run(kHour + 11 * kMillisPerDay);
+  EXPECT_FALSE(fs::exists(summary(0)));
+}
+
 TEST_F(MaintenanceTest, FailedRenameLeavesNoFileAndIsRetried) {
+  options_.minute_summaries_per_run = 0;  // the hourly roll-up alone
   WriteHour(kHour, 100);
   file_system_.fail_rename = true;
   MaintenanceReport report = Run(RollupDue(kHour));
@@ -521,6 +592,7 @@ TEST_F(MaintenanceTest, FullDiskLeavesNoFileStopsTheRollupsAndIsRetried) {
 }
 
 TEST_F(MaintenanceTest, FailedDirectorySyncIsReportedButTheRollupStands) {
+  options_.minute_summaries_per_run = 0;  // the hourly roll-up alone
   WriteHour(kHour, 10);
   file_system_.fail_sync_directory = true;
   const MaintenanceReport report = Run(RollupDue(kHour));
@@ -598,7 +670,8 @@ TEST_F(MaintenanceTest, HoursPastTheRollupRetentionAreNotRolledUp) {
 
 TEST_F(MaintenanceTest, RetentionBySizeDeletesTheOldestSealedDetailFirstNeverOpenFiles) {
   // Slots 10:00..10:40 sealed, an old open file of 10:00 (a crashed writer's), all in an
-  // hour that is not complete (so no roll-up changes the sizes).
+  // hour that is not complete (so no roll-up changes the sizes), no minute summaries.
+  options_.minute_summaries_per_run = 0;
   std::vector<std::string> sealed;
   for (int slot = 0; slot < 9; ++slot) {
     sealed.push_back(Detail(kHour + slot * kSlot));
