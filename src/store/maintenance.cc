@@ -130,12 +130,13 @@ MaintenanceReport Maintainer::RunOnce(UnixMillis now) {
   if (!(catalog = scan())) {
     return report;
   }
-  const bool room = WriteRollups(*catalog, now, report);
+  // The minute summaries first: they are cheap, and what the dashboard reads.
+  const bool room = WriteMinuteSummaries(*catalog, now, report);
   if (!(catalog = scan())) {
     return report;
   }
   if (room) {
-    WriteMinuteSummaries(*catalog, now, report);
+    WriteRollups(*catalog, now, report);
   }
   if (!(catalog = scan())) {
     return report;
@@ -203,12 +204,15 @@ bool Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMill
         hour_start + kMillisPerHour <= now - options_.rollup_retention_ms) {
       continue;  // retention would delete it at once
     }
-    if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+    if (Stopping()) {
       return true;  // shutting down: the remaining roll-ups wait for the next start
     }
     if (!WriteRollup(kHourlyShape, RollupSegmentPath(options_.data_dir, source, hour_start),
                      RollupDayDir(options_.data_dir, source, hour_start), hour_start,
                      std::move(hour.sealed), report)) {
+      if (Stopping()) {
+        return true;
+      }
       report.messages.push_back(
           "rollup: the disk is full; the remaining roll-ups wait for the "
           "next pass");
@@ -218,7 +222,7 @@ bool Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMill
   return true;
 }
 
-void Maintainer::WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+bool Maintainer::WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                                       MaintenanceReport& report) {
   const UnixMillis slot_ms = UnixMillis{options_.rotation_minutes} * kMillisPerMinute;
   std::set<std::tuple<std::string, UnixMillis, std::uint32_t>> summarised;
@@ -239,21 +243,24 @@ void Maintainer::WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, 
         entry.name.start + slot_ms <= now - options_.rollup_retention_ms) {
       continue;  // retention would delete it at once
     }
-    if (written == options_.minute_summaries_per_run ||
-        (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed))) {
-      return;  // the rest wait for the next run
+    if (written == options_.minute_summaries_per_run || Stopping()) {
+      return true;  // the rest wait for the next run
     }
     const std::string final_path =
         MinuteSummaryPath(options_.data_dir, entry.name.source, entry.name.start, entry.name.index);
     if (!WriteRollup(kMinuteShape, final_path,
                      MinuteDayDir(options_.data_dir, entry.name.source, entry.name.start),
                      entry.name.start, {entry.path}, report)) {
+      if (Stopping()) {
+        return true;
+      }
       report.messages.push_back(
           "minute summary: the disk is full; the remaining summaries wait for the next pass");
-      return;
+      return false;
     }
     ++written;
   }
+  return true;
 }
 
 bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_path,
@@ -266,8 +273,7 @@ bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_
   const auto fail = [&](const Error& error) {
     ++report.errors;
     report.messages.push_back(what + final_path + " not written: " + std::string(error.Message()));
-    return error.Code() != ErrorCode::kNoSpace &&
-           !(options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed));
+    return error.Code() != ErrorCode::kNoSpace && !Stopping();
   };
   if (Status created = file_system_->CreateDirectories(dir); !created) {
     return fail(created.error());
@@ -330,6 +336,10 @@ bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_
            : " (" + CountText(segment_count - built->segments_read, "damaged segment") +
                  " left out)"));
   return true;
+}
+
+bool Maintainer::Stopping() const {
+  return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
 }
 
 UnixMillis Maintainer::RollupDelay() const {

@@ -45,16 +45,16 @@ struct MaintenanceReport {
 
 // One RunOnce() does, in order:
 //  1. removes leftover *.tmp files last modified more than one hour before `now`;
-//  2. for each source and hour H whose detail segments are all sealed (no *.seg.open, no
+//  2. for each sealed detail segment with no minute summary yet (and not past the roll-up
+//     retention), newest first and at most minute_summaries_per_run of them, reads it and
+//     publishes DATA/<source>/rollup/minute/.../HHMM[-N].seg (written as *.tmp, renamed,
+//     directory synced): one row per group of kMinuteKeyFields (store/rollup.h) and
+//     minute of `first`, bytes/packets/flows summed, time_received = the slot start,
+//     first = min, last = max. A damaged detail segment gets none (queries read it);
+//  3. for each source and hour H whose detail segments are all sealed (no *.seg.open, no
 //     younger *.tmp of H) with now >= H + 1 h + rotation + 60 s, and no roll-up yet, reads
 //     the hour's sealed detail segments and publishes DATA/<source>/rollup/.../HH.seg
-//     (written as *.tmp, renamed, directory synced): one row per group of
-//     kRollupKeyFields (store/rollup.h), bytes/packets/flows summed, time_received = H,
-//     first = min, last = max. Hours already past the roll-up retention are not rolled up;
-//  3. for each sealed detail segment with no minute summary yet (and not past the roll-up
-//     retention), newest first and at most minute_summaries_per_run of them, reads it and
-//     publishes DATA/<source>/rollup/minute/.../HHMM[-N].seg the same way: one row per
-//     group of kMinuteKeyFields and minute of `first`, time_received = the slot start;
+//     the same way: one row per group of kRollupKeyFields, time_received = H. Hours already past the roll-up retention are not rolled up;
 //  4. deletes sealed detail segments whose slot ended at least detail_retention_ms before
 //     `now` (one whose hour has no roll-up yet waits for it, at most until an hour after
 //     the roll-up was due), and roll-ups whose hour ended at least rollup_retention_ms
@@ -89,7 +89,8 @@ class Maintainer {
   // False if the disk is full.
   bool WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                     MaintenanceReport& report);
-  void WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+  // False if the disk is full.
+  bool WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                             MaintenanceReport& report);
   // Writes one roll-up or minute summary of `shape` to `final_path` (in `dir`); false if
   // the disk is full (no point trying the next one).
@@ -98,6 +99,9 @@ class Maintainer {
   void ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                       MaintenanceReport& report);
   void RemoveEmptyDirectories(UnixMillis now);
+
+  // True once options_.stop is set.
+  bool Stopping() const;
 
   // How long after its start an hour is rolled up: 1 h + rotation + 60 s.
   UnixMillis RollupDelay() const;
