@@ -1,8 +1,10 @@
 // The web dashboard in a real browser (Debian's chromium driven by playwright-core)
 // against a real `sluice serve` fed by replayed captures: log in, the overview graphs
-// hold the flows (read from the rendered uPlot series), the range changes, drag-to-zoom,
-// the explorer's rows equal what its own `sluice query` command line prints, a link leads
-// to a host page, a saved view is created and shown, a filter syntax error is underlined.
+// hold the flows (read from the rendered uPlot series; ICMP and ICMPv6 apart), the range
+// changes, drag-to-zoom, the explorer's rows equal what its own `sluice query` command
+// line prints, a link leads
+// to a host page, a saved view is created and shown, a filter syntax error is underlined
+// (on a filter longer than the box too: the input scrolls to it and puts the caret there).
 // Screenshots of every page go to --out.
 //
 // usage: node tests/web/ui_test.mjs --sluice BIN --blast BIN --web-dir web/ --source-dir . --out DIR
@@ -86,12 +88,24 @@ try {
     const chart = charts.find((c) => c.name === metric);
     check(chart && chart.rendered, `the ${metric} chart is drawn`);
     if (!chart || !chart.rendered) continue;
-    check(JSON.stringify(chart.labels) === JSON.stringify(['TCP', 'UDP', 'ICMP', 'other'].filter((l) => chart.labels.includes(l))) && chart.labels.includes('TCP') && chart.labels.includes('UDP'),
+    check(JSON.stringify(chart.labels) === JSON.stringify(['TCP', 'UDP', 'ICMP', 'ICMPv6', 'other'].filter((l) => chart.labels.includes(l))) && chart.labels.includes('TCP') && chart.labels.includes('UDP'),
       `the ${metric} chart is split by protocol: ${chart.labels}`);
     // rates per second times the step = the counts over the window, as sluice query has them
     const counted = chart.sums.reduce((a, b) => a + b, 0) * chart.step;
     const expected = hourSummary[metric];
     check(Math.abs(counted - expected) <= Math.max(1, expected * 1e-6), `${metric}: the graph sums to ${counted}, sluice query says ${expected}`);
+  }
+  // The capture's IPv6 ICMP is ICMPv6 (58): its own line beside ICMP (1), each equal to
+  // what sluice query counts for that protocol.
+  const flowsChart = charts.find((c) => c.name === 'flows');
+  for (const [label, proto] of [['ICMP', 1], ['ICMPv6', 58]]) {
+    const protoFlows = JSON.parse(run(args.sluice, ['query', '--data', dataDir, '-t', windowArg(overviewWindow), '-o', 'json', `proto ${proto}`])).summary.flows;
+    check(protoFlows > 0, `the last hour holds ${label} (proto ${proto}) flows (${protoFlows})`);
+    const line = flowsChart?.labels.indexOf(label) ?? -1;
+    check(line >= 0, `the flows chart has a line for ${label} (${flowsChart?.labels})`);
+    if (line < 0) continue;
+    const counted = flowsChart.sums[line] * flowsChart.step;
+    check(Math.abs(counted - protoFlows) <= Math.max(1, protoFlows * 1e-6), `the ${label} line sums to ${counted} flows, sluice query 'proto ${proto}' says ${protoFlows}`);
   }
   const totalsText = await page.textContent('.totals');
   check(totalsText.includes('flows'), 'totals shown');
@@ -233,6 +247,7 @@ try {
   charts = await chartData();
   const viewBytes = charts.find((c) => c.name === 'bytes');
   check(viewBytes.sums.reduce((a, b) => a + b, 0) > 0, 'the view graphs have data');
+  check(JSON.stringify(viewBytes.labels) === JSON.stringify(['TCP']), `the view's graphs are split by protocol (${viewBytes.labels})`);
   await shot('07-view');
   const stored = JSON.parse(fs.readFileSync(path.join(dataDir, 'views.json'), 'utf8'));
   check(stored.views.length === 1 && stored.views[0].filter === 'proto tcp and port 443', 'the view is saved in views.json');
@@ -273,6 +288,69 @@ try {
   const underline = await page.$eval('.explorer-form .syntax-error', (span) => getComputedStyle(span).textDecorationLine);
   check(underline.includes('underline'), 'the error is underlined');
   await shot('09-syntax-error');
+
+  // A filter longer than the box, its error near the end (a bad token, then a missing one
+  // past the end): the input scrolls to the error, the caret is at its column, and the
+  // underline is in the input's visible box, under its own characters.
+  reporter.step = 'long syntax error';
+  const hosts = Array.from({ length: 12 }, (_, idx) => `not host 192.0.2.${idx + 1}`).join(' and ');
+  const markGeometry = () => page.$eval('.explorer-form .filter-input', (input) => {
+    const mark = input.parentElement.querySelector('.syntax-error');
+    if (!mark) return null;
+    const style = getComputedStyle(input);
+    const context = document.createElement('canvas').getContext('2d');
+    context.font = `${style.fontSize} ${style.fontFamily}`;
+    const box = input.getBoundingClientRect();
+    const inner = { left: box.left + input.clientLeft, right: box.left + input.clientLeft + input.clientWidth };
+    const rect = mark.getBoundingClientRect();
+    const prefix = input.value.slice(0, Number(mark.dataset.position) - 1);
+    const expected = inner.left + parseFloat(style.paddingLeft) + context.measureText(prefix).width - input.scrollLeft;
+    return {
+      inside: rect.width > 0 && rect.left >= inner.left - 0.5 && rect.right <= inner.right + 0.5,
+      offset: rect.left - expected, left: rect.left, right: rect.right, box: inner, scrollLeft: input.scrollLeft,
+      focused: document.activeElement === input, caret: input.selectionStart,
+    };
+  });
+  for (const longFilter of [`${hosts} and dst port 99999 and proto tcp`, `${hosts} and dst port`]) {
+    await page.goto(`${base}/#/explorer?range=1h`);
+    await idle();
+    await page.fill('.explorer-form .filter-input', longFilter);
+    await page.press('.explorer-form .filter-input', 'Enter');
+    await page.waitForSelector('.explorer-form .syntax-error');
+    const longMessage = await page.textContent('.explorer-form .filter-message');
+    const longColumn = Number(/column (\d+)/.exec(longMessage)?.[1]);
+    check(longColumn > 140, `the message names the column near the end (${longFilter.length} characters): ${longMessage}`);
+    check(await page.$eval('.explorer-form .filter-input', (input) => input.scrollWidth > input.clientWidth), 'the filter is longer than the box');
+    const geometry = await markGeometry();
+    check(geometry.scrollLeft > 0, `the input scrolled to the error (${JSON.stringify(geometry)})`);
+    check(geometry.inside, `the underline at column ${longColumn} is inside the input's visible box (${JSON.stringify(geometry)})`);
+    check(Math.abs(geometry.offset) < 2, `the underline sits under its text (${JSON.stringify(geometry)})`);
+    check(geometry.focused && geometry.caret === Math.min(longColumn, longFilter.length + 1) - 1, `the caret is at the error column (${JSON.stringify(geometry)})`);
+    await shot(longFilter.endsWith('port') ? '09-syntax-error-long-end' : '09-syntax-error-long');
+    // the keyboard moves the caret and the input scrolls: the underline follows its text
+    await page.keyboard.press('Home');
+    await page.waitForFunction(() => document.querySelector('.explorer-form .filter-input').scrollLeft === 0);
+    const home = await markGeometry();
+    check(Math.abs(home.offset) < 2 && !home.inside, `at Home the underline moves with the text out of sight (${JSON.stringify(home)})`);
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => document.querySelector('.explorer-form .filter-input').scrollLeft > 0);
+    const end = await markGeometry();
+    check(Math.abs(end.offset) < 2, `at End the underline is under its text again (${JSON.stringify(end)})`);
+  }
+  // With the caret put at the error, the keyboard fixes it: delete "99999", type a port.
+  await page.goto(`${base}/#/explorer?range=1h`);
+  await idle();
+  await page.fill('.explorer-form .filter-input', `${hosts} and dst port 99999 and proto tcp`);
+  await page.press('.explorer-form .filter-input', 'Enter');
+  await page.waitForSelector('.explorer-form .syntax-error');
+  for (let idx = 0; idx < 5; idx += 1) await page.keyboard.press('Delete');
+  await page.keyboard.type('443');
+  check(await page.$('.explorer-form .syntax-error') === null, 'editing the filter clears the underline');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => decodeURIComponent(location.hash.replace(/\+/g, ' ')).includes('dst port 443 and proto tcp'));
+  await idle();
+  await page.waitForSelector('.explorer-output .data-table');
+  check(await page.$('.explorer-form .syntax-error') === null, 'the fixed filter runs');
 
   reporter.step = 'ports and exporters';
   await page.goto(`${base}/#/ports?range=1h`);

@@ -5,6 +5,7 @@
 import { fetchSeries, runQuery } from '../api.js';
 import { timeChart } from '../chart.js';
 import { h, notice } from '../dom.js';
+import { protocolName } from '../format.js';
 import { navigate, withParams } from '../router.js';
 import { apiWindow, rangeLinkParams, rangePicker, resolveRange } from '../time_range.js';
 import { statTable, totals } from './common.js';
@@ -15,20 +16,28 @@ const METRICS = [
   { metric: 'bytes', title: 'Bytes/s', unit: 'B' },
 ];
 
-const PROTOCOL_GROUPS = [['TCP', [6]], ['UDP', [17]], ['ICMP', [1, 58]]];
+// The protocol split's series, in this fixed order; every other protocol is folded into
+// "other". ICMPv6 is not folded into ICMP, so an IPv6 network's ICMP stays visible.
+const PROTOCOL_SERIES = [6, 17, 1, 58];
 
-// Folds per-protocol series into TCP, UDP, ICMP and other (in that order).
+// Folds per-protocol series into TCP, UDP, ICMP, ICMPv6 and other (in that order, each
+// only if it has flows; names as protocolName() writes them everywhere else).
 function byProtocolGroup(series) {
-  const lines = new Map([...PROTOCOL_GROUPS.map(([name]) => [name, null]), ['other', null]]);
+  const lines = new Map([...PROTOCOL_SERIES.map((number) => [protocolName(number), null]), ['other', null]]);
   for (const line of series) {
     const number = line.key ? Number(line.key.proto) : NaN;
-    const group = PROTOCOL_GROUPS.find(([, numbers]) => numbers.includes(number));
-    const name = group ? group[0] : 'other';
+    const name = PROTOCOL_SERIES.includes(number) ? protocolName(number) : 'other';
     const existing = lines.get(name);
     if (!existing) {
       lines.set(name, { name, points: line.points.map(([ms, value]) => [ms, value]) });
     } else {
-      line.points.forEach(([, value], idx) => { existing.points[idx][1] += value; });
+      // sum by time: two series need not have the same timestamps
+      const index = new Map(existing.points.map((point, idx) => [point[0], idx]));
+      for (const [ms, value] of line.points) {
+        if (index.has(ms)) existing.points[index.get(ms)][1] += value;
+        else existing.points.push([ms, value]);
+      }
+      existing.points.sort((a, b) => a[0] - b[0]);
     }
   }
   return [...lines.values()].filter(Boolean);
