@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -64,15 +65,22 @@ def call(base, token, method, path, params, body):
     request = urllib.request.Request(url, data=data, method=method,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     start = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=600) as answer:
-        answer.read()
-    return time.perf_counter() - start
+    try:
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            answer.read()
+            status = answer.status
+    except urllib.error.HTTPError as error:  # 503 query_timeout past the API's deadline
+        error.read()
+        status = error.code
+    return time.perf_counter() - start, status
 
 
-def summaries_done(sluice, data):
+def store_counts(sluice, data):
+    """(minute summaries, hourly roll-ups, detail segments) in the store."""
     stats = json.loads(subprocess.run([sluice, "store", "stats", "--data", data, "--json"],
                                       capture_output=True, text=True, check=True).stdout)
-    return stats["totals"]["minute"]["segments"], stats["totals"]["detail"]["segments"]
+    totals = stats["totals"]
+    return totals["minute"]["segments"], totals["rollup"]["segments"], totals["detail"]["segments"]
 
 
 def main():
@@ -83,7 +91,11 @@ def main():
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--ranges", default="1h,6h,24h")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pages", default="overview,overview by exporter,ports,host",
+                        help="comma-separated pages to time")
     parser.add_argument("--no-wait", action="store_true", help="do not wait for the minute summaries")
+    parser.add_argument("--wait-rollups", type=int, default=0,
+                        help="also wait for this many hourly roll-ups (so that none is written during the timings)")
     parser.add_argument("--json-out", default=None)
     args = parser.parse_args()
     sluice = os.path.join(args.build_dir, "apps", "sluice", "sluice")
@@ -117,11 +129,12 @@ def main():
         if not args.no_wait:
             started = time.monotonic()
             while True:
-                done, total = summaries_done(sluice, data)
-                if done >= total:
+                minute, rollups, total = store_counts(sluice, data)
+                if minute >= total and rollups >= args.wait_rollups:
                     break
                 time.sleep(2)
-            print(f"minute summaries of {total} segments ready after {time.monotonic() - started:.0f} s", flush=True)
+            print(f"minute summaries of {total} segments (and {rollups} roll-ups) ready after "
+                  f"{time.monotonic() - started:.0f} s", flush=True)
         base = f"http://127.0.0.1:{http_port}"
         end = meta["to_ms"]
         print(f"load average: {load_average():.2f}", flush=True)
@@ -129,17 +142,22 @@ def main():
             hours = float(range_text.rstrip("hd")) * (24 if range_text.endswith("d") else 1)
             window = (int(end - hours * 3_600_000), int(end))
             for page, requests in pages(window):
+                if page not in args.pages.split(","):
+                    continue
                 for label, method, path, params, body in requests:
                     call(base, token, method, path, params, body)  # warm-up
-                    times = [call(base, token, method, path, params, body) for _ in range(args.repeat)]
-                    row = {"range": range_text, "page": page, "request": label, "median_s": statistics.median(times)}
+                    answers = [call(base, token, method, path, params, body) for _ in range(args.repeat)]
+                    statuses = sorted({status for _, status in answers})
+                    row = {"range": range_text, "page": page, "request": label,
+                           "median_s": statistics.median(t for t, _ in answers), "status": statuses}
                     results.append(row)
-                    print(f"{range_text:>4}  {page:<22} {label:<26} {row['median_s'] * 1000:9.1f} ms", flush=True)
+                    note = "" if statuses == [200] else f"  (HTTP {statuses})"
+                    print(f"{range_text:>4}  {page:<22} {label:<26} {row['median_s'] * 1000:9.1f} ms{note}", flush=True)
                 with concurrent.futures.ThreadPoolExecutor(len(requests)) as pool:
                     page_times = []
                     for _ in range(args.repeat):
                         start = time.perf_counter()
-                        list(pool.map(lambda r: call(base, token, *r[1:]), requests))
+                        list(pool.map(lambda r: call(base, token, *r[1:]), requests))  # noqa: B023
                         page_times.append(time.perf_counter() - start)
                 row = {"range": range_text, "page": page, "request": "(whole page, in parallel)",
                        "median_s": statistics.median(page_times)}

@@ -426,15 +426,23 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
     std::set<std::pair<std::string, std::int64_t>> summarised_hours;
     std::set<std::pair<std::string, std::int64_t>> rolled_up;
     std::vector<Segment> rollups;
-    // True if `entry` (a sealed summary of a wanted source) can stand for its detail rows.
+    // True if `entry` (a sealed summary of a wanted source) can stand for its detail rows:
+    // all its flows lie inside the window; or, for a minute summary, the window starts on
+    // a whole minute and none of its flows ends after the window: each row's flows then
+    // all start before the window (its minute is earlier) or all lie inside it, and the
+    // rows are filtered by the window like flows. Otherwise only detail rows are exact.
     auto usable = [&](const store::CatalogEntry& entry) {
       auto reader = store::SegmentReader::Open(entry.path);
       if (!reader) {
         return false;  // the detail segments answer instead
       }
       const store::SegmentSummary& summary = (*reader)->summary();
-      // Cut by the window: only detail rows are exact.
-      return summary.row_count == 0 || SummaryInside(summary, window);
+      if (summary.row_count == 0 || SummaryInside(summary, window)) {
+        return true;
+      }
+      const std::int64_t minute = store::kMinuteShape.first_bucket_ms;
+      return entry.name.kind == store::SegmentKind::kMinute && window->from_ms % minute == 0 &&
+             summary.last.max <= window->to_ms;
     };
     auto candidate_summary = [&](const store::CatalogEntry& entry, store::SegmentKind kind) {
       return entry.name.kind == kind && entry.name.state == store::SegmentState::kSealed &&

@@ -54,8 +54,8 @@
 //   - Summaries (store/rollup.h), when use_rollups and the query is no listing: if the
 //     filter and every key (statistics, aggregation, series groups) use only the minute
 //     summaries' key columns, and a series' buckets are whole minutes, each detail
-//     segment whose minute summary has all its flows inside the window is answered by
-//     that summary. Then, if they use only the hourly roll-ups' key columns and the query
+//     segment whose minute summary has all its flows inside the window, or none ending
+//     after it when the window starts on a whole minute, is answered by that summary. Then, if they use only the hourly roll-ups' key columns and the query
 //     is no series, each hour with no segment so answered whose roll-up has all its flows
 //     inside the window is answered by the roll-up. Either way the answer is the same as
 //     from the detail segments; segments without a usable summary (the one being

@@ -597,8 +597,17 @@ TEST(EngineGroupTest, MinuteSummariesAndDetailGiveTheSameAnswer) {
   spec.filter = "port 53";
   check(0);
   spec.filter.clear();
-  // A window that cuts a segment reads that one as detail; the other stays summarised.
+  // A window that starts on a whole minute may cut a summary: its rows of earlier
+  // minutes are left out like the flows they stand for.
   spec.window = query::TimeWindow{kHour + 60'000, kHour + 2 * store::kMillisPerHour};
+  check(2);
+  // A window that starts within a minute, or ends before a summary's last flow, reads
+  // the segment it cuts as detail; the other stays summarised.
+  spec.window = query::TimeWindow{kHour + 60'001, kHour + 2 * store::kMillisPerHour};
+  check(1);
+  spec.window = query::TimeWindow{kHour, kHour + 20 * 60'000};
+  check(1);
+  spec.window = query::TimeWindow{kHour + 7 * 60'000, kHour + 20 * 60'000};
   check(1);
   // A segment without a summary (not written yet) is read as detail beside the others.
   spec.window.reset();
