@@ -8,9 +8,9 @@ list in well under a second).
    WORKDIR/data, one sealed segment per 5-minute slot, as serve would have (once; a rerun
    with the same WORKDIR reuses it).
 2. `sluice serve --data WORKDIR/data` starts with the API on a free loopback port; its
-   housekeeping writes the minute summaries (and the hourly roll-ups) of the sealed
-   segments. The benchmark waits until every segment has its minute summary
-   (`sluice store stats --json`), unless --no-wait.
+   housekeeping writes the summaries (and the hourly roll-ups) of the sealed segments.
+   The benchmark waits until every segment has its summaries (`sluice store stats
+   --json`), unless --no-wait.
 3. For each range (--ranges) and each page, the same requests as web/src/pages/*.js, one
    after another (as the browser sends a page's requests at once, the page's time is
    also given with the requests in parallel); median of --repeat runs after one warm-up.
@@ -36,19 +36,22 @@ from e2e_bench import free_udp_port, load_average, wait_for_file  # noqa: E402
 from api_bench import free_tcp_port  # noqa: E402
 
 HOST = "198.18.0.10"  # a busy client of the traffic model
+SUMMARIES_PER_SEGMENT = 4  # store/layout.h kSummaryDirs
 
 
 def pages(window):
     """(page, [(label, method, path, params, body)]) as the web UI sends them."""
-    w = {"from": str(window[0]), "to": str(window[1])}
+    w = {"from": str(window[0] // 60_000 * 60_000), "to": str(window[1])}  # as web/src/time_range.js
     overview = [(f"series {m} by proto", "GET", "/api/v1/series", {"metric": m, "group": "proto", "top": "50", **w}, None)
                 for m in ("flows", "packets", "bytes")]
-    overview.append(("top lists", "POST", "/api/v1/query", None,
-                     {**w, "limit": 10, "stat": ["srcip/bytes", "dstip/bytes", "dstport/bytes", "proto/bytes"]}))
+    overview += [(f"top {stat}", "POST", "/api/v1/query", None, {**w, "limit": 10, "stat": [stat]})
+                 for stat in ("srcip/bytes", "dstip/bytes", "dstport/bytes", "proto/bytes")]
     by_exporter = [(f"series {m} by exporter", "GET", "/api/v1/series", {"metric": m, "group": "exporter", "top": "10", **w}, None)
                    for m in ("flows", "packets", "bytes")]
-    ports = [("port lists", "POST", "/api/v1/query", None,
-              {**w, "limit": 15, "stat": ["dstport/bytes", "dstport/packets", "dstport/flows", "srcport/bytes", "proto/bytes"]}),
+    ports = [("dstport lists", "POST", "/api/v1/query", None,
+              {**w, "limit": 15, "stat": ["dstport/bytes", "dstport/packets", "dstport/flows"]}),
+             ("srcport list", "POST", "/api/v1/query", None, {**w, "limit": 15, "stat": ["srcport/bytes"]}),
+             ("proto list", "POST", "/api/v1/query", None, {**w, "limit": 15, "stat": ["proto/bytes"]}),
              ("series bytes by dstport", "GET", "/api/v1/series",
               {"metric": "bytes", "group": "dstport", "top": "10", "filter": "dst port in [443 80 53 22 25]", **w}, None)]
     host = [("series in", "GET", "/api/v1/series", {"metric": "bytes", "filter": f"dst host {HOST}", **w}, None),
@@ -76,11 +79,11 @@ def call(base, token, method, path, params, body):
 
 
 def store_counts(sluice, data):
-    """(minute summaries, hourly roll-ups, detail segments) in the store."""
+    """(summary segments, hourly roll-ups, detail segments) in the store."""
     stats = json.loads(subprocess.run([sluice, "store", "stats", "--data", data, "--json"],
                                       capture_output=True, text=True, check=True).stdout)
     totals = stats["totals"]
-    return totals["minute"]["segments"], totals["rollup"]["segments"], totals["detail"]["segments"]
+    return totals["summary"]["segments"], totals["rollup"]["segments"], totals["detail"]["segments"]
 
 
 def main():
@@ -93,7 +96,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pages", default="overview,overview by exporter,ports,host",
                         help="comma-separated pages to time")
-    parser.add_argument("--no-wait", action="store_true", help="do not wait for the minute summaries")
+    parser.add_argument("--no-wait", action="store_true", help="do not wait for the summaries")
     parser.add_argument("--wait-rollups", type=int, default=0,
                         help="also wait for this many hourly roll-ups (so that none is written during the timings)")
     parser.add_argument("--json-out", default=None)
@@ -129,11 +132,11 @@ def main():
         if not args.no_wait:
             started = time.monotonic()
             while True:
-                minute, rollups, total = store_counts(sluice, data)
-                if minute >= total and rollups >= args.wait_rollups:
+                summaries, rollups, total = store_counts(sluice, data)
+                if summaries >= SUMMARIES_PER_SEGMENT * total and rollups >= args.wait_rollups:
                     break
                 time.sleep(2)
-            print(f"minute summaries of {total} segments (and {rollups} roll-ups) ready after "
+            print(f"summaries of {total} segments (and {rollups} roll-ups) ready after "
                   f"{time.monotonic() - started:.0f} s", flush=True)
         base = f"http://127.0.0.1:{http_port}"
         end = meta["to_ms"]

@@ -302,9 +302,9 @@ std::string RenderMetrics(const ServiceSnapshot& snapshot) {
   Counter(writer, "sluice_housekeeper_runs_total", "Maintenance runs.", housekeeper.runs);
   Counter(writer, "sluice_housekeeper_rollups_written_total", "Hourly roll-ups written.",
           housekeeper.rollups_written);
-  Counter(writer, "sluice_housekeeper_minute_summaries_written_total",
-          "Minute summaries (one per sealed detail segment) written.",
-          housekeeper.minute_summaries_written);
+  Counter(writer, "sluice_housekeeper_summaries_written_total",
+          "Summary files of sealed detail segments written.",
+          housekeeper.summaries_written);
   Counter(writer, "sluice_housekeeper_segments_deleted_total", "Segments removed by retention.",
           housekeeper.segments_deleted);
   Counter(writer, "sluice_housekeeper_deleted_bytes_total", "Bytes removed by retention.",

@@ -357,7 +357,7 @@ std::string Plural(std::uint64_t count, std::string_view one, std::string_view m
 int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>& entries) {
   std::map<std::pair<std::string, std::string>, Tally> detail;  // (source, day)
   std::map<std::string, Tally> rollup;                          // source
-  std::map<std::string, Tally> minute;                          // source
+  std::map<std::string, Tally> summary;                         // source
   std::uint64_t temp_files = 0;
   std::uint64_t temp_bytes = 0;
   std::vector<std::pair<std::string, std::string>> damaged;  // path, error
@@ -378,8 +378,8 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
     }
     if (entry.name.kind == store::SegmentKind::kRollup) {
       rollup[entry.name.source].Add(facts, entry);
-    } else if (entry.name.kind == store::SegmentKind::kMinute) {
-      minute[entry.name.source].Add(facts, entry);
+    } else if (entry.name.kind == store::SegmentKind::kSummary) {
+      summary[entry.name.source].Add(facts, entry);
     } else {
       detail[{entry.name.source, store::DayString(entry.name.start)}].Add(facts, entry);
     }
@@ -392,9 +392,9 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
   for (const auto& [source, tally] : rollup) {
     rollup_total.Merge(tally);
   }
-  Tally minute_total;
-  for (const auto& [source, tally] : minute) {
-    minute_total.Merge(tally);
+  Tally summary_total;
+  for (const auto& [source, tally] : summary) {
+    summary_total.Merge(tally);
   }
 
   if (options.json) {
@@ -424,9 +424,9 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
       AppendTallyJson(tally, "rows", out);
       out += "}";
     }
-    out += "],\n\"minute\":[";
+    out += "],\n\"summary\":[";
     first = true;
-    for (const auto& [source, tally] : minute) {
+    for (const auto& [source, tally] : summary) {
       out += first ? "\n  {" : ",\n  {";
       first = false;
       out += "\"source\":";
@@ -439,8 +439,8 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
     AppendTallyJson(detail_total, "flows", out);
     out += "},\"rollup\":{";
     AppendTallyJson(rollup_total, "rows", out);
-    out += "},\"minute\":{";
-    AppendTallyJson(minute_total, "rows", out);
+    out += "},\"summary\":{";
+    AppendTallyJson(summary_total, "rows", out);
     out += "},\"temp_files\":" + FormatUnsigned(temp_files);
     out += ",\"temp_bytes\":" + FormatUnsigned(temp_bytes);
     out += ",\"damaged\":" + FormatUnsigned(damaged.size());
@@ -489,18 +489,18 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
   } else {
     rollups.Print(stdout);
   }
-  std::printf("\nminute summaries by source:\n");
-  Table minutes({false, true, true, true, false, true});
-  minutes.AddRow({"SOURCE", "SEGMENTS", "ROWS", "BYTES", "OPEN", "DAMAGED"});
-  for (const auto& [source, tally] : minute) {
-    minutes.AddRow({source, FormatUnsigned(tally.segments), FormatUnsigned(tally.rows),
+  std::printf("\nsummaries by source:\n");
+  Table summaries({false, true, true, true, false, true});
+  summaries.AddRow({"SOURCE", "SEGMENTS", "ROWS", "BYTES", "OPEN", "DAMAGED"});
+  for (const auto& [source, tally] : summary) {
+    summaries.AddRow({source, FormatUnsigned(tally.segments), FormatUnsigned(tally.rows),
                     FormatSize(tally.bytes), OpenText(tally, "rows"),
                     FormatUnsigned(tally.damaged)});
   }
-  if (!minutes.HasBody()) {
+  if (!summaries.HasBody()) {
     std::printf("  (none)\n");
   } else {
-    minutes.Print(stdout);
+    summaries.Print(stdout);
   }
   std::printf("\ntotal: %s, %s, %s (%s bytes/flow)",
               Plural(detail_total.segments, "detail segment", "detail segments").c_str(),
@@ -519,9 +519,9 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
               Plural(rollup_total.rows, "row", "rows").c_str(),
               FormatSize(rollup_total.bytes).c_str());
   std::printf("       %s (%s, %s)\n",
-              Plural(minute_total.segments, "minute summary", "minute summaries").c_str(),
-              Plural(minute_total.rows, "row", "rows").c_str(),
-              FormatSize(minute_total.bytes).c_str());
+              Plural(summary_total.segments, "summary segment", "summary segments").c_str(),
+              Plural(summary_total.rows, "row", "rows").c_str(),
+              FormatSize(summary_total.bytes).c_str());
   std::printf("       %s, %s (%s)\n",
               Plural(damaged.size(), "damaged segment", "damaged segments").c_str(),
               Plural(temp_files, "temporary file", "temporary files").c_str(),
@@ -650,9 +650,10 @@ int RunLs(const StoreOptions& options, const std::vector<store::CatalogEntry>& e
     if (facts.vanished) {
       continue;
     }
-    const std::string_view kind = entry.name.kind == store::SegmentKind::kRollup   ? "rollup"
-                                  : entry.name.kind == store::SegmentKind::kMinute ? "minute"
-                                                                                   : "detail";
+    const std::string kind = entry.name.kind == store::SegmentKind::kRollup ? "rollup"
+                             : entry.name.kind == store::SegmentKind::kSummary
+                                 ? "summary-" + std::string(store::kSummaryDirs[entry.name.summary])
+                                 : "detail";
     const std::string_view state = facts.damaged ? "damaged" : StateName(entry.name.state);
     const bool has_time = !temp && !facts.damaged && facts.rows > 0;
     if (options.json) {

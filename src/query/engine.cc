@@ -273,7 +273,8 @@ std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, con
 
 // Which pre-aggregated files may answer a query instead of the detail segments.
 struct Summaries {
-  bool minute = false;  // the minute summaries, for the detail segments they summarise
+  // The segments' summary (an index into store::kSummaryShapes) that answers, if any.
+  std::optional<std::size_t> summary;
   bool hourly = false;  // the hourly roll-ups, for the hours they hold whole
 };
 
@@ -312,13 +313,20 @@ bool KeysAnswer(const QuerySpec& spec, const Shape& shape, const Filter& filter,
   return keys_ok(spec.aggregate, spec.bidirectional) && keys_ok(spec.bucket_group, false);
 }
 
-// The summaries that can answer the query. The minute summaries are preferred (they are
-// far smaller); an hour none of whose segments has a usable minute summary may still be
-// answered by its roll-up.
+// The summaries that can answer the query: the first of the segments' summaries (in the
+// order of store::kSummaryShapes) whose key is enough; an hour none of whose segments has
+// such a usable summary may still be answered by its roll-up.
 Summaries ChooseSummaries(const QuerySpec& spec, const Shape& shape, const Filter& filter) {
-  return {KeysAnswer(spec, shape, filter, store::kMinuteShape.key,
-                     store::kMinuteShape.first_bucket_ms),
-          KeysAnswer(spec, shape, filter, store::kHourlyShape.key, 0)};
+  Summaries summaries;
+  for (std::size_t idx = 0; idx < store::kSummaryShapes.size(); ++idx) {
+    const store::RollupShape& summary = store::kSummaryShapes[idx];
+    if (KeysAnswer(spec, shape, filter, summary.key, summary.first_bucket_ms)) {
+      summaries.summary = idx;
+      break;
+    }
+  }
+  summaries.hourly = KeysAnswer(spec, shape, filter, store::kHourlyShape.key, 0);
+  return summaries;
 }
 
 // A file to scan.
@@ -421,16 +429,17 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
              std::find(spec.sources.begin(), spec.sources.end(), source) != spec.sources.end();
     };
     // What the summaries answer, per source: (source, slot start, index) of the detail
-    // segment for a minute summary, (source, hour start) for an hourly roll-up.
+    // segment for a summary, (source, hour start) for an hourly roll-up.
     std::set<std::tuple<std::string, std::int64_t, std::uint32_t>> summarised;
     std::set<std::pair<std::string, std::int64_t>> summarised_hours;
     std::set<std::pair<std::string, std::int64_t>> rolled_up;
     std::vector<Segment> rollups;
     // True if `entry` (a sealed summary of a wanted source) can stand for its detail rows:
-    // all its flows lie inside the window; or, for a minute summary, the window starts on
-    // a whole minute and none of its flows ends after the window: each row's flows then
-    // all start before the window (its minute is earlier) or all lie inside it, and the
-    // rows are filtered by the window like flows. Otherwise only detail rows are exact.
+    // all its flows lie inside the window; or, for a summary by minute of `first`, the
+    // window starts on a whole minute and none of its flows ends after the window: each
+    // row's flows then all start before the window (its minute is earlier) or all lie
+    // inside it, and the rows are filtered by the window like flows. Otherwise only
+    // detail rows are exact.
     auto usable = [&](const store::CatalogEntry& entry) {
       auto reader = store::SegmentReader::Open(entry.path);
       if (!reader) {
@@ -440,17 +449,20 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       if (summary.row_count == 0 || SummaryInside(summary, window)) {
         return true;
       }
-      const std::int64_t minute = store::kMinuteShape.first_bucket_ms;
-      return entry.name.kind == store::SegmentKind::kMinute && window->from_ms % minute == 0 &&
-             summary.last.max <= window->to_ms;
+      if (entry.name.kind != store::SegmentKind::kSummary) {
+        return false;
+      }
+      const std::int64_t bucket = store::kSummaryShapes[entry.name.summary].first_bucket_ms;
+      return bucket > 0 && window->from_ms % bucket == 0 && summary.last.max <= window->to_ms;
     };
     auto candidate_summary = [&](const store::CatalogEntry& entry, store::SegmentKind kind) {
       return entry.name.kind == kind && entry.name.state == store::SegmentState::kSealed &&
              wanted_source(entry.name.source);
     };
-    if (summaries.minute) {
+    if (summaries.summary) {
       for (const store::CatalogEntry& entry : *catalog) {
-        if (!candidate_summary(entry, store::SegmentKind::kMinute) ||
+        if (!candidate_summary(entry, store::SegmentKind::kSummary) ||
+            entry.name.summary != *summaries.summary ||
             (window && entry.name.start + kSlotNamePruneSlackMs <= window->from_ms) ||
             !usable(entry)) {
           continue;

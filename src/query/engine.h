@@ -11,7 +11,7 @@
 // scan thread feeds thread-local aggregators, kept in hash partitions
 // (partitioned_groups.h) that are merged partition by partition at the end, on every
 // thread. A series without a group sums into a dense array per bucket. Long ranges
-// read the minute summaries or the hourly roll-ups when the query needs only what they hold.
+// read the segments' summaries or the hourly roll-ups when the query needs only what they hold.
 //
 // Time window (nfdump -t): a flow is inside when its first and last times both fall in
 // [from_ms, to_ms], both ends included: "entirely inside", not "overlaps" (checked with
@@ -51,12 +51,14 @@
 //     scan order) and the first `limit` handed over; the totals cover every matching
 //     flow. A damaged block's columns are checked only if they are read: a block whose
 //     filter columns match no row is not read further.
-//   - Summaries (store/rollup.h), when use_rollups and the query is no listing: if the
-//     filter and every key (statistics, aggregation, series groups) use only the minute
-//     summaries' key columns, and a series' buckets are whole minutes, each detail
-//     segment whose minute summary has all its flows inside the window, or none ending
-//     after it when the window starts on a whole minute, is answered by that summary. Then, if they use only the hourly roll-ups' key columns and the query
-//     is no series, each hour with no segment so answered whose roll-up has all its flows
+//   - Summaries (store/rollup.h), when use_rollups and the query is no listing: the first
+//     of the segment summaries (kSummaryShapes: minute, src, dst, port) whose key holds
+//     every column the filter and the keys (statistics, aggregation, series groups) use,
+//     and that keeps the minute of `first` if the query is a series of whole minutes,
+//     answers each detail segment whose summary has all its flows inside the window (or,
+//     for a summary by minute, none ending after it when the window starts on a whole
+//     minute). Then, if they use only the hourly roll-ups' key columns and the query is
+//     no series, each hour with no segment so answered whose roll-up has all its flows
 //     inside the window is answered by the roll-up. Either way the answer is the same as
 //     from the detail segments; segments without a usable summary (the one being
 //     written, those cut by the window) are read as detail.

@@ -24,12 +24,12 @@ constexpr auto kFirstRunDelay = std::chrono::seconds(5);
 std::string HousekeeperStats::ToJson() const {
   char text[256];
   std::snprintf(text, sizeof text,
-                "{\"runs\":%llu,\"rollups_written\":%llu,\"minute_summaries_written\":%llu,"
+                "{\"runs\":%llu,\"rollups_written\":%llu,\"summaries_written\":%llu,"
                 "\"segments_deleted\":%llu,"
                 "\"bytes_deleted\":%llu,\"errors\":%llu}",
                 static_cast<unsigned long long>(runs),
                 static_cast<unsigned long long>(rollups_written),
-                static_cast<unsigned long long>(minute_summaries_written),
+                static_cast<unsigned long long>(summaries_written),
                 static_cast<unsigned long long>(segments_deleted),
                 static_cast<unsigned long long>(bytes_deleted),
                 static_cast<unsigned long long>(errors));
@@ -98,7 +98,7 @@ void Housekeeper::Loop() {
     std::lock_guard lock(mu_);
     ++stats_.runs;
     stats_.rollups_written += report.rollups_written;
-    stats_.minute_summaries_written += report.minute_summaries_written;
+    stats_.summaries_written += report.summaries_written;
     stats_.segments_deleted += report.segments_deleted;
     stats_.bytes_deleted += report.bytes_deleted;
     stats_.errors += report.errors;

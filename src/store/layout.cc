@@ -2,6 +2,7 @@
 
 #include "store/layout.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -137,9 +138,10 @@ std::string RollupDayDir(std::string_view data_dir, std::string_view source, Uni
               std::string(source) + "/" + std::string(kRollupDir) + "/" + DayPath(ToCivil(t)));
 }
 
-std::string MinuteDayDir(std::string_view data_dir, std::string_view source, UnixMillis t) {
+std::string SummaryDayDir(std::string_view data_dir, std::string_view source, std::size_t summary,
+                          UnixMillis t) {
   return Join(data_dir, std::string(source) + "/" + std::string(kRollupDir) + "/" +
-                            std::string(kMinuteDir) + "/" + DayPath(ToCivil(t)));
+                            std::string(kSummaryDirs[summary]) + "/" + DayPath(ToCivil(t)));
 }
 
 namespace {
@@ -163,9 +165,9 @@ std::string DetailSegmentPath(std::string_view data_dir, std::string_view source
   return DetailDayDir(data_dir, source, slot_start) + SlotFileName(slot_start, index);
 }
 
-std::string MinuteSummaryPath(std::string_view data_dir, std::string_view source,
-                              UnixMillis slot_start, std::uint32_t index) {
-  return MinuteDayDir(data_dir, source, slot_start) + SlotFileName(slot_start, index);
+std::string SummaryPath(std::string_view data_dir, std::string_view source, std::size_t summary,
+                        UnixMillis slot_start, std::uint32_t index) {
+  return SummaryDayDir(data_dir, source, summary, slot_start) + SlotFileName(slot_start, index);
 }
 
 std::string RollupSegmentPath(std::string_view data_dir, std::string_view source,
@@ -187,8 +189,12 @@ std::string TempPathFor(std::string_view final_path) {
 std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path) {
   std::vector<std::string_view> parts = SplitPath(relative_path);
   SegmentName name;
-  if (parts.size() == 7 && parts[1] == kRollupDir && parts[2] == kMinuteDir) {
-    name.kind = SegmentKind::kMinute;
+  const auto* summary =
+      parts.size() == 7 ? std::find(kSummaryDirs.begin(), kSummaryDirs.end(), parts[2])
+                        : kSummaryDirs.end();
+  if (parts.size() == 7 && parts[1] == kRollupDir && summary != kSummaryDirs.end()) {
+    name.kind = SegmentKind::kSummary;
+    name.summary = static_cast<std::size_t>(summary - kSummaryDirs.begin());
     parts.erase(parts.begin() + 1, parts.begin() + 3);
   } else if (parts.size() == 6 && parts[1] == kRollupDir) {
     name.kind = SegmentKind::kRollup;

@@ -9,9 +9,10 @@
 //   DATA/<source>/YYYY/MM/DD/HHMM[-N].seg.open   the segment being written (no footer yet;
 //                                            recovered at the next start)
 //   DATA/<source>/rollup/YYYY/MM/DD/HH.seg   the hourly roll-up of hour HH:00 UTC
-//   DATA/<source>/rollup/minute/YYYY/MM/DD/HHMM[-N].seg
-//                                            the per-minute summary of the detail segment
-//                                            of the same name (store/rollup.h)
+//   DATA/<source>/rollup/<summary>/YYYY/MM/DD/HHMM[-N].seg
+//                                            a summary of the detail segment of the same
+//                                            name: <summary> is one of kSummaryDirs
+//                                            (what each holds: store/rollup.h)
 //   DATA/<source>/.../<name>.tmp             a file being sealed (temporary; removed at
 //                                            the next start)
 //
@@ -19,6 +20,8 @@
 
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,7 +33,9 @@ namespace sluice::store {
 
 inline constexpr std::string_view kDefaultSource = "default";
 inline constexpr std::string_view kRollupDir = "rollup";
-inline constexpr std::string_view kMinuteDir = "minute";  // under kRollupDir
+// The summaries of a detail segment, each in its directory under kRollupDir; a
+// SegmentName's `summary` is an index into this list.
+inline constexpr std::array<std::string_view, 4> kSummaryDirs = {"minute", "src", "dst", "port"};
 inline constexpr std::string_view kSegmentSuffix = ".seg";
 inline constexpr std::string_view kOpenSuffix = ".open";
 inline constexpr std::string_view kTempSuffix = ".tmp";
@@ -42,7 +47,7 @@ inline constexpr UnixMillis kMillisPerDay = 86'400'000;
 enum class SegmentKind : std::uint8_t {
   kDetail,  // every flow of one rotation slot
   kRollup,  // hourly aggregates
-  kMinute,  // per-minute summary of one detail segment (same start and index)
+  kSummary,  // a summary of one detail segment (same start and index): see `summary`
 };
 
 enum class SegmentState : std::uint8_t {
@@ -58,6 +63,7 @@ struct SegmentName {
   SegmentState state = SegmentState::kSealed;
   UnixMillis start = 0;     // slot (or hour) start, UTC
   std::uint32_t index = 0;  // the -N of HHMM-N.seg; 0 for the first segment of a slot
+  std::size_t summary = 0;  // kSummary: its index in kSummaryDirs
 };
 
 // True if `name` can be a source's directory name: 1 to 64 of [A-Za-z0-9_.-], not
@@ -85,20 +91,22 @@ std::string DetailSegmentPath(std::string_view data_dir, std::string_view source
 std::string RollupSegmentPath(std::string_view data_dir, std::string_view source,
                               UnixMillis hour_start);
 
-// "DATA/<source>/rollup/minute/YYYY/MM/DD" for the minute summaries of the day holding `t`.
-std::string MinuteDayDir(std::string_view data_dir, std::string_view source, UnixMillis t);
+// "DATA/<source>/rollup/<kSummaryDirs[summary]>/YYYY/MM/DD" for those summaries of the
+// day holding `t`. REQUIRES: summary < kSummaryDirs.size().
+std::string SummaryDayDir(std::string_view data_dir, std::string_view source, std::size_t summary,
+                          UnixMillis t);
 
-// The final path of the minute summary of detail segment `index` of the slot starting at
+// The final path of summary `summary` of detail segment `index` of the slot starting at
 // `slot_start`.
-std::string MinuteSummaryPath(std::string_view data_dir, std::string_view source,
-                              UnixMillis slot_start, std::uint32_t index);
+std::string SummaryPath(std::string_view data_dir, std::string_view source, std::size_t summary,
+                        UnixMillis slot_start, std::uint32_t index);
 
 // `final_path` + ".open" / ".tmp".
 std::string OpenPathFor(std::string_view final_path);
 std::string TempPathFor(std::string_view final_path);
 
 // Parses a path relative to the data directory ("core/2026/11/23/1620.seg",
-// "core/rollup/2026/11/23/16.seg", "core/rollup/minute/2026/11/23/1620.seg", ...). nullopt for anything that is not a store file.
+// "core/rollup/2026/11/23/16.seg", "core/rollup/src/2026/11/23/1620.seg", ...). nullopt for anything that is not a store file.
 std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path);
 
 // Parses exactly `digits` decimal digits (the YYYY, MM, DD, HHMM parts of store paths).

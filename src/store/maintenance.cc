@@ -130,8 +130,8 @@ MaintenanceReport Maintainer::RunOnce(UnixMillis now) {
   if (!(catalog = scan())) {
     return report;
   }
-  // The minute summaries first: they are cheap, and what the dashboard reads.
-  const bool room = WriteMinuteSummaries(*catalog, now, report);
+  // The summaries first: they are cheaper, and what the dashboard reads.
+  const bool room = WriteSummaries(*catalog, now, report);
   if (!(catalog = scan())) {
     return report;
   }
@@ -222,40 +222,49 @@ bool Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMill
   return true;
 }
 
-bool Maintainer::WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
-                                      MaintenanceReport& report) {
+bool Maintainer::WriteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                                MaintenanceReport& report) {
   const UnixMillis slot_ms = UnixMillis{options_.rotation_minutes} * kMillisPerMinute;
-  std::set<std::tuple<std::string, UnixMillis, std::uint32_t>> summarised;
+  // (source, slot start, index) of a detail segment -> the summaries it has.
+  std::map<std::tuple<std::string, UnixMillis, std::uint32_t>, std::array<bool, kSummaryDirs.size()>> have;
   for (const CatalogEntry& entry : catalog) {
-    if (entry.name.kind == SegmentKind::kMinute && entry.name.state == SegmentState::kSealed) {
-      summarised.emplace(entry.name.source, entry.name.start, entry.name.index);
+    if (entry.name.kind == SegmentKind::kSummary && entry.name.state == SegmentState::kSealed) {
+      have[{entry.name.source, entry.name.start, entry.name.index}][entry.name.summary] = true;
     }
   }
   std::size_t written = 0;
   // Newest first: what the dashboard shows now matters more than a backlog of old slots.
   for (auto it = catalog.rbegin(); it != catalog.rend(); ++it) {
     const CatalogEntry& entry = *it;
-    if (entry.name.kind != SegmentKind::kDetail || entry.name.state != SegmentState::kSealed ||
-        summarised.contains({entry.name.source, entry.name.start, entry.name.index})) {
+    if (entry.name.kind != SegmentKind::kDetail || entry.name.state != SegmentState::kSealed) {
       continue;
     }
     if (options_.rollup_retention_ms > 0 &&
         entry.name.start + slot_ms <= now - options_.rollup_retention_ms) {
-      continue;  // retention would delete it at once
+      continue;  // retention would delete them at once
     }
-    if (written == options_.minute_summaries_per_run || Stopping()) {
+    const auto& had = have[{entry.name.source, entry.name.start, entry.name.index}];
+    SummarySpec spec;
+    std::vector<std::string> final_paths;
+    for (std::size_t summary = 0; summary < kSummaryDirs.size(); ++summary) {
+      if (!had[summary]) {
+        spec.summaries.push_back(summary);
+        final_paths.push_back(
+            SummaryPath(options_.data_dir, entry.name.source, summary, entry.name.start, entry.name.index));
+      }
+    }
+    if (spec.summaries.empty()) {
+      continue;
+    }
+    if (written == options_.summaries_per_run || Stopping()) {
       return true;  // the rest wait for the next run
     }
-    const std::string final_path =
-        MinuteSummaryPath(options_.data_dir, entry.name.source, entry.name.start, entry.name.index);
-    if (!WriteRollup(kMinuteShape, final_path,
-                     MinuteDayDir(options_.data_dir, entry.name.source, entry.name.start),
-                     entry.name.start, {entry.path}, report)) {
+    if (!WriteSummaryFiles(entry, std::move(spec), final_paths, report)) {
       if (Stopping()) {
         return true;
       }
       report.messages.push_back(
-          "minute summary: the disk is full; the remaining summaries wait for the next pass");
+          "summaries: the disk is full; the remaining summaries wait for the next pass");
       return false;
     }
     ++written;
@@ -263,11 +272,73 @@ bool Maintainer::WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, 
   return true;
 }
 
+bool Maintainer::WriteSummaryFiles(const CatalogEntry& detail, SummarySpec spec,
+                                   const std::vector<std::string>& final_paths,
+                                   MaintenanceReport& report) {
+  const auto fail = [&](const Error& error) {
+    ++report.errors;
+    report.messages.push_back("summaries of " + detail.path +
+                              " not written: " + std::string(error.Message()));
+    return error.Code() != ErrorCode::kNoSpace && !Stopping();
+  };
+  for (std::size_t idx = 0; idx < final_paths.size(); ++idx) {
+    const std::string dir = SummaryDayDir(options_.data_dir, detail.name.source,
+                                          spec.summaries[idx], detail.name.start);
+    if (Status created = file_system_->CreateDirectories(dir); !created) {
+      return fail(created.error());
+    }
+    spec.paths.push_back(TempPathFor(final_paths[idx]));
+  }
+  spec.segment = detail.path;
+  spec.slot_start = detail.name.start;
+  spec.writer_options = options_.segment;
+  spec.writer_options.file_system = file_system_;
+  spec.max_groups = options_.rollup_max_groups;
+  spec.stop = options_.stop;
+  Result<SummaryResult> built = BuildSummaries(spec);
+  const auto discard_temps = [&] {
+    for (const std::string& temp : spec.paths) {
+      std::error_code ec;
+      if (!fs::exists(temp, ec)) {
+        continue;  // not created (a writer before it failed)
+      }
+      if (Status removed = file_system_->Remove(temp); !removed) {
+        ++report.errors;
+        report.messages.push_back("cannot remove " + temp + ": " + std::string(removed.error().Message()));
+      }
+    }
+  };
+  if (!built) {
+    discard_temps();
+    return fail(built.error());
+  }
+  if (built->damaged) {
+    // A damaged detail segment gets no summaries: queries read it as detail (and report
+    // the damage there, as its hour's roll-up does), so no good row around it is lost.
+    discard_temps();
+    return true;
+  }
+  for (std::size_t idx = 0; idx < final_paths.size(); ++idx) {
+    if (Status renamed = file_system_->Rename(spec.paths[idx], final_paths[idx]); !renamed) {
+      discard_temps();
+      return fail(renamed.error());
+    }
+    const std::string dir = SummaryDayDir(options_.data_dir, detail.name.source,
+                                          spec.summaries[idx], detail.name.start);
+    if (Status synced = file_system_->SyncDirectory(dir); !synced) {
+      ++report.errors;
+      report.messages.push_back("summary " + final_paths[idx] + " written but not synced: " +
+                                std::string(synced.error().Message()));
+    }
+    ++report.summaries_written;
+  }
+  return true;
+}
+
 bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_path,
                              const std::string& dir, UnixMillis start,
                              std::vector<std::string> segments, MaintenanceReport& report) {
-  const bool minute = shape.first_bucket_ms > 0;
-  const std::string what = minute ? "minute summary " : "rollup ";
+  const std::string what = "rollup ";
   const std::size_t segment_count = segments.size();
   // Returns false when the disk is full.
   const auto fail = [&](const Error& error) {
@@ -299,12 +370,6 @@ bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_
     discard_temp();
     return fail(built.error());
   }
-  if (minute && !built->skipped.empty()) {
-    // A damaged detail segment gets no summary: queries read it as detail (and report the
-    // damage there, as its hour's roll-up does), so no good row around the damage is lost.
-    discard_temp();
-    return true;
-  }
   for (const Error& skipped : built->skipped) {
     ++report.errors;
     report.messages.push_back(what + final_path + ": left out a damaged detail segment: " +
@@ -318,11 +383,6 @@ bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_
     ++report.errors;
     report.messages.push_back(what + final_path +
                               " written but not synced: " + std::string(synced.error().Message()));
-  }
-  if (minute) {
-    // One per detail segment, every few minutes: counted, not logged.
-    ++report.minute_summaries_written;
-    return true;
   }
   ++report.rollups_written;
   report.rollup_input_rows += built->input_rows;
@@ -454,8 +514,10 @@ void Maintainer::RemoveEmptyDirectories(UnixMillis now) {
     }
     RemoveEmptyDateDirectories(it->path(), cutoff);
     RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir), cutoff);
-    RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir) / std::string(kMinuteDir),
-                               cutoff);
+    for (const std::string_view summary : kSummaryDirs) {
+      RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir) / std::string(summary),
+                                 cutoff);
+    }
   }
 }
 

@@ -29,7 +29,7 @@ struct MaintenanceOptions {
   UnixMillis rollup_retention_ms = 365LL * kMillisPerDay;  // 0 = keep forever
   SegmentWriterOptions segment;                            // for roll-up segments (compression)
   std::size_t rollup_max_groups = 1 << 19;                 // memory bound of one aggregation (~90 MiB)
-  std::size_t minute_summaries_per_run = 288;              // a day of 5-minute slots; the rest next run
+  std::size_t summaries_per_run = 288;                     // detail segments; a day of 5-minute slots
   // When set and true, RunOnce() stops early (between blocks of a roll-up), writing no
   // partial roll-up: how a collector that is shutting down interrupts a long run.
   const std::atomic<bool>* stop = nullptr;
@@ -37,7 +37,7 @@ struct MaintenanceOptions {
 
 struct MaintenanceReport {
   std::uint64_t rollups_written = 0, rollup_input_rows = 0, rollup_rows = 0;
-  std::uint64_t minute_summaries_written = 0;
+  std::uint64_t summaries_written = 0;  // files (each detail segment gets kSummaryDirs.size())
   std::uint64_t segments_deleted = 0, bytes_deleted = 0;
   std::uint64_t errors = 0;
   std::vector<std::string> messages;  // one line per error or notable action, for the log
@@ -45,12 +45,13 @@ struct MaintenanceReport {
 
 // One RunOnce() does, in order:
 //  1. removes leftover *.tmp files last modified more than one hour before `now`;
-//  2. for each sealed detail segment with no minute summary yet (and not past the roll-up
-//     retention), newest first and at most minute_summaries_per_run of them, reads it and
-//     publishes DATA/<source>/rollup/minute/.../HHMM[-N].seg (written as *.tmp, renamed,
-//     directory synced): one row per group of kMinuteKeyFields (store/rollup.h) and
-//     minute of `first`, bytes/packets/flows summed, time_received = the slot start,
-//     first = min, last = max. A damaged detail segment gets none (queries read it);
+//  2. for each sealed detail segment missing some of its summaries (and not past the
+//     roll-up retention), newest first and at most summaries_per_run of them, reads it
+//     once and publishes the missing DATA/<source>/rollup/<summary>/.../HHMM[-N].seg
+//     (kSummaryDirs; written as *.tmp, renamed, directory synced): one row per group of
+//     the summary's key (kSummaryShapes in store/rollup.h), bytes/packets/flows summed,
+//     time_received = the slot start, first = min, last = max. A damaged detail segment
+//     gets none (queries read it as detail);
 //  3. for each source and hour H whose detail segments are all sealed (no *.seg.open, no
 //     younger *.tmp of H) with now >= H + 1 h + rotation + 60 s, and no roll-up yet, reads
 //     the hour's sealed detail segments and publishes DATA/<source>/rollup/.../HH.seg
@@ -58,10 +59,10 @@ struct MaintenanceReport {
 //  4. deletes sealed detail segments whose slot ended at least detail_retention_ms before
 //     `now` (one whose hour has no roll-up yet waits for it, at most until an hour after
 //     the roll-up was due), and roll-ups whose hour ended at least rollup_retention_ms
-//     before `now`, and minute summaries whose slot ended that long before `now`;
+//     before `now`, and summaries whose slot ended that long before `now`;
 //  5. if max_size_bytes > 0 and all store files together are larger, deletes the oldest
 //     sealed detail segments, then (none left) the oldest roll-ups, then the oldest
-//     minute summaries, until they fit;
+//     summaries, until they fit;
 //  6. removes year/month/day directories left empty (only those whose period ended more
 //     than an hour ago, so as not to race the writer creating today's).
 // *.seg.open files (the writer's) are never deleted.
@@ -90,10 +91,13 @@ class Maintainer {
   bool WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                     MaintenanceReport& report);
   // False if the disk is full.
-  bool WriteMinuteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
-                            MaintenanceReport& report);
-  // Writes one roll-up or minute summary of `shape` to `final_path` (in `dir`); false if
-  // the disk is full (no point trying the next one).
+  bool WriteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                      MaintenanceReport& report);
+  // Builds and publishes the summaries `spec` names of `detail`; false if the disk is full.
+  bool WriteSummaryFiles(const CatalogEntry& detail, SummarySpec spec,
+                         const std::vector<std::string>& final_paths, MaintenanceReport& report);
+  // Writes one roll-up of `shape` to `final_path` (in `dir`); false if the disk is full (no
+  // point trying the next one).
   bool WriteRollup(const RollupShape& shape, const std::string& final_path, const std::string& dir,
                    UnixMillis start, std::vector<std::string> segments, MaintenanceReport& report);
   void ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMillis now,

@@ -138,7 +138,92 @@ class TableSink final : public flow::FlowSink {
   std::uint64_t rows_written_ = 0;
 };
 
+// Hands every batch to several sinks.
+class FanOutSink final : public flow::FlowSink {
+ public:
+  explicit FanOutSink(std::vector<TableSink*> sinks) : sinks_(std::move(sinks)) {}
+
+  void Consume(flow::FlowBatch& batch) override {
+    for (TableSink* sink : sinks_) {
+      sink->Consume(batch);
+    }
+  }
+
+ private:
+  std::vector<TableSink*> sinks_;
+};
+
 }  // namespace
+
+Result<SummaryResult> BuildSummaries(const SummarySpec& spec) {
+  SummaryResult result;
+  const std::size_t count = spec.summaries.size();
+  std::vector<std::unique_ptr<SegmentWriter>> writers;
+  std::vector<std::unique_ptr<RollupTable>> tables;
+  std::vector<std::unique_ptr<TableSink>> sinks;
+  std::vector<TableSink*> sink_ptrs;
+  std::vector<flow::FieldId> input_fields;
+  for (std::size_t idx = 0; idx < count; ++idx) {
+    const RollupShape& shape = kSummaryShapes[spec.summaries[idx]];
+    auto writer = SegmentWriter::Create(spec.paths[idx], spec.writer_options);
+    if (!writer) {
+      return tl::unexpected(writer.error());
+    }
+    writers.push_back(std::move(*writer));
+    tables.push_back(std::make_unique<RollupTable>(spec.max_groups, shape));
+    sinks.push_back(std::make_unique<TableSink>(*tables.back(), *writers.back(), spec.slot_start));
+    sink_ptrs.push_back(sinks.back().get());
+    for (const flow::FieldId field : RollupInputFields(shape)) {
+      if (std::find(input_fields.begin(), input_fields.end(), field) == input_fields.end()) {
+        input_fields.push_back(field);
+      }
+    }
+  }
+  FanOutSink fan_out(sink_ptrs);
+  auto failed_sink = [&]() -> const Status* {
+    for (const auto& sink : sinks) {
+      if (!sink->status()) {
+        return &sink->status();
+      }
+    }
+    return nullptr;
+  };
+  auto reader = SegmentReader::Open(spec.segment);
+  if (!reader) {
+    if (!IsDamage(reader.error())) {
+      return tl::unexpected(reader.error());
+    }
+    result.damaged = reader.error();
+    return result;
+  }
+  for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
+    if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) {
+      return MakeError(ErrorCode::kResourceExhausted, spec.segment + ": stopped (shutting down)");
+    }
+    Status read = (*reader)->ReadBlock(block_idx, input_fields, fan_out);
+    if (const Status* status = failed_sink()) {
+      return tl::unexpected(status->error());
+    }
+    if (!read) {
+      if (!IsDamage(read.error())) {
+        return tl::unexpected(read.error());
+      }
+      result.damaged = read.error();
+      return result;
+    }
+  }
+  for (std::size_t idx = 0; idx < count; ++idx) {
+    if (Status drained = sinks[idx]->Finish(); !drained) {
+      return tl::unexpected(drained.error());
+    }
+    if (Status finished = writers[idx]->Finish(); !finished) {
+      return tl::unexpected(finished.error());
+    }
+    result.rows.push_back(sinks[idx]->rows_written());
+  }
+  result.input_rows = count == 0 ? 0 : sinks.front()->rows_added();
+  return result;
+}
 
 std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape) {
   std::vector<flow::FieldId> fields(shape.key.begin(), shape.key.end());

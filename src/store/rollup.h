@@ -2,10 +2,11 @@
 // Roll-ups: detail rows grouped by a key, with bytes, packets and flows summed.
 //   - Hourly roll-ups group the detail rows of one hour by their whole traffic key
 //     (kRollupKeyFields).
-//   - Minute summaries group the rows of one detail segment by a narrow key
-//     (kMinuteKeyFields) and the minute of their `first` time: a few rows per minute,
-//     so that graphs and protocol or exporter breakdowns over any range read almost
-//     nothing.
+//   - Summaries group the rows of one detail segment by a narrow key (kSummaryShapes):
+//     the minute summary by exporter and protocol (and a few more) per minute of `first`,
+//     a few rows per minute, so that graphs and protocol or exporter breakdowns over any
+//     range read almost nothing; the others by source address, destination address, or
+//     destination port, for the top lists.
 // Internal to store/; store::Maintainer (maintenance.h) decides what to roll up and
 // publishes the files.
 
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -60,6 +62,22 @@ struct RollupShape {
 inline constexpr RollupShape kHourlyShape{kRollupKeyFields, 0};
 inline constexpr RollupShape kMinuteShape{kMinuteKeyFields, kMillisPerMinute};
 
+inline constexpr std::array kSrcKeyFields = {flow::FieldId::kExporter, flow::FieldId::kSrcAddr};
+inline constexpr std::array kDstKeyFields = {flow::FieldId::kExporter, flow::FieldId::kDstAddr};
+inline constexpr std::array kPortKeyFields = {flow::FieldId::kExporter, flow::FieldId::kProto,
+                                              flow::FieldId::kDstPort};
+
+// The summaries of a detail segment, in the order of kSummaryDirs (store/layout.h), which
+// is also the order of preference when several could answer a query (fewest rows first,
+// on typical traffic): minute; src and dst (a row per address and exporter over the
+// segment); port (per exporter, protocol, destination port and minute of `first`).
+inline constexpr std::array<RollupShape, kSummaryDirs.size()> kSummaryShapes = {
+    kMinuteShape,
+    RollupShape{kSrcKeyFields, 0},
+    RollupShape{kDstKeyFields, 0},
+    RollupShape{kPortKeyFields, kMillisPerMinute},
+};
+inline constexpr std::size_t kMinuteSummary = 0;
 // Every column a roll-up of `shape` reads from a detail segment: its key, the summed
 // counters (bytes, packets, flows) and the flow times (first, last).
 std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape);
@@ -152,6 +170,30 @@ struct RollupResult {
   // kUnsupported): the roll-up holds none of its rows.
   std::vector<Error> skipped;
 };
+
+// The summaries of one detail segment, built in one read of it.
+struct SummarySpec {
+  std::string segment;                // the sealed detail segment
+  UnixMillis slot_start = 0;          // time_received of every row
+  std::vector<std::size_t> summaries;  // indexes into kSummaryShapes
+  std::vector<std::string> paths;     // the file of each, written in place
+  SegmentWriterOptions writer_options;
+  std::size_t max_groups = 1 << 22;  // per summary, see RollupTable
+  const std::atomic<bool>* stop = nullptr;  // checked between blocks: error if set
+};
+
+struct SummaryResult {
+  std::uint64_t input_rows = 0;
+  std::vector<std::uint64_t> rows;  // per summary
+  // Set if the segment's data is damaged (kCorruption, kUnsupported, kMalformed): the
+  // files then hold only part of it and must not be published.
+  std::optional<Error> damaged;
+};
+
+// Reads spec.segment once and writes each summary of spec.summaries to its path
+// (finished). Any other error (writing, or a file that cannot be read) fails the whole;
+// the caller removes the files.
+Result<SummaryResult> BuildSummaries(const SummarySpec& spec);
 
 // Reads every segment of `spec` and writes the roll-up to spec.path (finished). A damaged
 // detail segment is left out whole and listed in `skipped` (if it failed half-way, the

@@ -375,7 +375,7 @@ TEST_F(StoreCommandTest, StatsJsonCountsEverySourceAndDayExactly) {
   const std::optional<Json> doc = JsonReader(out).ReadDocument();
   ASSERT_TRUE(doc) << out;
   EXPECT_EQ(doc->Keys(),
-            (std::vector<std::string>{"data_dir", "detail", "rollup", "minute", "totals", "damaged"}));
+            (std::vector<std::string>{"data_dir", "detail", "rollup", "summary", "totals", "damaged"}));
   EXPECT_EQ(doc->Find("data_dir")->text, data_);
 
   const Json& detail = *doc->Find("detail");
@@ -436,7 +436,7 @@ TEST_F(StoreCommandTest, StatsJsonCountsEverySourceAndDayExactly) {
 
   const Json& totals = *doc->Find("totals");
   EXPECT_EQ(totals.Keys(),
-            (std::vector<std::string>{"detail", "rollup", "minute", "temp_files", "temp_bytes",
+            (std::vector<std::string>{"detail", "rollup", "summary", "temp_files", "temp_bytes",
                                       "damaged"}));
   const Json& detail_total = *totals.Find("detail");
   EXPECT_EQ(detail_total.Keys(), kTallyKeys);

@@ -102,32 +102,34 @@ TEST(LayoutTest, RollupPathsRoundTripForEveryHourOfAwkwardDays) {
   EXPECT_EQ(RollupSegmentPath("d", "core", At(kDay, 7, 0)), "d/core/rollup/2026/11/23/07.seg");
 }
 
-TEST(LayoutTest, MinuteSummaryPathsRoundTripAndMirrorTheirDetailSegment) {
+TEST(LayoutTest, SummaryPathsRoundTripAndMirrorTheirDetailSegment) {
   for (const UnixMillis day : AwkwardDays()) {
     for (int minute = 0; minute < 24 * 60; minute += 35) {
       const UnixMillis start = At(day, minute / 60, minute % 60);
       for (const std::uint32_t index : {0u, 1u, 12u}) {
-        const std::string relative = MinuteSummaryPath("", "core", start, index);
+        const std::size_t summary = index % kSummaryDirs.size();
+        const std::string relative = SummaryPath("", "core", summary, start, index);
         const std::optional<SegmentName> name = ParseSegmentPath(relative);
         ASSERT_TRUE(name) << relative;
-        EXPECT_EQ(name->kind, SegmentKind::kMinute);
+        EXPECT_EQ(name->kind, SegmentKind::kSummary);
+        EXPECT_EQ(name->summary, summary);
         EXPECT_EQ(name->state, SegmentState::kSealed);
         EXPECT_EQ(name->source, "core");
         EXPECT_EQ(name->start, start) << relative;
         EXPECT_EQ(name->index, index);
         const std::optional<SegmentName> temp = ParseSegmentPath(TempPathFor(relative));
         ASSERT_TRUE(temp);
-        EXPECT_EQ(temp->kind, SegmentKind::kMinute);
+        EXPECT_EQ(temp->kind, SegmentKind::kSummary);
         EXPECT_EQ(temp->state, SegmentState::kTemp);
       }
     }
   }
-  EXPECT_EQ(MinuteSummaryPath("d", "core", At(kDay, 7, 5), 0),
+  EXPECT_EQ(SummaryPath("d", "core", 0, At(kDay, 7, 5), 0),
             "d/core/rollup/minute/2026/11/23/0705.seg");
-  EXPECT_EQ(MinuteSummaryPath("d", "core", At(kDay, 7, 5), 2),
-            "d/core/rollup/minute/2026/11/23/0705-2.seg");
-  EXPECT_EQ(MinuteDayDir("d", "core", At(kDay, 7, 5)), "d/core/rollup/minute/2026/11/23");
-  // "minute" is no date: not an hourly roll-up, and no other directory name stands in.
+  EXPECT_EQ(SummaryPath("d", "core", 3, At(kDay, 7, 5), 2),
+            "d/core/rollup/port/2026/11/23/0705-2.seg");
+  EXPECT_EQ(SummaryDayDir("d", "core", 1, At(kDay, 7, 5)), "d/core/rollup/src/2026/11/23");
+  // A summary's name is no date: not an hourly roll-up, and no other name stands in.
   EXPECT_FALSE(ParseSegmentPath("core/rollup/minute/2026/11/23/07.seg"));
   EXPECT_FALSE(ParseSegmentPath("core/rollup/hourly/2026/11/23/0705.seg"));
   EXPECT_FALSE(ParseSegmentPath("core/minute/2026/11/23/0705.seg"));

@@ -491,8 +491,8 @@ TEST_F(MaintenanceTest, DamagedDetailSegmentsAreSkippedAndReported) {
 // Every sealed detail segment gets a minute summary (newest first, a bounded number per
 // run); an open one does not; the rows sum per exporter, protocol and minute of `first` to
 // the detail rows.
-TEST_F(MaintenanceTest, MinuteSummariesSumTheirDetailSegmentPerMinute) {
-  options_.minute_summaries_per_run = 2;
+TEST_F(MaintenanceTest, SummariesSumTheirDetailSegmentPerKey) {
+  options_.summaries_per_run = 2;
   std::vector<std::string> sealed;
   for (int slot = 0; slot < 3; ++slot) {
     sealed.push_back(Detail(kHour + slot * kSlot));
@@ -501,19 +501,19 @@ TEST_F(MaintenanceTest, MinuteSummariesSumTheirDetailSegmentPerMinute) {
   const std::string open = OpenPathFor(Detail(kHour + 3 * kSlot));
   WriteDetailAt(open, kHour + 3 * kSlot, 100);
   auto summary = [&](int slot) {
-    return MinuteSummaryPath(data_dir_, "core", kHour + slot * kSlot, 0);
+    return SummaryPath(data_dir_, "core", kMinuteSummary, kHour + slot * kSlot, 0);
   };
 
   MaintenanceReport report = Run(kHour + 20 * kMillisPerMinute);
   EXPECT_EQ(report.errors, 0u) << Messages(report);
-  EXPECT_EQ(report.minute_summaries_written, 2u);
+  EXPECT_EQ(report.summaries_written, 2 * kSummaryDirs.size());
   EXPECT_FALSE(fs::exists(summary(0)));  // the oldest waits for the next run
   EXPECT_TRUE(fs::exists(summary(1)));
   EXPECT_TRUE(fs::exists(summary(2)));
   report = Run(kHour + 25 * kMillisPerMinute);
-  EXPECT_EQ(report.minute_summaries_written, 1u) << Messages(report);
-  EXPECT_FALSE(fs::exists(MinuteSummaryPath(data_dir_, "core", kHour + 3 * kSlot, 0)));
-  EXPECT_EQ(Run(kHour + 30 * kMillisPerMinute).minute_summaries_written, 0u);
+  EXPECT_EQ(report.summaries_written, kSummaryDirs.size()) << Messages(report);
+  EXPECT_FALSE(fs::exists(SummaryPath(data_dir_, "core", kMinuteSummary, kHour + 3 * kSlot, 0)));
+  EXPECT_EQ(Run(kHour + 30 * kMillisPerMinute).summaries_written, 0u);
 
   // (exporter, proto, minute of first) -> bytes, packets, flows, min first, max last.
   using Key = std::tuple<std::string, int, UnixMillis>;
@@ -558,7 +558,7 @@ TEST_F(MaintenanceTest, MinuteSummariesSumTheirDetailSegmentPerMinute) {
 }
 
 TEST_F(MaintenanceTest, FailedRenameLeavesNoFileAndIsRetried) {
-  options_.minute_summaries_per_run = 0;  // the hourly roll-up alone
+  options_.summaries_per_run = 0;  // the hourly roll-up alone
   WriteHour(kHour, 100);
   file_system_.fail_rename = true;
   MaintenanceReport report = Run(RollupDue(kHour));
@@ -592,7 +592,7 @@ TEST_F(MaintenanceTest, FullDiskLeavesNoFileStopsTheRollupsAndIsRetried) {
 }
 
 TEST_F(MaintenanceTest, FailedDirectorySyncIsReportedButTheRollupStands) {
-  options_.minute_summaries_per_run = 0;  // the hourly roll-up alone
+  options_.summaries_per_run = 0;  // the hourly roll-up alone
   WriteHour(kHour, 10);
   file_system_.fail_sync_directory = true;
   const MaintenanceReport report = Run(RollupDue(kHour));
@@ -671,7 +671,7 @@ TEST_F(MaintenanceTest, HoursPastTheRollupRetentionAreNotRolledUp) {
 TEST_F(MaintenanceTest, RetentionBySizeDeletesTheOldestSealedDetailFirstNeverOpenFiles) {
   // Slots 10:00..10:40 sealed, an old open file of 10:00 (a crashed writer's), all in an
   // hour that is not complete (so no roll-up changes the sizes), no minute summaries.
-  options_.minute_summaries_per_run = 0;
+  options_.summaries_per_run = 0;
   std::vector<std::string> sealed;
   for (int slot = 0; slot < 9; ++slot) {
     sealed.push_back(Detail(kHour + slot * kSlot));

@@ -55,7 +55,10 @@ export function rangePicker(window, onChange) {
       `${formatTime(window.from)} – ${formatTime(window.to)}`));
 }
 
-// The window as the API takes it (epoch ms, as text).
+// The window as the API takes it (epoch ms, as text), its start on a whole minute: graphs
+// are drawn in whole minutes anyway, and the store's summaries by minute then answer the
+// whole range (a window starting within a minute reads that slot's flows).
 export function apiWindow(window) {
-  return { from: String(Math.floor(window.from)), to: String(Math.floor(window.to)) };
+  const from = Math.floor(window.from / 60000) * 60000;
+  return { from: String(from), to: String(Math.floor(window.to)) };
 }

@@ -2,7 +2,7 @@
 // protocol or by exporter; totals; top talkers, destinations, ports and protocols. A saved
 // view shows the same page for its filter.
 
-import { fetchSeries, runQuery } from '../api.js';
+import { fetchSeries, runStatGroups } from '../api.js';
 import { timeChart } from '../chart.js';
 import { h, notice } from '../dom.js';
 import { protocolName } from '../format.js';
@@ -83,10 +83,8 @@ export async function renderOverview(root, route, { filter = '', title = 'Overvi
   });
   const topLists = (async () => {
     try {
-      const { result } = await runQuery({
-        filter, ...apiWindow(window), limit: 10,
-        stat: ['srcip/bytes', 'dstip/bytes', 'dstport/bytes', 'proto/bytes'],
-      });
+      const { result } = await runStatGroups({ filter, ...apiWindow(window), limit: 10 },
+        [['srcip/bytes'], ['dstip/bytes'], ['dstport/bytes'], ['proto/bytes']]);
       summary.replaceChildren(totals(result.summary));
       const [talkers, destinations, ports, protocols] = result.stats;
       const all = { total: result.summary };

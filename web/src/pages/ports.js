@@ -1,7 +1,7 @@
 // Ports and protocols, like nfsen's PortTracker: the top destination ports by bytes,
 // packets and flows over time, and the top ports and protocols of the range.
 
-import { fetchSeries, runQuery } from '../api.js';
+import { fetchSeries, runStatGroups } from '../api.js';
 import { timeChart } from '../chart.js';
 import { h, notice } from '../dom.js';
 import { navigate, withParams } from '../router.js';
@@ -40,7 +40,8 @@ export async function renderPorts(root, route) {
   });
   let stats;
   try {
-    const { result } = await runQuery({ filter, ...apiWindow(window), limit: 15, stat: ['dstport/bytes', 'dstport/packets', 'dstport/flows', 'srcport/bytes', 'proto/bytes'] });
+    const { result } = await runStatGroups({ filter, ...apiWindow(window), limit: 15 },
+      [['dstport/bytes', 'dstport/packets', 'dstport/flows'], ['srcport/bytes'], ['proto/bytes']]);
     stats = result.stats;
   } catch (error) {
     lists.replaceChildren(notice(error.message));
