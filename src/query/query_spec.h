@@ -91,7 +91,7 @@ struct QuerySpec {
   std::vector<KeyField> bucket_group;  // optional split of each bucket by a key
   std::size_t bucket_group_top = 0;    // keep the top N groups (by bytes), rest as "other"
 
-  bool use_rollups = true;           // read minute summaries / hourly roll-ups when they hold all that is needed
+  bool use_rollups = true;           // read the summaries / hourly roll-ups when they hold all that is needed
   std::size_t threads = 0;           // scan threads; 0 = one per core
   std::size_t memory_budget_bytes = std::size_t{1} << 30;  // for group-by hash tables
 
