@@ -239,14 +239,17 @@ bool Maintainer::WriteSummaries(const std::vector<CatalogEntry>& catalog, UnixMi
     if (entry.name.kind != SegmentKind::kDetail || entry.name.state != SegmentState::kSealed) {
       continue;
     }
-    if (options_.rollup_retention_ms > 0 &&
-        entry.name.start + slot_ms <= now - options_.rollup_retention_ms) {
-      continue;  // retention would delete them at once
-    }
     const auto& had = have[{entry.name.source, entry.name.start, entry.name.index}];
     SummarySpec spec;
     std::vector<std::string> final_paths;
     for (std::size_t summary = 0; summary < kSummaryDirs.size(); ++summary) {
+      SegmentName name = entry.name;
+      name.kind = SegmentKind::kSummary;
+      name.summary = summary;
+      const UnixMillis retention = RetentionOf(name);
+      if (retention > 0 && entry.name.start + slot_ms <= now - retention) {
+        continue;  // retention would delete it at once
+      }
       if (!had[summary]) {
         spec.summaries.push_back(summary);
         final_paths.push_back(
@@ -398,6 +401,21 @@ bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_
   return true;
 }
 
+UnixMillis Maintainer::RetentionOf(const SegmentName& name) const {
+  switch (name.kind) {
+    case SegmentKind::kDetail:
+      return options_.detail_retention_ms;
+    case SegmentKind::kRollup:
+      return options_.rollup_retention_ms;
+    case SegmentKind::kSummary:
+      // The minute summary is tiny and kept like the roll-ups; the others can be a good
+      // part of their segment's size on diverse traffic, and go with it.
+      return name.summary == kMinuteSummary ? options_.rollup_retention_ms
+                                            : options_.detail_retention_ms;
+  }
+  return options_.detail_retention_ms;
+}
+
 bool Maintainer::Stopping() const {
   return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
 }
@@ -450,8 +468,7 @@ void Maintainer::ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMi
       continue;
     }
     const bool detail = entry.name.kind == SegmentKind::kDetail;
-    const UnixMillis retention =
-        detail ? options_.detail_retention_ms : options_.rollup_retention_ms;
+    const UnixMillis retention = RetentionOf(entry.name);
     const UnixMillis end =
         entry.name.start + (entry.name.kind == SegmentKind::kRollup ? kMillisPerHour : slot_ms);
     if (retention <= 0 || end > now - retention || (detail && awaits_rollup(entry))) {

@@ -45,8 +45,8 @@ struct MaintenanceReport {
 
 // One RunOnce() does, in order:
 //  1. removes leftover *.tmp files last modified more than one hour before `now`;
-//  2. for each sealed detail segment missing some of its summaries (and not past the
-//     roll-up retention), newest first and at most summaries_per_run of them, reads it
+//  2. for each sealed detail segment missing some of its summaries (not past their
+//     retention), newest first and at most summaries_per_run of them, reads it
 //     once and publishes the missing DATA/<source>/rollup/<summary>/.../HHMM[-N].seg
 //     (kSummaryDirs; written as *.tmp, renamed, directory synced): one row per group of
 //     the summary's key (kSummaryShapes in store/rollup.h), bytes/packets/flows summed,
@@ -59,7 +59,8 @@ struct MaintenanceReport {
 //  4. deletes sealed detail segments whose slot ended at least detail_retention_ms before
 //     `now` (one whose hour has no roll-up yet waits for it, at most until an hour after
 //     the roll-up was due), and roll-ups whose hour ended at least rollup_retention_ms
-//     before `now`, and summaries whose slot ended that long before `now`;
+//     before `now`, and summaries whose slot ended that long before `now` (the minute
+//     summary's; the others go with detail_retention_ms);
 //  5. if max_size_bytes > 0 and all store files together are larger, deletes the oldest
 //     sealed detail segments, then (none left) the oldest roll-ups, then the oldest
 //     summaries, until they fit;
@@ -103,6 +104,9 @@ class Maintainer {
   void ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                       MaintenanceReport& report);
   void RemoveEmptyDirectories(UnixMillis now);
+
+  // How long files like `name` are kept (0 = forever).
+  UnixMillis RetentionOf(const SegmentName& name) const;
 
   // True once options_.stop is set.
   bool Stopping() const;

@@ -547,12 +547,16 @@ TEST_F(MaintenanceTest, SummariesSumTheirDetailSegmentPerKey) {
     }
   }
 
-  // Retention: they go with the roll-ups (rollup_retention_ms), not with the detail.
+  // Retention: the minute summary goes with the roll-ups (rollup_retention_ms), the
+  // others with the detail.
   options_.detail_retention_ms = kMillisPerHour;
   options_.rollup_retention_ms = 10 * kMillisPerDay;
+  const std::string src0 = SummaryPath(data_dir_, "core", 1, kHour, 0);
+  EXPECT_TRUE(fs::exists(src0));
   Run(kHour + 3 * kMillisPerHour);
   EXPECT_FALSE(fs::exists(sealed[0]));
-  EXPECT_TRUE(fs::exists(summary(0)));
+  EXPECT_TRUE(fs::exists(summary(0)));  // the minute summary stays with the roll-ups
+  EXPECT_FALSE(fs::exists(src0));       // the address summaries go with the detail
   Run(kHour + 11 * kMillisPerDay);
   EXPECT_FALSE(fs::exists(summary(0)));
 }
