@@ -245,14 +245,28 @@ RollupTable::RollupTable(std::size_t max_groups, const RollupShape& shape)
     std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(offset), width, std::uint8_t{0xff});
   }
   std::memcpy(key_mask_.data(), mask.data(), sizeof key_mask_);
+  for (std::size_t word = 0; word < kKeyWords; ++word) {
+    if (key_mask_[word] != 0 || (word == kKeyWords - 1 && first_bucket_ms_ > 0)) {
+      active_[active_count_++] = static_cast<std::uint8_t>(word);
+    }
+  }
 }
 
-std::uint64_t RollupTable::Hash(const Key& key) {
+std::uint64_t RollupTable::Hash(const Key& key) const {
   std::uint64_t hash = 0;
-  for (const std::uint64_t word : key) {
-    hash = Mix(hash ^ word) + 0x9e3779b97f4a7c15ULL;
+  for (std::size_t idx = 0; idx < active_count_; ++idx) {
+    hash = Mix(hash ^ key[active_[idx]]) + 0x9e3779b97f4a7c15ULL;
   }
   return hash;
+}
+
+bool RollupTable::SameKey(const Key& a, const Key& b) const {
+  for (std::size_t idx = 0; idx < active_count_; ++idx) {
+    if (a[active_[idx]] != b[active_[idx]]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void RollupTable::Grow() {
@@ -312,7 +326,7 @@ std::size_t RollupTable::Add(const flow::FlowBatch& batch, std::size_t begin) {
       const std::uint64_t slot = slots_[pos];
       if ((slot & 0xffffffff00000000ULL) == tag) {
         Group& candidate = At(static_cast<std::size_t>(slot & 0xffffffffu) - 1);
-        if (candidate.key == key) {
+        if (SameKey(candidate.key, key)) {
           group = &candidate;
           break;
         }

@@ -132,7 +132,9 @@ class RollupTable {
   static constexpr std::size_t kChunkShift = 16;
   static constexpr std::size_t kChunkGroups = std::size_t{1} << kChunkShift;
 
-  static std::uint64_t Hash(const Key& key);
+  // Hash and equality over the key's active words (the others are 0 in every key).
+  std::uint64_t Hash(const Key& key) const;
+  bool SameKey(const Key& a, const Key& b) const;
 
   Group& At(std::size_t group_idx) {
     return chunks_[group_idx >> kChunkShift][group_idx & (kChunkGroups - 1)];
@@ -142,6 +144,8 @@ class RollupTable {
 
   std::size_t max_groups_;
   Key key_mask_{};  // the bytes of the shape's key fields
+  std::array<std::uint8_t, kKeyWords> active_{};  // the words that can be non-zero
+  std::size_t active_count_ = 0;
   UnixMillis first_bucket_ms_ = 0;
   std::vector<std::unique_ptr<Group[]>> chunks_;
   std::size_t group_count_ = 0;
