@@ -1477,11 +1477,15 @@ bool DecodeInts(Encoding encoding, std::span<const std::uint8_t> raw, std::size_
   return false;
 }
 
-// kAddressDictionary: builds the n dictionary values after the rows' place in `values`
-// (so decoding allocates nothing beyond `values`), then copies one into each row.
-bool DecodeAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& values) {
+// Parses kAddressDictionary up to its row indexes: builds the n dictionary values (16
+// bytes each, zeroed first) at place(n) and points `low` and `high` (empty for n <= 256)
+// at the index planes. Returns false if the layout is malformed (the indexes themselves
+// are not checked against n).
+template <typename Place>
+bool ParseAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows, Place place,
+                            std::size_t& n, std::span<const std::uint8_t>& low,
+                            std::span<const std::uint8_t>& high) {
   Cursor in(raw);
-  std::size_t n = 0;
   const std::uint64_t size = in.Varint();
   if (!in.ok() || size == 0 || size > kMaxWideDictionarySize ||
       size > std::max<std::size_t>(rows, 1)) {
@@ -1505,14 +1509,12 @@ bool DecodeAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows
   }
   const auto v4 = in.Bytes(v4_count * 4);
   const auto other = in.Bytes(other_count * 16);
-  const auto low = in.Bytes(rows);
-  const auto high = in.Bytes(n > 256 ? rows : 0);
+  low = in.Bytes(rows);
+  high = in.Bytes(n > 256 ? rows : 0);
   if (!in.ok() || !in.AtEnd()) {
     return false;
   }
-  values.Resize((rows + n) * 16);
-  std::uint8_t* out = values.data();
-  std::uint8_t* dict = out + rows * 16;
+  std::uint8_t* dict = place(n);
   std::memset(dict, 0, n * 16);
   std::size_t v4_idx = 0;
   std::size_t other_idx = 0;
@@ -1532,6 +1534,24 @@ bool DecodeAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows
       ++other_idx;
     }
   }
+  return true;
+}
+
+// kAddressDictionary: builds the n dictionary values after the rows' place in `values`
+// (so decoding allocates nothing beyond `values`), then copies one into each row.
+bool DecodeAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& values) {
+  std::size_t n = 0;
+  std::span<const std::uint8_t> low;
+  std::span<const std::uint8_t> high;
+  auto place = [&](std::size_t entries) {
+    values.Resize((rows + entries) * 16);
+    return values.data() + rows * 16;
+  };
+  if (!ParseAddressDictionary(raw, rows, place, n, low, high)) {
+    return false;
+  }
+  std::uint8_t* out = values.data();
+  const std::uint8_t* dict = out + rows * 16;
   for (std::size_t row = 0; row < rows; ++row) {
     const std::size_t idx = low[row] | (n > 256 ? std::size_t{high[row]} << 8 : 0);
     if (idx >= n) {
@@ -1780,6 +1800,36 @@ bool DecodeColumn(FieldType type, Encoding encoding, std::span<const std::uint8_
       return DecodeStrings(encoding, raw, rows, values, strings);
   }
   return false;
+}
+
+bool DecodeAddressIndexes(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& dictionary,
+                          Buffer& indexes) {
+  std::size_t n = 0;
+  std::span<const std::uint8_t> low;
+  std::span<const std::uint8_t> high;
+  auto place = [&](std::size_t entries) {
+    dictionary.Resize(entries * 16);
+    return dictionary.data();
+  };
+  if (!ParseAddressDictionary(raw, rows, place, n, low, high)) {
+    return false;
+  }
+  indexes.Resize(rows * sizeof(std::uint16_t));
+  std::uint8_t* out = indexes.data();
+  bool in_range = true;
+  if (n > 256) {
+    for (std::size_t row = 0; row < rows; ++row) {
+      const std::size_t idx = low[row] | std::size_t{high[row]} << 8;
+      in_range &= idx < n;
+      Store<std::uint16_t>(out, row, static_cast<std::uint16_t>(idx));
+    }
+  } else {
+    for (std::size_t row = 0; row < rows; ++row) {
+      in_range &= low[row] < n;
+      Store<std::uint16_t>(out, row, low[row]);
+    }
+  }
+  return in_range;
 }
 
 void PutStats(FieldType type, const ColumnStats& stats, Buffer& out) {

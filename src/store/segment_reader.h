@@ -33,6 +33,23 @@ class RowSelector {
                              std::uint32_t* rows) = 0;
 };
 
+// A column that SegmentReader::ReadSelected() may hand out as dictionary indexes instead
+// of values (an aggregation by it then works once per distinct value of a block, not
+// once per row). Ownership: the caller's; `dictionary` points into the reader, valid
+// until its next read.
+struct DictionaryColumn {
+  flow::FieldId field = flow::FieldId::kSrcAddr;  // an address field
+  // Set by ReadSelected() for the block it read: true if the field's chunk is a
+  // dictionary (kAddressDictionary) handed out as such; the batches then do not hold the
+  // field's values (the column is left as it was). False: the batches hold the values.
+  bool coded = false;
+  // While coded: the block's distinct values, 16 bytes each (as flow::IpAddress).
+  std::span<const std::uint8_t> dictionary;
+  // While coded, before each sink.Consume(): for each row of the batch, the index of its
+  // value in `dictionary`.
+  std::vector<std::uint16_t> indexes;
+};
+
 // A read-only view of one segment file.
 //
 // Every byte read from the file is checked (magic, version, CRC-32s, bounds) before it
@@ -85,11 +102,13 @@ class SegmentReader {
   // Returns the number of rows kept. The sink must leave the batch as it got it (the
   // reader reuses it without clearing every column), or keep its rows without copying
   // them by swapping it with an empty, cleared batch (std::swap), which the reader then
-  // uses.
+  // uses. With `dictionary` (not null; its field may be among `fields`), that field is
+  // handed out as dictionary indexes when its chunk in this block is a dictionary and it
+  // is not among `select_fields` (see DictionaryColumn).
   Result<std::size_t> ReadSelected(std::size_t block_idx,
                                    std::span<const flow::FieldId> select_fields,
                                    RowSelector& selector, std::span<const flow::FieldId> fields,
-                                   flow::FlowSink& sink);
+                                   flow::FlowSink& sink, DictionaryColumn* dictionary = nullptr);
 
   // ReadBlock() for every block in order.
   Status ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink);
