@@ -561,6 +561,13 @@ class Selector final : public store::RowSelector {
     return count;
   }
 
+  // The filter judged by the block's address dictionaries: `host A` skips each block in
+  // whose dictionaries A is not.
+  bool MayKeep(const store::BlockInfo& block,
+               std::span<const std::span<const std::uint8_t>> dictionaries) override {
+    return shape_->filter->MayMatch(block, dictionaries);
+  }
+
  private:
   const Shape* shape_;
   bool check_window_ = true;

@@ -185,6 +185,17 @@ class SegmentReader::Impl {
     }
     kept_.resize(block.row_count);
     std::size_t kept = 0;
+    if ((select_wanted & coded_).any()) {
+      std::array<std::span<const std::uint8_t>, flow::kFieldCount> dictionaries{};
+      for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+        if (select_wanted[field_idx] && coded_[field_idx]) {
+          dictionaries[field_idx] = values_[field_idx].span();
+        }
+      }
+      if (!selector.MayKeep(block, dictionaries)) {
+        return std::size_t{0};
+      }
+    }
     for (std::size_t start = 0; start < block.row_count; start += flow::FlowBatch::kCapacity) {
       const std::size_t n = std::min<std::size_t>(flow::FlowBatch::kCapacity, block.row_count - start);
       // Only the selection fields are ever written to this batch, and all of their rows

@@ -31,6 +31,18 @@ class RowSelector {
   // ascending, to rows[0..n) (room for FlowBatch::kCapacity) and returns n.
   virtual std::size_t Select(const flow::FlowBatch& batch, std::size_t start,
                              std::uint32_t* rows) = 0;
+
+  // Called once per block whose selection fields include a dictionary-coded one, after
+  // they are read and before any Select(): dictionaries[field] (kFieldCount spans) holds
+  // the block's distinct values of each such field (16 bytes each, as flow::IpAddress;
+  // every row holds one of them), empty for the others. False: no row of the block can
+  // be kept (Select() is then not called and nothing more is read).
+  virtual bool MayKeep(const BlockInfo& block,
+                       std::span<const std::span<const std::uint8_t>> dictionaries) {
+    (void)block;
+    (void)dictionaries;
+    return true;
+  }
 };
 
 // A column that SegmentReader::ReadSelected() may hand out as dictionary indexes instead
