@@ -540,6 +540,18 @@ Tri JudgeLeaf(const Node& node, const store::BlockInfo& block) {
 // A kPrefix leaf judged by every distinct value of its column in the block (16 bytes
 // each): exact, since every row holds one of them.
 Tri PrefixOnDictionary(const Node& node, std::span<const std::uint8_t> dictionary) {
+  if (node.net_words.empty() && node.exact_words.size() == 1) {
+    // One address (`host A`): how many entries are it, in one branch-free pass.
+    const std::array<std::uint64_t, 2> want = node.exact_words[0];
+    const std::size_t entries = dictionary.size() / 16;
+    std::size_t hits = 0;
+    for (std::size_t entry = 0; entry < entries; ++entry) {
+      std::array<std::uint64_t, 2> words;
+      std::memcpy(words.data(), dictionary.data() + entry * 16, 16);
+      hits += (words[0] == want[0]) & (words[1] == want[1]) ? 1 : 0;
+    }
+    return hits == 0 ? Tri::kNever : hits == entries ? Tri::kAlways : Tri::kMaybe;
+  }
   bool any = false;
   bool all = true;
   for (std::size_t offset = 0; offset + 16 <= dictionary.size(); offset += 16) {
