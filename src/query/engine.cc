@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,7 @@
 #include "query/group_table.h"
 #include "query/partitioned_groups.h"
 #include "store/catalog.h"
+#include "store/columns.h"
 #include "store/format.h"
 #include "store/layout.h"
 #include "store/rollup.h"
@@ -621,6 +624,13 @@ class Selector final : public store::RowSelector {
     return count;
   }
 
+  // The filter judged by the block's address dictionaries: `host A` skips each block in
+  // whose dictionaries A is not.
+  bool MayKeep(const store::BlockInfo& block,
+               std::span<const std::span<const std::uint8_t>> dictionaries) override {
+    return shape_->filter->MayMatch(block, dictionaries);
+  }
+
  private:
   const Shape* shape_;
   bool check_window_ = true;
@@ -774,6 +784,21 @@ class ScanState final : public flow::FlowSink {
     if (shape.aggregating) {
       aggregate_ = std::make_unique<PartitionedGroups>(shape.aggregate_key, &budget);
     }
+    // One statistic keyed by an address alone: each block's rows are summed per entry of
+    // the block's address dictionary first, and each entry used goes to the group table
+    // once (FinishBlock()), instead of one probe per row.
+    const std::optional<FieldId> address = shape.stat_keys.size() == 1 && shape.stat_paired[0].empty()
+                                               ? shape.stat_keys[0].single_address_field()
+                                               : std::nullopt;
+    if (address && !shape.aggregating && !shape.series &&
+        budget.Reserve(kDictionaryBytes)) {
+      budget_ = &budget;
+      reserved_ = kDictionaryBytes;
+      dictionary_.emplace();
+      dictionary_->field = *address;
+      block_sums_.resize(store::kMaxWideDictionarySize);
+      block_used_.resize(store::kMaxWideDictionarySize, 0);
+    }
     if (shape.series) {
       series_ = std::make_unique<GroupTable>(1 + shape.bucket_group.words(), &budget);
       if (shape.bucket_group.empty()) {
@@ -783,8 +808,61 @@ class ScanState final : public flow::FlowSink {
     }
   }
 
+  ~ScanState() override {
+    if (budget_ != nullptr) {
+      budget_->Release(reserved_);
+    }
+  }
+
+  ScanState(const ScanState&) = delete;
+  ScanState& operator=(const ScanState&) = delete;
+
   // Adds the dense series to the series table (after the scan).
   bool FinishSeries() { return !dense_series_ || dense_series_->AddTo(*series_); }
+
+  // The column to read as dictionary indexes (ReadSelected()), or null.
+  store::DictionaryColumn* dictionary() { return dictionary_ ? &*dictionary_ : nullptr; }
+
+  // After each block: adds the block's sums per dictionary entry to the statistic, in
+  // entry order (the arrays are read in sequence), and clears them.
+  void FinishBlock() {
+    if (!dictionary_ || block_entries_ == 0) {
+      return;
+    }
+    if (!dict_batch_) {
+      dict_batch_ = std::make_unique<flow::FlowBatch>();
+      for (std::size_t row = 0; row < flow::FlowBatch::kCapacity; ++row) {
+        dict_batch_->AppendRow();
+      }
+      picks_.resize(flow::FlowBatch::kCapacity);
+    }
+    const KeyCodec& key = shape_->stat_keys[0];
+    const std::size_t words = key.words();
+    const std::uint8_t* values = block_dictionary_;
+    std::size_t entry = 0;
+    while (entry < block_entries_ && !exhausted_) {
+      std::size_t count = 0;
+      for (; entry < block_entries_ && count < flow::FlowBatch::kCapacity; ++entry) {
+        if (block_used_[entry] != 0) {
+          picks_[count++] = static_cast<std::uint32_t>(entry);
+        }
+      }
+      store::VisitColumn(static_cast<std::size_t>(dictionary_->field), [&](auto member) {
+        auto& column = dict_batch_->cols().*member;
+        using T = std::decay_t<decltype(column[0])>;
+        if constexpr (std::is_same_v<T, flow::IpAddress>) {
+          for (std::size_t i = 0; i < count; ++i) {
+            std::memcpy(column[i].bytes.data(), values + std::size_t{picks_[i]} * 16, 16);
+          }
+        }
+      });
+      key.Encode(*dict_batch_, every_row_.data(), count, keys_.data(), words, 0);
+      exhausted_ |= !stats_[0]->AddAggregates(keys_.data(), block_sums_.data(), picks_.data(), count);
+    }
+    std::fill_n(block_sums_.begin(), block_entries_, Aggregate{});
+    std::fill_n(block_used_.begin(), block_entries_, std::uint8_t{0});
+    block_entries_ = 0;
+  }
 
   // `batch` holds selected rows only (SegmentReader::ReadSelected()).
   void Consume(flow::FlowBatch& batch) override {
@@ -795,6 +873,13 @@ class ScanState final : public flow::FlowSink {
     const std::uint32_t* rows = every_row_.data();
     AddTotals(totals_, batch, rows, count);
     for (std::size_t stat_idx = 0; stat_idx < stats_.size(); ++stat_idx) {
+      if (stat_idx == 0 && dictionary_ && dictionary_->coded) {
+        // The reader's dictionary for the block (the same for each of its batches).
+        block_dictionary_ = dictionary_->dictionary.data();
+        block_entries_ = dictionary_->dictionary.size() / 16;
+        AddByIndex(batch, count);
+        continue;
+      }
       const KeyCodec& key = shape_->stat_keys[stat_idx];
       const std::size_t words = key.words();
       key.Encode(batch, rows, count, keys_.data(), words, 0);
@@ -857,6 +942,28 @@ class ScanState final : public flow::FlowSink {
   std::optional<Error>& fatal() { return fatal_; }
 
  private:
+  // Bytes held for the sums per dictionary entry.
+  static constexpr std::size_t kDictionaryBytes =
+      store::kMaxWideDictionarySize * (sizeof(Aggregate) + 1);
+
+  // Sums rows [0, count) of `batch` per dictionary entry (dictionary_->indexes).
+  void AddByIndex(const flow::FlowBatch& batch, std::size_t count) {
+    const flow::FlowColumns& cols = batch.cols();
+    const std::uint16_t* indexes = dictionary_->indexes.data();
+    for (std::size_t row = 0; row < count; ++row) {
+      const std::uint16_t entry = indexes[row];
+      if (entry >= block_entries_) {
+        continue;  // the reader checked every index; never taken
+      }
+      block_used_[entry] = 1;
+      Aggregate& sum = block_sums_[entry];
+      sum.flows = internal::SaturatingAdd(sum.flows, cols.flows[row]);
+      sum.packets = internal::SaturatingAdd(sum.packets, cols.packets[row]);
+      sum.bytes = internal::SaturatingAdd(sum.bytes, cols.bytes[row]);
+      internal::AddTimes(sum, cols.first[row], cols.last[row]);
+    }
+  }
+
   const Shape* shape_;
   std::vector<std::uint32_t> every_row_;
   bool exhausted_ = false;
@@ -871,6 +978,19 @@ class ScanState final : public flow::FlowSink {
   std::vector<std::uint32_t> outside_;  // rows outside the dense series' range
   std::vector<std::string> warnings_;
   std::optional<Error> fatal_;
+  // The statistic by dictionary entry (see the constructor): the reader's column; the
+  // current block's dictionary (16 bytes an entry), its size (0: nothing summed), sums
+  // and whether each entry was used; FinishBlock()'s batch of dictionary values and the
+  // entries they are.
+  MemoryBudget* budget_ = nullptr;
+  std::size_t reserved_ = 0;
+  std::optional<store::DictionaryColumn> dictionary_;
+  const std::uint8_t* block_dictionary_ = nullptr;
+  std::size_t block_entries_ = 0;
+  std::vector<Aggregate> block_sums_;
+  std::vector<std::uint8_t> block_used_;
+  std::unique_ptr<flow::FlowBatch> dict_batch_;
+  std::vector<std::uint32_t> picks_;
 };
 
 
@@ -882,7 +1002,8 @@ class ItemReader {
   // any other failure is returned.
   Status Read(const Plan& plan, const WorkItem& item, std::span<const FieldId> select_fields,
               Selector& selector, std::span<const FieldId> fields, flow::FlowSink& sink,
-              ScanStats& scan, std::vector<std::string>& warnings) {
+              ScanStats& scan, std::vector<std::string>& warnings,
+              store::DictionaryColumn* dictionary = nullptr) {
     const Segment& segment = plan.segments[item.segment];
     if (item.segment != segment_) {
       reader_.reset();
@@ -904,7 +1025,8 @@ class ItemReader {
       return OkStatus();
     }
     selector.set_check_window(!segment.window_inside);
-    Result<std::size_t> kept = reader_->ReadSelected(item.block, select_fields, selector, fields, sink);
+    Result<std::size_t> kept =
+        reader_->ReadSelected(item.block, select_fields, selector, fields, sink, dictionary);
     if (!kept) {
       if (!IsDamage(kept.error()) && kept.error().Code() != ErrorCode::kInvalidArgument) {
         return tl::unexpected(kept.error());
@@ -1217,7 +1339,8 @@ void ScanLoop(const Plan& plan, std::span<const FieldId> select_fields,
       break;
     }
     Status read = reader.Read(plan, plan.items[item_idx], select_fields, selector, fields, state,
-                              state.scan(), state.warnings());
+                              state.scan(), state.warnings(), state.dictionary());
+    state.FinishBlock();
     if (!read) {
       state.fatal() = read.error();
       stop.store(true);

@@ -5,9 +5,12 @@
 // segment is skipped by its slot time and then by its summary's flow time ranges; its
 // blocks are skipped by their statistics (the time window and Filter::MayMatch); only
 // the columns the filter and the outputs need are read, and those late: a block's
-// filter columns first (SegmentReader::ReadSelected), the others only if a row of the
-// block matched, and only for the matching rows (a listing reads just what its sink
-// prints, RecordSink::Fields()). Blocks are scanned in parallel on every thread; each
+// filter columns first (SegmentReader::ReadSelected), then the filter is judged once by
+// the dictionaries of its dictionary-coded address columns (a block none of whose values
+// can match is left there), the others only if a row of the block matched, and only for
+// the matching rows (a listing reads just what its sink prints, RecordSink::Fields()). A
+// statistic keyed by one address sums each block's rows per entry of the block's
+// dictionary of it, and adds each entry to its groups once. Blocks are scanned in parallel on every thread; each
 // scan thread feeds thread-local aggregators, kept in hash partitions
 // (partitioned_groups.h) that are merged partition by partition at the end, on every
 // thread. A series without a group sums into a dense array per bucket. Long ranges

@@ -46,6 +46,11 @@ bool Filter::MayMatch(const store::BlockInfo& block) const {
   return program_ == nullptr || program_->Judge(block) != filter::Tri::kNever;
 }
 
+bool Filter::MayMatch(const store::BlockInfo& block,
+                      std::span<const std::span<const std::uint8_t>> dictionaries) const {
+  return program_ == nullptr || program_->Judge(block, dictionaries) != filter::Tri::kNever;
+}
+
 std::size_t Filter::Select(const flow::FlowBatch& batch, std::uint32_t* rows, std::size_t count) const {
   return program_ == nullptr ? count : program_->Select(batch, rows, count);
 }

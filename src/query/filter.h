@@ -57,6 +57,12 @@ class Filter {
   // (min/max, address ranges and bloom filters, constant columns).
   bool MayMatch(const store::BlockInfo& block) const;
 
+  // As MayMatch(), also judging address predicates by the block's distinct values of
+  // their column where known: dictionaries[field] (kFieldCount spans) holds them, 16
+  // bytes each, or is empty.
+  bool MayMatch(const store::BlockInfo& block,
+                std::span<const std::span<const std::uint8_t>> dictionaries) const;
+
   // Keeps, of the `count` row indexes in `rows` (ascending), those whose row of `batch`
   // matches; writes them to the front of `rows` in order and returns how many.
   std::size_t Select(const flow::FlowBatch& batch, std::uint32_t* rows, std::size_t count) const;

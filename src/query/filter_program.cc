@@ -135,8 +135,7 @@ bool InList(const std::vector<std::uint64_t>& list, std::uint64_t value) {
   return std::binary_search(list.begin(), list.end(), value);
 }
 
-bool PrefixMatch(const Node& node, const IpAddress& address) {
-  const auto words = Words(address);
+bool PrefixMatchWords(const Node& node, const std::array<std::uint64_t, 2>& words) {
   for (const auto& net : node.net_words) {
     if ((words[0] & net[2]) == net[0] && (words[1] & net[3]) == net[1]) {
       return true;
@@ -145,11 +144,15 @@ bool PrefixMatch(const Node& node, const IpAddress& address) {
   if (node.exact_words.size() <= 4) {
     bool found = false;
     for (const auto& exact : node.exact_words) {
-      found |= exact == words;
+      found |= exact[0] == words[0] && exact[1] == words[1];  // no memcmp() call
     }
     return found;
   }
   return std::binary_search(node.exact_words.begin(), node.exact_words.end(), words);
+}
+
+bool PrefixMatch(const Node& node, const IpAddress& address) {
+  return PrefixMatchWords(node, Words(address));
 }
 
 bool IsV4Words(const std::array<std::uint64_t, 2>& words) {
@@ -534,7 +537,39 @@ Tri JudgeLeaf(const Node& node, const store::BlockInfo& block) {
   }
 }
 
-Tri Judge(const Node& node, const store::BlockInfo& block) {
+// A kPrefix leaf judged by every distinct value of its column in the block (16 bytes
+// each): exact, since every row holds one of them.
+Tri PrefixOnDictionary(const Node& node, std::span<const std::uint8_t> dictionary) {
+  if (node.net_words.empty() && node.exact_words.size() == 1) {
+    // One address (`host A`): how many entries are it, in one branch-free pass.
+    const std::array<std::uint64_t, 2> want = node.exact_words[0];
+    const std::size_t entries = dictionary.size() / 16;
+    std::size_t hits = 0;
+    for (std::size_t entry = 0; entry < entries; ++entry) {
+      std::array<std::uint64_t, 2> words;
+      std::memcpy(words.data(), dictionary.data() + entry * 16, 16);
+      hits += (words[0] == want[0]) & (words[1] == want[1]) ? 1 : 0;
+    }
+    return hits == 0 ? Tri::kNever : hits == entries ? Tri::kAlways : Tri::kMaybe;
+  }
+  bool any = false;
+  bool all = true;
+  for (std::size_t offset = 0; offset + 16 <= dictionary.size(); offset += 16) {
+    std::array<std::uint64_t, 2> words;
+    std::memcpy(words.data(), dictionary.data() + offset, 16);
+    const bool match = PrefixMatchWords(node, words);
+    any |= match;
+    all &= match;
+    if (any && !all) {
+      return Tri::kMaybe;
+    }
+  }
+  return !any ? Tri::kNever : Tri::kAlways;
+}
+
+// `dictionaries`: null, or kFieldCount spans (see FilterProgram::Judge()).
+Tri Judge(const Node& node, const store::BlockInfo& block,
+          const std::span<const std::uint8_t>* dictionaries) {
   switch (node.kind) {
     case NodeKind::kTrue:
       return Tri::kAlways;
@@ -543,7 +578,7 @@ Tri Judge(const Node& node, const store::BlockInfo& block) {
     case NodeKind::kAnd: {
       Tri verdict = Tri::kAlways;
       for (const Node& child : node.children) {
-        const Tri t = Judge(child, block);
+        const Tri t = Judge(child, block, dictionaries);
         if (t == Tri::kNever) {
           return Tri::kNever;
         }
@@ -556,7 +591,7 @@ Tri Judge(const Node& node, const store::BlockInfo& block) {
     case NodeKind::kOr: {
       Tri verdict = Tri::kNever;
       for (const Node& child : node.children) {
-        const Tri t = Judge(child, block);
+        const Tri t = Judge(child, block, dictionaries);
         if (t == Tri::kAlways) {
           return Tri::kAlways;
         }
@@ -567,8 +602,12 @@ Tri Judge(const Node& node, const store::BlockInfo& block) {
       return verdict;
     }
     case NodeKind::kNot:
-      return NotTri(Judge(node.children[0], block));
+      return NotTri(Judge(node.children[0], block, dictionaries));
     default:
+      if (dictionaries != nullptr && node.kind == NodeKind::kPrefix &&
+          !dictionaries[static_cast<std::size_t>(node.field)].empty()) {
+        return PrefixOnDictionary(node, dictionaries[static_cast<std::size_t>(node.field)]);
+      }
       return JudgeLeaf(node, block);
   }
 }
@@ -581,7 +620,15 @@ FilterProgram::FilterProgram(Node root) : root_(std::move(root)) {
   fields_.erase(std::unique(fields_.begin(), fields_.end()), fields_.end());
 }
 
-Tri FilterProgram::Judge(const store::BlockInfo& block) const { return filter::Judge(root_, block); }
+Tri FilterProgram::Judge(const store::BlockInfo& block) const {
+  return filter::Judge(root_, block, nullptr);
+}
+
+Tri FilterProgram::Judge(const store::BlockInfo& block,
+                         std::span<const std::span<const std::uint8_t>> dictionaries) const {
+  return filter::Judge(root_, block,
+                       dictionaries.size() == flow::kFieldCount ? dictionaries.data() : nullptr);
+}
 
 std::size_t FilterProgram::Select(const flow::FlowBatch& batch, std::uint32_t* rows, std::size_t count) const {
   if (count == 0 || root_.kind == NodeKind::kTrue) {

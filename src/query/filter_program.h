@@ -41,6 +41,12 @@ class FilterProgram {
 
   Tri Judge(const store::BlockInfo& block) const;
 
+  // As Judge(), with dictionaries[field] (kFieldCount spans) the block's distinct values
+  // of an address column, 16 bytes each, or empty when not known: the address leaves on
+  // such a column are judged by those values, exactly.
+  Tri Judge(const store::BlockInfo& block,
+            std::span<const std::span<const std::uint8_t>> dictionaries) const;
+
   std::size_t Select(const flow::FlowBatch& batch, std::uint32_t* rows, std::size_t count) const;
 
   std::string Describe() const { return DescribeNode(root_); }

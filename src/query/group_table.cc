@@ -433,6 +433,39 @@ bool GroupTable::AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch
   return true;
 }
 
+bool GroupTable::AddAggregates(const std::uint64_t* keys, const Aggregate* aggs,
+                               const std::uint32_t* picks, std::size_t count) {
+  if (failed_) {
+    return false;
+  }
+  constexpr std::size_t kAhead = 8;
+  if (hashes_.size() < count) {
+    hashes_.resize(count);
+  }
+  const std::size_t mask = slots_.empty() ? 0 : slots_.size() - 1;
+  for (std::size_t i = 0; i < count; ++i) {
+    hashes_[i] = Hash(keys + i * key_words_, key_words_);
+    if (!slots_.empty()) {
+      __builtin_prefetch(&slots_[static_cast<std::size_t>(hashes_[i] >> 32) & mask]);
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count && !slots_.empty()) {
+      const std::uint64_t slot =
+          slots_[static_cast<std::size_t>(hashes_[i + kAhead] >> 32) & (slots_.size() - 1)];
+      if (slot != 0) {
+        __builtin_prefetch(data_.data() + ((slot & 0xffffffffu) - 1) * stride_);
+      }
+    }
+    const std::size_t group = FindOrInsert(keys + i * key_words_, hashes_[i]);
+    if (group == SIZE_MAX) {
+      return false;
+    }
+    MergeAggregate(group, aggs[picks[i]]);
+  }
+  return true;
+}
+
 void GroupTable::MergeAggregate(std::size_t group, const Aggregate& agg) {
   Aggregate merged = aggregate(group);
   MergeInto(merged, agg);

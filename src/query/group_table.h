@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -70,6 +71,15 @@ class KeyCodec {
 
   // The full key (words() words) of a compact one.
   void Widen(const std::uint64_t* narrow, std::uint64_t* key) const;
+
+  // For a key of one address part cut to a fixed prefix (not by each flow's own mask):
+  // its field; else nullopt. Its key is then a function of the address alone.
+  std::optional<flow::FieldId> single_address_field() const {
+    if (parts_.size() == 1 && parts_[0].address && parts_[0].mask_field == flow::kFieldCount) {
+      return parts_[0].field;
+    }
+    return std::nullopt;
+  }
 
   // For a key of one integer part of at most 16 bits (a port, the protocol, ...): the
   // number of values it can take (its one word is below that); else 0.
@@ -182,6 +192,11 @@ class GroupTable {
   // table then stays failed()).
   bool AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch,
                const std::uint32_t* rows, std::size_t count);
+
+  // Adds aggs[picks[i]] under the key at keys + i * key_words(), for each i < count (as
+  // AddRows(), with the same prefetching). False when the budget is exhausted.
+  bool AddAggregates(const std::uint64_t* keys, const Aggregate* aggs, const std::uint32_t* picks,
+                     std::size_t count);
 
   // Adds `agg` under `key`. False when the budget is exhausted.
   bool AddAggregate(const std::uint64_t* key, const Aggregate& agg);

@@ -125,6 +125,58 @@ bool PartitionedGroups::AddRows(const std::uint64_t* keys, const flow::FlowBatch
   return ok;
 }
 
+bool PartitionedGroups::AddAggregates(const std::uint64_t* keys, const Aggregate* aggs,
+                                      const std::uint32_t* picks, std::size_t count) {
+  const std::size_t words = std::max<std::size_t>(1, codec_->words());
+  if (dense_size_ > 0) {
+    if (count > 0 && !ReserveDense()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto value = static_cast<std::size_t>(keys[i * words] & (dense_size_ - 1));
+      MergeInto(dense_sums_[value], aggs[picks[i]]);
+      dense_used_[value] = 1;
+    }
+    return true;
+  }
+  // As AddRows(): each key to its form and partition, then one batched add per table.
+  const std::size_t narrow_words = std::max<std::size_t>(1, codec_->narrow_words());
+  for (std::size_t from = 0; from < count; from += flow::FlowBatch::kCapacity) {
+    const std::size_t n = std::min(flow::FlowBatch::kCapacity, count - from);
+    for (std::size_t i = from; i < from + n; ++i) {
+      const std::uint64_t* key = keys + i * words;
+      const std::uint64_t* stored = key;
+      std::size_t stored_words = words;
+      std::array<Form, kPartitions>* forms = &wide_forms_;
+      if (narrow_ && codec_->Narrow(key, narrow_key_.data())) {
+        stored = narrow_key_.data();
+        stored_words = narrow_words;
+        forms = &narrow_forms_;
+      }
+      Form& form = (*forms)[spread_ ? PartitionOf(stored, stored_words) : 0];
+      if (form.rows.empty()) {
+        form.rows.resize(flow::FlowBatch::kCapacity);
+        form.keys.resize(flow::FlowBatch::kCapacity * words);
+      }
+      std::copy(stored, stored + stored_words, form.keys.data() + form.count * stored_words);
+      form.rows[form.count++] = picks[i];
+    }
+    bool ok = true;
+    for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
+      for (Form& form : *forms) {
+        if (form.count > 0) {
+          ok &= form.table->AddAggregates(form.keys.data(), aggs, form.rows.data(), form.count);
+          form.count = 0;
+        }
+      }
+    }
+    if (!ok) {
+      return false;
+    }
+  }
+  return spread_ || size() <= kSpreadAbove || Spread();
+}
+
 bool PartitionedGroups::AddRowsUnspread(const std::uint64_t* keys, const flow::FlowBatch& batch,
                                         const std::uint32_t* rows, std::size_t count) {
   Form& wide = wide_forms_[0];

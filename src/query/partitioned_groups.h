@@ -54,6 +54,12 @@ class PartitionedGroups {
   bool AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch,
                const std::uint32_t* rows, std::size_t count);
 
+  // Adds aggs[picks[i]] under the full key at keys + i * codec.words(), for each i <
+  // count (a block's sums per distinct key, summed before). False once the memory budget
+  // is exhausted.
+  bool AddAggregates(const std::uint64_t* keys, const Aggregate* aggs, const std::uint32_t* picks,
+                     std::size_t count);
+
   // Adds partition `partition` of `other` (same codec) to this one's and frees it there.
   // False when the memory budget is exhausted. REQUIRES: both spread() or neither.
   bool MergePartition(PartitionedGroups& other, std::size_t partition);

@@ -1477,11 +1477,15 @@ bool DecodeInts(Encoding encoding, std::span<const std::uint8_t> raw, std::size_
   return false;
 }
 
-// kAddressDictionary: builds the n dictionary values after the rows' place in `values`
-// (so decoding allocates nothing beyond `values`), then copies one into each row.
-bool DecodeAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& values) {
+// Parses kAddressDictionary up to its row indexes: builds the n dictionary values (16
+// bytes each, zeroed first) at place(n) and points `low` and `high` (empty for n <= 256)
+// at the index planes. Returns false if the layout is malformed (the indexes themselves
+// are not checked against n).
+template <typename Place>
+bool ParseAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows, Place place,
+                            std::size_t& n, std::span<const std::uint8_t>& low,
+                            std::span<const std::uint8_t>& high) {
   Cursor in(raw);
-  std::size_t n = 0;
   const std::uint64_t size = in.Varint();
   if (!in.ok() || size == 0 || size > kMaxWideDictionarySize ||
       size > std::max<std::size_t>(rows, 1)) {
@@ -1492,46 +1496,65 @@ bool DecodeAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows
   if (!in.ok()) {
     return false;
   }
+  // Without a branch per entry (the compiler vectorizes it).
   std::size_t v4_count = 0;
   std::size_t other_count = 0;
+  bool bad_kind = false;
   for (const std::uint8_t kind : kinds) {
-    if (kind == kKindV4) {
-      ++v4_count;
-    } else if (kind == kKindOther) {
-      ++other_count;
-    } else if (kind != kKindUnset) {
-      return false;
-    }
+    v4_count += kind == kKindV4 ? 1 : 0;
+    other_count += kind == kKindOther ? 1 : 0;
+    bad_kind |= kind != kKindV4 && kind != kKindOther && kind != kKindUnset;
+  }
+  if (bad_kind) {
+    return false;
   }
   const auto v4 = in.Bytes(v4_count * 4);
   const auto other = in.Bytes(other_count * 16);
-  const auto low = in.Bytes(rows);
-  const auto high = in.Bytes(n > 256 ? rows : 0);
+  low = in.Bytes(rows);
+  high = in.Bytes(n > 256 ? rows : 0);
   if (!in.ok() || !in.AtEnd()) {
     return false;
   }
-  values.Resize((rows + n) * 16);
-  std::uint8_t* out = values.data();
-  std::uint8_t* dict = out + rows * 16;
-  std::memset(dict, 0, n * 16);
+  std::uint8_t* dict = place(n);
   std::size_t v4_idx = 0;
   std::size_t other_idx = 0;
   for (std::size_t entry = 0; entry < n; ++entry) {
     std::uint8_t* value = dict + entry * 16;
     if (kinds[entry] == kKindV4) {
-      value[10] = 0xff;
-      value[11] = 0xff;
-      for (std::size_t j = 0; j < 4; ++j) {
-        value[12 + j] = v4[j * v4_count + v4_idx];
-      }
+      // ::ffff:a.b.c.d as two words (memory order): 8 zero bytes, then 00 00 ff ff a b c d.
+      const std::uint64_t v4_bytes = std::uint64_t{v4[v4_idx]} | std::uint64_t{v4[v4_count + v4_idx]} << 8 |
+                                     std::uint64_t{v4[2 * v4_count + v4_idx]} << 16 |
+                                     std::uint64_t{v4[3 * v4_count + v4_idx]} << 24;
+      Store<std::uint64_t>(value, 0, 0);
+      Store<std::uint64_t>(value, 1, 0xffff0000ULL | v4_bytes << 32);
       ++v4_idx;
     } else if (kinds[entry] == kKindOther) {
       for (std::size_t j = 0; j < 16; ++j) {
         value[j] = other[j * other_count + other_idx];
       }
       ++other_idx;
+    } else {
+      std::memset(value, 0, 16);  // ::
     }
   }
+  return true;
+}
+
+// kAddressDictionary: builds the n dictionary values after the rows' place in `values`
+// (so decoding allocates nothing beyond `values`), then copies one into each row.
+bool DecodeAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& values) {
+  std::size_t n = 0;
+  std::span<const std::uint8_t> low;
+  std::span<const std::uint8_t> high;
+  auto place = [&](std::size_t entries) {
+    values.Resize((rows + entries) * 16);
+    return values.data() + rows * 16;
+  };
+  if (!ParseAddressDictionary(raw, rows, place, n, low, high)) {
+    return false;
+  }
+  std::uint8_t* out = values.data();
+  const std::uint8_t* dict = out + rows * 16;
   for (std::size_t row = 0; row < rows; ++row) {
     const std::size_t idx = low[row] | (n > 256 ? std::size_t{high[row]} << 8 : 0);
     if (idx >= n) {
@@ -1780,6 +1803,37 @@ bool DecodeColumn(FieldType type, Encoding encoding, std::span<const std::uint8_
       return DecodeStrings(encoding, raw, rows, values, strings);
   }
   return false;
+}
+
+bool DecodeAddressIndexes(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& dictionary,
+                          Buffer& indexes) {
+  std::size_t n = 0;
+  std::span<const std::uint8_t> low;
+  std::span<const std::uint8_t> high;
+  auto place = [&](std::size_t entries) {
+    dictionary.Resize(entries * 16);
+    return dictionary.data();
+  };
+  if (!ParseAddressDictionary(raw, rows, place, n, low, high)) {
+    return false;
+  }
+  indexes.Resize(rows * sizeof(std::uint16_t));
+  std::uint8_t* out = indexes.data();
+  // The largest index is checked once, after a loop the compiler vectorizes.
+  unsigned largest = 0;
+  if (n > 256) {
+    for (std::size_t row = 0; row < rows; ++row) {
+      const auto idx = static_cast<std::uint16_t>(low[row] | high[row] << 8);
+      largest = std::max<unsigned>(largest, idx);
+      Store<std::uint16_t>(out, row, idx);
+    }
+  } else {
+    for (std::size_t row = 0; row < rows; ++row) {
+      largest = std::max<unsigned>(largest, low[row]);
+      Store<std::uint16_t>(out, row, low[row]);
+    }
+  }
+  return rows == 0 || largest < n;
 }
 
 void PutStats(FieldType type, const ColumnStats& stats, Buffer& out) {

@@ -80,6 +80,13 @@ bool DecodeColumn(flow::FieldType type, Encoding encoding, std::span<const std::
                   std::size_t rows, const std::uint8_t* reference, Buffer& values,
                   Buffer& strings);
 
+// kAddressDictionary without expanding it to the rows: writes the n distinct values (16
+// bytes each, as in FlowColumns, in the chunk's order) to `dictionary` and each row's
+// index into them (16-bit, little-endian) to `indexes`. Returns false if `raw` is not a
+// valid kAddressDictionary of exactly `rows` values (as DecodeColumn() would).
+bool DecodeAddressIndexes(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& dictionary,
+                          Buffer& indexes);
+
 // Writes / parses the statistics of a column chunk (part of the block directory).
 void PutStats(flow::FieldType type, const ColumnStats& stats, Buffer& out);
 ColumnStats GetStats(flow::FieldType type, Cursor& in);

@@ -150,7 +150,11 @@ class SegmentReader::Impl {
   Result<std::size_t> ReadSelected(std::size_t block_idx,
                                    std::span<const flow::FieldId> select_fields,
                                    RowSelector& selector, std::span<const flow::FieldId> fields,
-                                   flow::FlowSink& sink) {
+                                   flow::FlowSink& sink, DictionaryColumn* dictionary) {
+    if (dictionary != nullptr) {
+      dictionary->coded = false;
+      dictionary->dictionary = {};
+    }
     if (Status checked = StartBlock(block_idx); !checked) {
       return tl::unexpected(checked.error());
     }
@@ -181,6 +185,17 @@ class SegmentReader::Impl {
     }
     kept_.resize(block.row_count);
     std::size_t kept = 0;
+    if ((select_wanted & coded_).any()) {
+      std::array<std::span<const std::uint8_t>, flow::kFieldCount> dictionaries{};
+      for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+        if (select_wanted[field_idx] && coded_[field_idx]) {
+          dictionaries[field_idx] = values_[field_idx].span();
+        }
+      }
+      if (!selector.MayKeep(block, dictionaries)) {
+        return std::size_t{0};
+      }
+    }
     for (std::size_t start = 0; start < block.row_count; start += flow::FlowBatch::kCapacity) {
       const std::size_t n = std::min<std::size_t>(flow::FlowBatch::kCapacity, block.row_count - start);
       // Only the selection fields are ever written to this batch, and all of their rows
@@ -224,6 +239,20 @@ class SegmentReader::Impl {
     if (Status loaded = LoadFields(block_idx, fields, wanted, defaulted); !loaded) {
       return tl::unexpected(loaded.error());
     }
+    // The dictionary column, as indexes, when its chunk is a dictionary and the selection
+    // did not need its values.
+    FieldSet coded;
+    std::size_t coded_idx = flow::kFieldCount;
+    if (dictionary != nullptr) {
+      coded_idx = static_cast<std::size_t>(dictionary->field);
+      if (coded_idx < flow::kFieldCount && wanted[coded_idx] && coded_[coded_idx] &&
+          !select_all[coded_idx]) {
+        coded.set(coded_idx);
+        dictionary->coded = true;
+        dictionary->dictionary = values_[coded_idx].span();
+        dictionary->indexes.resize(flow::FlowBatch::kCapacity);
+      }
+    }
     wanted |= select_wanted;
     defaulted |= select_defaulted;
     // Every row of the batch is written in each of these fields (a field without a chunk
@@ -238,6 +267,7 @@ class SegmentReader::Impl {
         out_strings |= flow::Info(field).type == flow::FieldType::kString;
       }
     }
+    out_all &= ~coded;
     for (std::size_t from = 0; from < kept; from += flow::FlowBatch::kCapacity) {
       const std::size_t n = std::min<std::size_t>(flow::FlowBatch::kCapacity, kept - from);
       if (out_strings || out_all != batch_written_) {
@@ -252,6 +282,17 @@ class SegmentReader::Impl {
       }
       const std::uint32_t* rows = kept_.data() + from;
       const bool contiguous = rows[n - 1] - rows[0] == n - 1;
+      if (coded.any()) {
+        const std::uint8_t* indexes = indexes_[coded_idx].data();
+        std::uint16_t* out = dictionary->indexes.data();
+        if (contiguous) {
+          std::memcpy(out, indexes + std::size_t{rows[0]} * 2, n * 2);
+        } else {
+          for (std::size_t i = 0; i < n; ++i) {
+            std::memcpy(out + i, indexes + std::size_t{rows[i]} * 2, 2);
+          }
+        }
+      }
       for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
         if (!out_all[field_idx]) {
           continue;
@@ -562,6 +603,9 @@ class SegmentReader::Impl {
   // Reads, checks, decompresses and decodes one chunk into values_/strings_.
   // A chunk that UsesReference() (kRelative, kRelativeFrame, kRatio) first loads the chunk
   // of its reference column (`depth` counts those steps; the chain is at most two long).
+  // A kAddressDictionary is kept as its dictionary (in values_) and the rows' indexes (in
+  // indexes_, marked in coded_): the rows' values are copied from the dictionary straight
+  // into the batches, and only for the rows handed over.
   Status LoadChunk(std::size_t block_idx, const ColumnChunk& chunk, int depth) {
     const auto field_idx = static_cast<std::size_t>(chunk.field);
     if (loaded_[field_idx]) {
@@ -626,8 +670,14 @@ class SegmentReader::Impl {
         break;
       }
     }
-    if (!DecodeColumn(info.type, chunk.encoding, raw, blocks_[block_idx].row_count, reference,
-                      values_[field_idx], strings_[field_idx])) {
+    const bool coded = info.type == flow::FieldType::kIpAddress &&
+                       chunk.encoding == Encoding::kAddressDictionary;
+    coded_[field_idx] = coded;
+    if (coded ? !DecodeAddressIndexes(raw, blocks_[block_idx].row_count, values_[field_idx],
+                                      indexes_[field_idx])
+              : !DecodeColumn(info.type, chunk.encoding, raw, blocks_[block_idx].row_count,
+                              reference, values_[field_idx], strings_[field_idx])) {
+      coded_[field_idx] = false;
       return fail(std::string(EncodingName(chunk.encoding)) + " encoding is malformed");
     }
     loaded_.set(field_idx);
@@ -674,6 +724,18 @@ class SegmentReader::Impl {
     VisitColumn(field_idx, [&](auto member) {
       auto& column = batch.cols().*member;
       using T = std::decay_t<decltype(column[0])>;
+      if constexpr (std::is_same_v<T, flow::IpAddress>) {
+        if (coded_[field_idx]) {
+          const std::uint8_t* dict = values_[field_idx].data();
+          const std::uint8_t* indexes = indexes_[field_idx].data() + start * 2;
+          for (std::size_t row = 0; row < n; ++row) {
+            std::uint16_t idx;
+            std::memcpy(&idx, indexes + row * 2, 2);
+            std::memcpy(column[row].bytes.data(), dict + std::size_t{idx} * 16, 16);
+          }
+          return;
+        }
+      }
       const std::uint8_t* values = values_[field_idx].data() + start * sizeof(T);
       if constexpr (std::is_same_v<T, flow::StringRef>) {
         const Buffer& strings = strings_[field_idx];
@@ -695,6 +757,18 @@ class SegmentReader::Impl {
     VisitColumn(field_idx, [&](auto member) {
       auto& column = batch.cols().*member;
       using T = std::decay_t<decltype(column[0])>;
+      if constexpr (std::is_same_v<T, flow::IpAddress>) {
+        if (coded_[field_idx]) {
+          const std::uint8_t* dict = values_[field_idx].data();
+          const std::uint8_t* indexes = indexes_[field_idx].data();
+          for (std::size_t i = 0; i < n; ++i) {
+            std::uint16_t idx;
+            std::memcpy(&idx, indexes + std::size_t{rows[i]} * 2, 2);
+            std::memcpy(column[i].bytes.data(), dict + std::size_t{idx} * 16, 16);
+          }
+          return;
+        }
+      }
       const std::uint8_t* values = values_[field_idx].data();
       if constexpr (std::is_same_v<T, flow::StringRef>) {
         const Buffer& strings = strings_[field_idx];
@@ -869,6 +943,9 @@ class SegmentReader::Impl {
   Buffer raw_;      // its decompressed bytes
   std::array<Buffer, flow::kFieldCount> values_;
   std::array<Buffer, flow::kFieldCount> strings_;
+  // The fields whose values_ hold a dictionary and indexes_ each row's index (16-bit).
+  std::array<Buffer, flow::kFieldCount> indexes_;
+  std::bitset<flow::kFieldCount> coded_;
   std::bitset<flow::kFieldCount> loaded_;  // chunks decoded by the current ReadBlock()
   std::bitset<flow::kFieldCount> fields_with_defaults_;  // see FindFieldsWithDefaults()
   flow::FlowBatch batch_;
@@ -938,8 +1015,8 @@ Result<std::size_t> SegmentReader::ReadSelected(std::size_t block_idx,
                                                 std::span<const flow::FieldId> select_fields,
                                                 RowSelector& selector,
                                                 std::span<const flow::FieldId> fields,
-                                                flow::FlowSink& sink) {
-  return impl_->ReadSelected(block_idx, select_fields, selector, fields, sink);
+                                                flow::FlowSink& sink, DictionaryColumn* dictionary) {
+  return impl_->ReadSelected(block_idx, select_fields, selector, fields, sink, dictionary);
 }
 
 Status SegmentReader::ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink) {

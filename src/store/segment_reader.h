@@ -31,6 +31,35 @@ class RowSelector {
   // ascending, to rows[0..n) (room for FlowBatch::kCapacity) and returns n.
   virtual std::size_t Select(const flow::FlowBatch& batch, std::size_t start,
                              std::uint32_t* rows) = 0;
+
+  // Called once per block whose selection fields include a dictionary-coded one, after
+  // they are read and before any Select(): dictionaries[field] (kFieldCount spans) holds
+  // the block's distinct values of each such field (16 bytes each, as flow::IpAddress;
+  // every row holds one of them), empty for the others. False: no row of the block can
+  // be kept (Select() is then not called and nothing more is read).
+  virtual bool MayKeep(const BlockInfo& block,
+                       std::span<const std::span<const std::uint8_t>> dictionaries) {
+    (void)block;
+    (void)dictionaries;
+    return true;
+  }
+};
+
+// A column that SegmentReader::ReadSelected() may hand out as dictionary indexes instead
+// of values (an aggregation by it then works once per distinct value of a block, not
+// once per row). Ownership: the caller's; `dictionary` points into the reader, valid
+// until its next read.
+struct DictionaryColumn {
+  flow::FieldId field = flow::FieldId::kSrcAddr;  // an address field
+  // Set by ReadSelected() for the block it read: true if the field's chunk is a
+  // dictionary (kAddressDictionary) handed out as such; the batches then do not hold the
+  // field's values (the column is left as it was). False: the batches hold the values.
+  bool coded = false;
+  // While coded: the block's distinct values, 16 bytes each (as flow::IpAddress).
+  std::span<const std::uint8_t> dictionary;
+  // While coded, before each sink.Consume(): for each row of the batch, the index of its
+  // value in `dictionary`.
+  std::vector<std::uint16_t> indexes;
 };
 
 // A read-only view of one segment file.
@@ -85,11 +114,13 @@ class SegmentReader {
   // Returns the number of rows kept. The sink must leave the batch as it got it (the
   // reader reuses it without clearing every column), or keep its rows without copying
   // them by swapping it with an empty, cleared batch (std::swap), which the reader then
-  // uses.
+  // uses. With `dictionary` (not null; its field may be among `fields`), that field is
+  // handed out as dictionary indexes when its chunk in this block is a dictionary and it
+  // is not among `select_fields` (see DictionaryColumn).
   Result<std::size_t> ReadSelected(std::size_t block_idx,
                                    std::span<const flow::FieldId> select_fields,
                                    RowSelector& selector, std::span<const flow::FieldId> fields,
-                                   flow::FlowSink& sink);
+                                   flow::FlowSink& sink, DictionaryColumn* dictionary = nullptr);
 
   // ReadBlock() for every block in order.
   Status ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink);

@@ -41,5 +41,25 @@ TEST(Crc32Test, MatchesBitwiseReferenceAtEveryLengthAndSplit) {
   }
 }
 
+// Lengths past 64 bytes take the carry-less multiplication path where the CPU has it.
+TEST(Crc32Test, MatchesBitwiseReferenceOnLongInputs) {
+  std::vector<std::uint8_t> bytes;
+  std::uint32_t state = 12345;
+  for (std::size_t length = 0; length < 1500; ++length) {
+    if (length % 13 == 0 || (length >= 60 && length <= 260)) {
+      const std::uint32_t want = BytewiseCrc32(bytes);
+      EXPECT_EQ(Crc32(bytes), want) << length;
+      const std::span<const std::uint8_t> all(bytes);
+      for (const std::size_t split : {std::size_t{1}, length / 3, length / 2, length - length / 5}) {
+        if (split <= length) {
+          EXPECT_EQ(Crc32(all.subspan(split), Crc32(all.first(split))), want) << length << " " << split;
+        }
+      }
+    }
+    state = state * 1103515245u + 12345u;
+    bytes.push_back(static_cast<std::uint8_t>(state >> 16));
+  }
+}
+
 }  // namespace
 }  // namespace sluice

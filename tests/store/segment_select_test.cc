@@ -208,5 +208,70 @@ TEST(SegmentSelectTest, ChangingSelectionFieldsLeavesNoStaleColumn) {
   EXPECT_EQ(sink.batches, 0u);
 }
 
+// A DictionaryColumn hands out a dictionary-coded address column as each kept row's index
+// into the block's dictionary; the values so named are the column's values.
+TEST(SegmentSelectTest, DictionaryColumnNamesEachKeptRowsValue) {
+  TempDir dir;
+  const std::string path = dir.File("dictionary.seg");
+  SegmentWriterOptions options;
+  options.rows_per_block = 3000;
+  const std::uint64_t rows = 7000;
+  WriteSegment(path, rows, FillEveryField, options);
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  class IndexSink final : public flow::FlowSink {
+   public:
+    explicit IndexSink(const DictionaryColumn& column) : column_(&column) {}
+    void Consume(FlowBatch& batch) override {
+      for (std::size_t row = 0; row < batch.size(); ++row) {
+        if (column_->coded) {
+          const std::uint16_t idx = column_->indexes[row];
+          ASSERT_LT(std::size_t{idx} * 16, column_->dictionary.size());
+          flow::IpAddress address;
+          std::copy_n(column_->dictionary.data() + std::size_t{idx} * 16, 16, address.bytes.begin());
+          values.push_back(address);
+          ++coded_rows;
+        } else {
+          values.push_back(batch.cols().xlate_src_addr[row]);
+        }
+        bytes.push_back(batch.cols().bytes[row]);
+      }
+    }
+    std::vector<flow::IpAddress> values;
+    std::vector<std::uint64_t> bytes;
+    std::size_t coded_rows = 0;
+
+   private:
+    const DictionaryColumn* column_;
+  };
+  DictionaryColumn column;
+  column.field = FieldId::kXlateSrcAddr;
+  IndexSink sink(column);
+  PredicateSelector selector([](std::uint64_t n) { return n % 7 != 3; });
+  const std::vector<FieldId> select = {FieldId::kDstPort};
+  const std::vector<FieldId> fields = {FieldId::kXlateSrcAddr, FieldId::kBytes};
+  std::uint64_t base = 0;
+  for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
+    selector.block_base = base;
+    auto kept = (*reader)->ReadSelected(block_idx, select, selector, fields, sink, &column);
+    ASSERT_TRUE(kept) << kept.error().Message();
+    base += (*reader)->blocks()[block_idx].row_count;
+  }
+  EXPECT_GT(sink.coded_rows, 0u) << "no block came as a dictionary";
+  std::vector<flow::IpAddress> want;
+  std::vector<std::uint64_t> want_bytes;
+  FlowBatch batch;
+  for (std::uint64_t n = 0; n < rows; ++n) {
+    if (n % 7 != 3) {
+      FillEveryField(batch, batch.AppendRow(), n);
+      want.push_back(batch.cols().xlate_src_addr[0]);
+      want_bytes.push_back(batch.cols().bytes[0]);
+      batch.Clear();
+    }
+  }
+  EXPECT_EQ(sink.values, want);
+  EXPECT_EQ(sink.bytes, want_bytes);
+}
+
 }  // namespace
 }  // namespace sluice::store
