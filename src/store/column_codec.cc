@@ -226,18 +226,36 @@ unsigned ByteWidth(std::uint64_t range) {
 }
 
 // Appends the k byte planes of kFrame: plane j holds byte j of delta(row) for every row.
+// Runs of kRun deltas are computed once into a local array, then split into the planes by
+// fixed-length loops that the compiler vectorizes (the array cannot alias the output).
 template <typename Delta>
 void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out,
                SectionMarks* marks = nullptr) {
+  using D = decltype(delta(std::size_t{0}));
   std::uint8_t* p = out.Reserve(rows * k);
-  for (unsigned plane = 0; plane < k; ++plane) {
-    if (marks != nullptr) {
+  if (marks != nullptr) {
+    for (unsigned plane = 0; plane < k; ++plane) {
       marks->Add(out.size() + plane * rows);
     }
-    std::uint8_t* dst = p + plane * rows;
-    const unsigned shift = 8 * plane;
-    for (std::size_t row = 0; row < rows; ++row) {
-      dst[row] = static_cast<std::uint8_t>(delta(row) >> shift);
+  }
+  std::size_t row = 0;
+  for (; row + kRun <= rows; row += kRun) {
+    std::array<D, kRun> run;
+    for (std::size_t offset = 0; offset < kRun; ++offset) {
+      run[offset] = delta(row + offset);
+    }
+    for (unsigned plane = 0; plane < k; ++plane) {
+      std::uint8_t* dst = p + plane * rows + row;
+      const unsigned shift = 8 * plane;
+      for (std::size_t offset = 0; offset < kRun; ++offset) {
+        dst[offset] = static_cast<std::uint8_t>(run[offset] >> shift);
+      }
+    }
+  }
+  for (; row < rows; ++row) {
+    const D d = delta(row);
+    for (unsigned plane = 0; plane < k; ++plane) {
+      p[plane * rows + row] = static_cast<std::uint8_t>(d >> (8 * plane));
     }
   }
   out.Commit(rows * k);
@@ -765,6 +783,9 @@ class AddressTable {
     Rehash(kMinSlots);
   }
 
+  // Whether the slots outgrew L1 (Prefetch() pays only then).
+  bool Large() const { return mask_ + 1 > kL1Slots; }
+
   // Hints that `probe` is looked up soon.
   void Prefetch(const Probe& probe) const {
     __builtin_prefetch(&slots_[static_cast<std::size_t>(probe.hash >> shift_)]);
@@ -815,6 +836,7 @@ class AddressTable {
  private:
   // Starts small (a column of few addresses stays in L1) and doubles as it fills.
   static constexpr std::size_t kMinSlots = 256;
+  static constexpr std::size_t kL1Slots = 2048;  // 16 KiB of slots
   static constexpr int kIndexBits = 17;  // entry + 1 <= kMaxWideDictionarySize
   static constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
   static constexpr std::uint64_t kV4Tag = std::uint64_t{1} << 40;  // above any IPv4 value
@@ -856,21 +878,32 @@ struct SortItem {
 void RadixSort(std::vector<SortItem>& items, std::vector<SortItem>& tmp, unsigned key_bits) {
   constexpr unsigned kRadixBits = 11;
   constexpr std::size_t kBuckets = std::size_t{1} << kRadixBits;
-  std::array<std::uint32_t, kBuckets> counts;
+  constexpr std::size_t kMaxDigits = (64 + kRadixBits - 1) / kRadixBits;
+  const std::size_t digits = (key_bits + kRadixBits - 1) / kRadixBits;
+  // Every digit's histogram in one pass over the items.
+  std::array<std::array<std::uint32_t, kBuckets>, kMaxDigits> counts{};
+  for (const SortItem& item : items) {
+    for (std::size_t digit = 0; digit < digits; ++digit) {
+      ++counts[digit][(item.key >> (digit * kRadixBits)) & (kBuckets - 1)];
+    }
+  }
   tmp.resize(items.size());
-  for (unsigned shift = 0; shift < key_bits; shift += kRadixBits) {
-    counts.fill(0);
-    for (const SortItem& item : items) {
-      ++counts[(item.key >> shift) & (kBuckets - 1)];
+  for (std::size_t digit = 0; digit < digits; ++digit) {
+    std::array<std::uint32_t, kBuckets>& digit_counts = counts[digit];
+    const unsigned shift = static_cast<unsigned>(digit * kRadixBits);
+    // A digit that every item shares leaves the order as it is.
+    if (digit_counts[(items.empty() ? 0 : items[0].key >> shift) & (kBuckets - 1)] ==
+        items.size()) {
+      continue;
     }
     std::uint32_t sum = 0;
-    for (std::uint32_t& count : counts) {
+    for (std::uint32_t& count : digit_counts) {
       const std::uint32_t here = count;
       count = sum;
       sum += here;
     }
     for (const SortItem& item : items) {
-      tmp[counts[(item.key >> shift) & (kBuckets - 1)]++] = item;
+      tmp[digit_counts[(item.key >> shift) & (kBuckets - 1)]++] = item;
     }
     items.swap(tmp);
   }
@@ -888,7 +921,8 @@ struct AddressScratch {
   std::vector<AddressWords> keys_tmp;
 };
 
-// Reorders the dictionary and renumbers the rows' indexes to match (the format lets the
+// Reorders the dictionary and leaves in s.rank the new index of each old one, by which
+// the caller renumbers the rows' indexes as it writes them (the format lets the
 // dictionary be in any order). Entries go by how often the block uses them, in classes
 // of powers of two (most used first), and within a class by kind (`::`, IPv4, others)
 // and value (IPv4 ascending, the others by their first 8 bytes). Both halves of a row's
@@ -896,7 +930,7 @@ struct AddressScratch {
 // high bytes is skewed towards zero, as in first-seen order; and the values' byte planes
 // hold a few sorted runs (shared network prefixes, neighbouring hosts), which the
 // compressor stores in far fewer bytes than values in first-seen order.
-void SortDictionary(AddressScratch& s, std::uint32_t* idx, std::size_t rows) {
+void SortDictionary(AddressScratch& s, const std::uint32_t* idx, std::size_t rows) {
   const std::size_t n = s.table.size();
   s.rank.assign(n, 0);  // first the use counts
   for (std::size_t row = 0; row < rows; ++row) {
@@ -927,9 +961,6 @@ void SortDictionary(AddressScratch& s, std::uint32_t* idx, std::size_t rows) {
     s.rank[s.order[pos]] = static_cast<std::uint32_t>(pos);
   }
   s.table.Reorder(s.order, s.keys_tmp);
-  for (std::size_t row = 0; row < rows; ++row) {
-    idx[row] = s.rank[idx[row]];
-  }
 }
 
 // Byte `j` (0..15, network order) of an address held as AddressWords.
@@ -938,10 +969,11 @@ std::uint8_t AddressByte(const AddressWords& w, unsigned j) {
 }
 
 // Appends kAddressDictionary: n, the kind of each value, the IPv4 values as 4 byte planes,
-// the other values as 16 byte planes, then 1 (n <= 256) or 2 planes of row indexes.
+// the other values as 16 byte planes, then 1 (n <= 256) or 2 planes of row indexes
+// (rank[idx[row]]: each row's entry renumbered to the dictionary's order).
 void PutAddressDictionary(const AddressTable& table, std::size_t v4_count, std::size_t other_count,
-                          const std::uint32_t* idx, std::size_t rows, Buffer& out,
-                          SectionMarks& marks) {
+                          const std::uint32_t* idx, const std::uint32_t* rank, std::size_t rows,
+                          Buffer& out, SectionMarks& marks) {
   const std::size_t n = table.size();
   out.PutVarint(n);
   // Kinds, then the IPv4 values' 4 planes, then the other values' 16 planes, written
@@ -977,7 +1009,7 @@ void PutAddressDictionary(const AddressTable& table, std::size_t v4_count, std::
   out.Commit(bytes);
   const unsigned planes = n <= 256 ? 1 : 2;
   PutPlanes(
-      rows, planes, [idx](std::size_t row) { return idx[row]; }, out, &marks);
+      rows, planes, [idx, rank](std::size_t row) { return rank[idx[row]]; }, out, &marks);
 }
 
 // Addresses: constant, a dictionary (packed indexes for up to 16 values, else
@@ -988,6 +1020,14 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
                                                  AddressScratch& s, Buffer& out) {
   // How far ahead the dictionary's slot is fetched (a table of large blocks outgrows L1).
   constexpr std::size_t kPrefetchRows = 8;
+  struct AheadProbe {
+    AddressTable::Probe probe;
+    std::size_t row;  // the row `probe` was computed for
+  };
+  std::array<AheadProbe, kPrefetchRows> probes;
+  for (AheadProbe& ahead : probes) {
+    ahead.row = std::numeric_limits<std::size_t>::max();
+  }
   EncodedColumn result;
   ColumnStats& stats = result.stats;
   std::uint32_t v4_min = std::numeric_limits<std::uint32_t>::max();
@@ -1034,8 +1074,13 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
   }
   for (std::size_t row = 0; row < rows; ++row) {
     const AddressWords w = LoadWords(values + row * 16);
-    if (dict_ok && row + kPrefetchRows < rows) {
-      s.table.Prefetch(AddressTable::ProbeOf(LoadWords(values + (row + kPrefetchRows) * 16)));
+    if (dict_ok && row + kPrefetchRows < rows && s.table.Large()) {
+      // The probe is kept for when its row comes (computed once per row, not twice).
+      const std::size_t ahead_row = row + kPrefetchRows;
+      AheadProbe& ahead = probes[ahead_row % kPrefetchRows];
+      ahead.probe = AddressTable::ProbeOf(LoadWords(values + ahead_row * 16));
+      ahead.row = ahead_row;
+      s.table.Prefetch(ahead.probe);
     }
     if (!(w == prev)) {
       constant = false;
@@ -1043,7 +1088,9 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
       prev_kind = KindOf(w);
       bool added = false;
       if (dict_ok) {
-        const std::int64_t at = s.table.Add(w, AddressTable::ProbeOf(w), added);
+        const AheadProbe& ahead = probes[row % kPrefetchRows];
+        const std::int64_t at =
+            s.table.Add(w, ahead.row == row ? ahead.probe : AddressTable::ProbeOf(w), added);
         dict_ok = at >= 0;
         prev_idx = static_cast<std::uint32_t>(at);
       }
@@ -1096,7 +1143,8 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
       } else {
         result.encoding = Encoding::kAddressDictionary;
         SortDictionary(s, idx, rows);
-        PutAddressDictionary(s.table, v4_entries, other_entries, idx, rows, out, result.sections);
+        PutAddressDictionary(s.table, v4_entries, other_entries, idx, s.rank.data(), rows, out,
+                             result.sections);
       }
       return result;
     }
