@@ -225,24 +225,18 @@ unsigned ByteWidth(std::uint64_t range) {
   return static_cast<unsigned>((std::bit_width(range) + 7) / 8);
 }
 
-// Appends the k byte planes of kFrame: plane j holds byte j of delta(row) for every row.
-// Runs of kRun deltas are computed once into a local array, then split into the planes by
-// fixed-length loops that the compiler vectorizes (the array cannot alias the output).
-template <typename Delta>
-void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out,
-               SectionMarks* marks = nullptr) {
-  using D = decltype(delta(std::size_t{0}));
-  std::uint8_t* p = out.Reserve(rows * k);
-  if (marks != nullptr) {
-    for (unsigned plane = 0; plane < k; ++plane) {
-      marks->Add(out.size() + plane * rows);
-    }
-  }
+// Writes the k byte planes of the `rows` deltas at `p`: plane j holds byte j of
+// delta(row) for every row. Runs of kRun deltas, narrowed to N (wide enough for k bytes),
+// are computed once into a local array, then split into the planes by fixed-length loops
+// that the compiler vectorizes (the array cannot alias the output; a narrower N packs
+// into bytes with fewer instructions).
+template <typename N, typename Delta>
+void WritePlanes(std::size_t rows, unsigned k, Delta delta, std::uint8_t* p) {
   std::size_t row = 0;
   for (; row + kRun <= rows; row += kRun) {
-    std::array<D, kRun> run;
+    std::array<N, kRun> run;
     for (std::size_t offset = 0; offset < kRun; ++offset) {
-      run[offset] = delta(row + offset);
+      run[offset] = static_cast<N>(delta(row + offset));
     }
     for (unsigned plane = 0; plane < k; ++plane) {
       std::uint8_t* dst = p + plane * rows + row;
@@ -253,11 +247,39 @@ void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out,
     }
   }
   for (; row < rows; ++row) {
-    const D d = delta(row);
+    const N d = static_cast<N>(delta(row));
     for (unsigned plane = 0; plane < k; ++plane) {
       p[plane * rows + row] = static_cast<std::uint8_t>(d >> (8 * plane));
     }
   }
+}
+
+// Appends the k byte planes of kFrame: plane j holds byte j of delta(row) for every row.
+template <typename Delta>
+void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out,
+               SectionMarks* marks = nullptr) {
+  using D = decltype(delta(std::size_t{0}));
+  std::uint8_t* p = out.Reserve(rows * k);
+  if (marks != nullptr) {
+    for (unsigned plane = 0; plane < k; ++plane) {
+      marks->Add(out.size() + plane * rows);
+    }
+  }
+  if constexpr (sizeof(D) > 2) {
+    if (k <= 2) {
+      WritePlanes<std::uint16_t>(rows, k, delta, p);
+      out.Commit(rows * k);
+      return;
+    }
+  }
+  if constexpr (sizeof(D) > 4) {
+    if (k <= 4) {
+      WritePlanes<std::uint32_t>(rows, k, delta, p);
+      out.Commit(rows * k);
+      return;
+    }
+  }
+  WritePlanes<D>(rows, k, delta, p);
   out.Commit(rows * k);
 }
 
@@ -923,19 +945,15 @@ struct AddressScratch {
 
 // Reorders the dictionary and leaves in s.rank the new index of each old one, by which
 // the caller renumbers the rows' indexes as it writes them (the format lets the
-// dictionary be in any order). Entries go by how often the block uses them, in classes
+// dictionary be in any order). REQUIRES: s.rank holds each entry's use count. Entries go by how often the block uses them, in classes
 // of powers of two (most used first), and within a class by kind (`::`, IPv4, others)
 // and value (IPv4 ascending, the others by their first 8 bytes). Both halves of a row's
 // cost shrink: the frequent addresses get small indexes, so the plane of the indexes'
 // high bytes is skewed towards zero, as in first-seen order; and the values' byte planes
 // hold a few sorted runs (shared network prefixes, neighbouring hosts), which the
 // compressor stores in far fewer bytes than values in first-seen order.
-void SortDictionary(AddressScratch& s, const std::uint32_t* idx, std::size_t rows) {
+void SortDictionary(AddressScratch& s) {
   const std::size_t n = s.table.size();
-  s.rank.assign(n, 0);  // first the use counts
-  for (std::size_t row = 0; row < rows; ++row) {
-    ++s.rank[idx[row]];
-  }
   s.items.clear();
   for (std::size_t entry = 0; entry < n; ++entry) {
     const AddressWords& w = s.table.key(entry);
@@ -1064,6 +1082,7 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
     stats.bloom[(hash & 0xff) >> 6] |= std::uint64_t{1} << (hash & 63);
     stats.bloom[((hash >> 8) & 0xff) >> 6] |= std::uint64_t{1} << ((hash >> 8) & 63);
   };
+  bool prefetch = false;  // whether the table outgrew L1 (checked as it grows)
   AddressWords prev = LoadWords(values);
   AddressKind prev_kind = KindOf(prev);
   std::uint32_t prev_idx = 0;
@@ -1074,7 +1093,7 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
   }
   for (std::size_t row = 0; row < rows; ++row) {
     const AddressWords w = LoadWords(values + row * 16);
-    if (dict_ok && row + kPrefetchRows < rows && s.table.Large()) {
+    if (prefetch && row + kPrefetchRows < rows) {
       // The probe is kept for when its row comes (computed once per row, not twice).
       const std::size_t ahead_row = row + kPrefetchRows;
       AheadProbe& ahead = probes[ahead_row % kPrefetchRows];
@@ -1093,14 +1112,13 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
             s.table.Add(w, ahead.row == row ? ahead.probe : AddressTable::ProbeOf(w), added);
         dict_ok = at >= 0;
         prev_idx = static_cast<std::uint32_t>(at);
+        prefetch = dict_ok && s.table.Large();
       }
       if (added || !dict_ok) {
         account(w, prev_kind);
       }
     }
     idx[row] = prev_idx;
-    v4_rows += prev_kind == kKindV4 ? 1 : 0;
-    other_rows += prev_kind == kKindOther ? 1 : 0;
   }
   if (!stats.has_v4 && !stats.has_v6) {
     return std::nullopt;
@@ -1113,6 +1131,25 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
     result.encoding = Encoding::kConstant;
     out.Append(values, 16);
     return result;
+  }
+  // Rows of each kind: from the entries' use counts (which SortDictionary() needs too)
+  // while the dictionary holds every row, else row by row.
+  if (dict_ok) {
+    s.rank.assign(s.table.size(), 0);
+    for (std::size_t row = 0; row < rows; ++row) {
+      ++s.rank[idx[row]];
+    }
+    for (std::size_t entry = 0; entry < s.table.size(); ++entry) {
+      const AddressKind kind = KindOf(s.table.key(entry));
+      v4_rows += kind == kKindV4 ? s.rank[entry] : 0;
+      other_rows += kind == kKindOther ? s.rank[entry] : 0;
+    }
+  } else {
+    for (std::size_t row = 0; row < rows; ++row) {
+      const AddressKind kind = KindOf(LoadWords(values + row * 16));
+      v4_rows += kind == kKindV4 ? 1 : 0;
+      other_rows += kind == kKindOther ? 1 : 0;
+    }
   }
   const bool all_v4 = v4_rows == rows;
   const std::size_t alt_size = all_v4 ? rows * 4 : rows + v4_rows * 4 + other_rows * 16;
@@ -1142,7 +1179,7 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
         PackCodes(codes, rows, DictPackWidth(n), out);
       } else {
         result.encoding = Encoding::kAddressDictionary;
-        SortDictionary(s, idx, rows);
+        SortDictionary(s);
         PutAddressDictionary(s.table, v4_entries, other_entries, idx, s.rank.data(), rows, out,
                              result.sections);
       }
