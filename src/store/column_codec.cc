@@ -787,13 +787,16 @@ class AddressTable {
     bool exact;                 // the fingerprint is the address (IPv4)
   };
 
+  // Both forms are computed and one is selected without a branch: a column mixing IPv4
+  // and IPv6 rows would mispredict a branch on the kind often.
   static Probe ProbeOf(const AddressWords& w) {
-    if (w.hi == 0 && (w.lo & 0xffffffffULL) == 0xffff0000ULL) {
-      const std::uint64_t v4 = w.lo >> 32;
-      return {v4 * 0x9E3779B97F4A7C15ULL, (kV4Tag | v4) << kIndexBits, true};
-    }
-    const std::uint64_t hash = (w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) * 0x9E3779B97F4A7C15ULL;
-    return {hash, ((hash >> kIndexBits) & ~kV4Tag) << kIndexBits, false};
+    const bool v4 = (w.hi | ((w.lo & 0xffffffffULL) ^ 0xffff0000ULL)) == 0;
+    const std::uint64_t v4_value = w.lo >> 32;
+    const std::uint64_t hash = (v4 ? v4_value : w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) *
+                               0x9E3779B97F4A7C15ULL;
+    const std::uint64_t fingerprint =
+        v4 ? (kV4Tag | v4_value) << kIndexBits : ((hash >> kIndexBits) & ~kV4Tag) << kIndexBits;
+    return {hash, fingerprint, v4};
   }
 
   void Reset(std::size_t capacity) {
@@ -1084,12 +1087,11 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
   };
   bool prefetch = false;  // whether the table outgrew L1 (checked as it grows)
   AddressWords prev = LoadWords(values);
-  AddressKind prev_kind = KindOf(prev);
   std::uint32_t prev_idx = 0;
   {
     bool added = false;
     (void)s.table.Add(prev, AddressTable::ProbeOf(prev), added);
-    account(prev, prev_kind);
+    account(prev, KindOf(prev));
   }
   for (std::size_t row = 0; row < rows; ++row) {
     const AddressWords w = LoadWords(values + row * 16);
@@ -1104,7 +1106,6 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
     if (!(w == prev)) {
       constant = false;
       prev = w;
-      prev_kind = KindOf(w);
       bool added = false;
       if (dict_ok) {
         const AheadProbe& ahead = probes[row % kPrefetchRows];
@@ -1115,7 +1116,7 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
         prefetch = dict_ok && s.table.Large();
       }
       if (added || !dict_ok) {
-        account(w, prev_kind);
+        account(w, KindOf(w));
       }
     }
     idx[row] = prev_idx;
