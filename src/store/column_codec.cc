@@ -984,9 +984,13 @@ void SortDictionary(AddressScratch& s) {
   s.table.Reorder(s.order, s.keys_tmp);
 }
 
-// Byte `j` (0..15, network order) of an address held as AddressWords.
-std::uint8_t AddressByte(const AddressWords& w, unsigned j) {
-  return static_cast<std::uint8_t>(j < 8 ? w.hi >> (8 * j) : w.lo >> (8 * (j - 8)));
+// Stores the kBytes low bytes of `v` (memory order) `stride` apart from `dst`, one in each
+// byte plane; unrolled, so every shift is a constant.
+template <unsigned kBytes>
+void ScatterBytes(std::uint64_t v, std::uint8_t* dst, std::size_t stride) {
+  [&]<unsigned... kByte>(std::integer_sequence<unsigned, kByte...>) {
+    ((dst[kByte * stride] = static_cast<std::uint8_t>(v >> (8 * kByte))), ...);
+  }(std::make_integer_sequence<unsigned, kBytes>{});
 }
 
 // Appends kAddressDictionary: n, the kind of each value, the IPv4 values as 4 byte planes,
@@ -1016,14 +1020,11 @@ void PutAddressDictionary(const AddressTable& table, std::size_t v4_count, std::
     const AddressKind kind = KindOf(w);
     kinds[entry] = kind;
     if (kind == kKindV4) {
-      for (unsigned j = 0; j < 4; ++j) {
-        v4[j * v4_count + v4_idx] = AddressByte(w, 12 + j);
-      }
+      ScatterBytes<4>(w.lo >> 32, v4 + v4_idx, v4_count);
       ++v4_idx;
     } else if (kind == kKindOther) {
-      for (unsigned j = 0; j < 16; ++j) {
-        other[j * other_count + other_idx] = AddressByte(w, j);
-      }
+      ScatterBytes<8>(w.hi, other + other_idx, other_count);
+      ScatterBytes<8>(w.lo, other + 8 * other_count + other_idx, other_count);
       ++other_idx;
     }
   }
@@ -1113,7 +1114,11 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
             s.table.Add(w, ahead.row == row ? ahead.probe : AddressTable::ProbeOf(w), added);
         dict_ok = at >= 0;
         prev_idx = static_cast<std::uint32_t>(at);
-        prefetch = dict_ok && s.table.Large();
+        if (!dict_ok) {
+          prefetch = false;
+        } else if (added) {  // only an addition grows the table
+          prefetch = s.table.Large();
+        }
       }
       if (added || !dict_ok) {
         account(w, KindOf(w));
