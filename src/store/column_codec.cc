@@ -560,6 +560,10 @@ std::optional<EncodedColumn> EncodeBytes(const std::uint8_t* values, std::size_t
     out.Commit(rows);
     return result;
   }
+  if (result.encoding == Encoding::kBitPack && lo == 0) {
+    PackCodes(values, rows, width, out);  // the values are their own codes
+    return result;
+  }
   s.indexes.clear();
   std::uint8_t* codes = s.indexes.Reserve(rows);
   for (std::size_t row = 0; row < rows; ++row) {
@@ -894,23 +898,23 @@ class AddressTable {
 };
 
 // (key, entry) pairs sorted by key with a least-significant-digit radix sort of
-// kRadixBits-bit digits over the low `key_bits` bits; stable, no comparisons.
+// kRadixBits-bit digits over the low kKeyBits bits; stable, no comparisons.
 struct SortItem {
   std::uint64_t key;
   std::uint32_t entry;
 };
 
-void RadixSort(std::vector<SortItem>& items, std::vector<SortItem>& tmp, unsigned key_bits) {
+template <unsigned kKeyBits>
+void RadixSort(std::vector<SortItem>& items, std::vector<SortItem>& tmp) {
   constexpr unsigned kRadixBits = 11;
   constexpr std::size_t kBuckets = std::size_t{1} << kRadixBits;
-  constexpr std::size_t kMaxDigits = (64 + kRadixBits - 1) / kRadixBits;
-  const std::size_t digits = (key_bits + kRadixBits - 1) / kRadixBits;
+  constexpr std::size_t digits = (kKeyBits + kRadixBits - 1) / kRadixBits;
   // Every digit's histogram in one pass over the items.
-  std::array<std::array<std::uint32_t, kBuckets>, kMaxDigits> counts{};
+  std::array<std::array<std::uint32_t, kBuckets>, digits> counts{};
   for (const SortItem& item : items) {
-    for (std::size_t digit = 0; digit < digits; ++digit) {
-      ++counts[digit][(item.key >> (digit * kRadixBits)) & (kBuckets - 1)];
-    }
+    [&]<std::size_t... kDigit>(std::index_sequence<kDigit...>) {
+      ((++counts[kDigit][(item.key >> (kDigit * kRadixBits)) & (kBuckets - 1)]), ...);
+    }(std::make_index_sequence<digits>{});
   }
   tmp.resize(items.size());
   for (std::size_t digit = 0; digit < digits; ++digit) {
@@ -973,7 +977,7 @@ void SortDictionary(AddressScratch& s) {
     }
     s.items.push_back({key, static_cast<std::uint32_t>(entry)});
   }
-  RadixSort(s.items, s.sort_tmp, 64);
+  RadixSort<64>(s.items, s.sort_tmp);
   s.order.clear();
   for (const SortItem& item : s.items) {
     s.order.push_back(item.entry);
