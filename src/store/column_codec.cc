@@ -796,8 +796,8 @@ class AddressTable {
   static Probe ProbeOf(const AddressWords& w) {
     const bool v4 = (w.hi | ((w.lo & 0xffffffffULL) ^ 0xffff0000ULL)) == 0;
     const std::uint64_t v4_value = w.lo >> 32;
-    const std::uint64_t hash = (v4 ? v4_value : w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) *
-                               0x9E3779B97F4A7C15ULL;
+    const std::uint64_t hash =
+        (v4 ? v4_value : w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) * 0x9E3779B97F4A7C15ULL;
     const std::uint64_t fingerprint =
         v4 ? (kV4Tag | v4_value) << kIndexBits : ((hash >> kIndexBits) & ~kV4Tag) << kIndexBits;
     return {hash, fingerprint, v4};
@@ -911,10 +911,12 @@ void RadixSort(std::vector<SortItem>& items, std::vector<SortItem>& tmp) {
   constexpr std::size_t digits = (kKeyBits + kRadixBits - 1) / kRadixBits;
   // Every digit's histogram in one pass over the items.
   std::array<std::array<std::uint32_t, kBuckets>, digits> counts{};
+  const auto count_digits =
+      [&counts]<std::size_t... kDigit>(std::uint64_t key, std::index_sequence<kDigit...>) {
+    ((++counts[kDigit][(key >> (kDigit * kRadixBits)) & (kBuckets - 1)]), ...);
+  };
   for (const SortItem& item : items) {
-    [&]<std::size_t... kDigit>(std::index_sequence<kDigit...>) {
-      ((++counts[kDigit][(item.key >> (kDigit * kRadixBits)) & (kBuckets - 1)]), ...);
-    }(std::make_index_sequence<digits>{});
+    count_digits(item.key, std::make_index_sequence<digits>{});
   }
   tmp.resize(items.size());
   for (std::size_t digit = 0; digit < digits; ++digit) {
@@ -952,13 +954,14 @@ struct AddressScratch {
 
 // Reorders the dictionary and leaves in s.rank the new index of each old one, by which
 // the caller renumbers the rows' indexes as it writes them (the format lets the
-// dictionary be in any order). REQUIRES: s.rank holds each entry's use count. Entries go by how often the block uses them, in classes
+// dictionary be in any order). Entries go by how often the block uses them, in classes
 // of powers of two (most used first), and within a class by kind (`::`, IPv4, others)
 // and value (IPv4 ascending, the others by their first 8 bytes). Both halves of a row's
 // cost shrink: the frequent addresses get small indexes, so the plane of the indexes'
 // high bytes is skewed towards zero, as in first-seen order; and the values' byte planes
 // hold a few sorted runs (shared network prefixes, neighbouring hosts), which the
 // compressor stores in far fewer bytes than values in first-seen order.
+// REQUIRES: s.rank holds each entry's use count.
 void SortDictionary(AddressScratch& s) {
   const std::size_t n = s.table.size();
   s.items.clear();
@@ -992,9 +995,10 @@ void SortDictionary(AddressScratch& s) {
 // byte plane; unrolled, so every shift is a constant.
 template <unsigned kBytes>
 void ScatterBytes(std::uint64_t v, std::uint8_t* dst, std::size_t stride) {
-  [&]<unsigned... kByte>(std::integer_sequence<unsigned, kByte...>) {
+  const auto store = [&]<unsigned... kByte>(std::integer_sequence<unsigned, kByte...>) {
     ((dst[kByte * stride] = static_cast<std::uint8_t>(v >> (8 * kByte))), ...);
-  }(std::make_integer_sequence<unsigned, kBytes>{});
+  };
+  store(std::make_integer_sequence<unsigned, kBytes>{});
 }
 
 // Appends kAddressDictionary: n, the kind of each value, the IPv4 values as 4 byte planes,
@@ -1046,10 +1050,12 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
                                                  AddressScratch& s, Buffer& out) {
   // How far ahead the dictionary's slot is fetched (a table of large blocks outgrows L1).
   constexpr std::size_t kPrefetchRows = 8;
+
   struct AheadProbe {
     AddressTable::Probe probe;
     std::size_t row;  // the row `probe` was computed for
   };
+
   std::array<AheadProbe, kPrefetchRows> probes;
   for (AheadProbe& ahead : probes) {
     ahead.row = std::numeric_limits<std::size_t>::max();
