@@ -225,21 +225,61 @@ unsigned ByteWidth(std::uint64_t range) {
   return static_cast<unsigned>((std::bit_width(range) + 7) / 8);
 }
 
+// Writes the k byte planes of the `rows` deltas at `p`: plane j holds byte j of
+// delta(row) for every row. Runs of kRun deltas, narrowed to N (wide enough for k bytes),
+// are computed once into a local array, then split into the planes by fixed-length loops
+// that the compiler vectorizes (the array cannot alias the output; a narrower N packs
+// into bytes with fewer instructions).
+template <typename N, typename Delta>
+void WritePlanes(std::size_t rows, unsigned k, Delta delta, std::uint8_t* p) {
+  std::size_t row = 0;
+  for (; row + kRun <= rows; row += kRun) {
+    std::array<N, kRun> run;
+    for (std::size_t offset = 0; offset < kRun; ++offset) {
+      run[offset] = static_cast<N>(delta(row + offset));
+    }
+    for (unsigned plane = 0; plane < k; ++plane) {
+      std::uint8_t* dst = p + plane * rows + row;
+      const unsigned shift = 8 * plane;
+      for (std::size_t offset = 0; offset < kRun; ++offset) {
+        dst[offset] = static_cast<std::uint8_t>(run[offset] >> shift);
+      }
+    }
+  }
+  for (; row < rows; ++row) {
+    const N d = static_cast<N>(delta(row));
+    for (unsigned plane = 0; plane < k; ++plane) {
+      p[plane * rows + row] = static_cast<std::uint8_t>(d >> (8 * plane));
+    }
+  }
+}
+
 // Appends the k byte planes of kFrame: plane j holds byte j of delta(row) for every row.
 template <typename Delta>
 void PutPlanes(std::size_t rows, unsigned k, Delta delta, Buffer& out,
                SectionMarks* marks = nullptr) {
+  using D = decltype(delta(std::size_t{0}));
   std::uint8_t* p = out.Reserve(rows * k);
-  for (unsigned plane = 0; plane < k; ++plane) {
-    if (marks != nullptr) {
+  if (marks != nullptr) {
+    for (unsigned plane = 0; plane < k; ++plane) {
       marks->Add(out.size() + plane * rows);
     }
-    std::uint8_t* dst = p + plane * rows;
-    const unsigned shift = 8 * plane;
-    for (std::size_t row = 0; row < rows; ++row) {
-      dst[row] = static_cast<std::uint8_t>(delta(row) >> shift);
+  }
+  if constexpr (sizeof(D) > 2) {
+    if (k <= 2) {
+      WritePlanes<std::uint16_t>(rows, k, delta, p);
+      out.Commit(rows * k);
+      return;
     }
   }
+  if constexpr (sizeof(D) > 4) {
+    if (k <= 4) {
+      WritePlanes<std::uint32_t>(rows, k, delta, p);
+      out.Commit(rows * k);
+      return;
+    }
+  }
+  WritePlanes<D>(rows, k, delta, p);
   out.Commit(rows * k);
 }
 
@@ -520,6 +560,10 @@ std::optional<EncodedColumn> EncodeBytes(const std::uint8_t* values, std::size_t
     out.Commit(rows);
     return result;
   }
+  if (result.encoding == Encoding::kBitPack && lo == 0) {
+    PackCodes(values, rows, width, out);  // the values are their own codes
+    return result;
+  }
   s.indexes.clear();
   std::uint8_t* codes = s.indexes.Reserve(rows);
   for (std::size_t row = 0; row < rows; ++row) {
@@ -747,13 +791,16 @@ class AddressTable {
     bool exact;                 // the fingerprint is the address (IPv4)
   };
 
+  // Both forms are computed and one is selected without a branch: a column mixing IPv4
+  // and IPv6 rows would mispredict a branch on the kind often.
   static Probe ProbeOf(const AddressWords& w) {
-    if (w.hi == 0 && (w.lo & 0xffffffffULL) == 0xffff0000ULL) {
-      const std::uint64_t v4 = w.lo >> 32;
-      return {v4 * 0x9E3779B97F4A7C15ULL, (kV4Tag | v4) << kIndexBits, true};
-    }
-    const std::uint64_t hash = (w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) * 0x9E3779B97F4A7C15ULL;
-    return {hash, ((hash >> kIndexBits) & ~kV4Tag) << kIndexBits, false};
+    const bool v4 = (w.hi | ((w.lo & 0xffffffffULL) ^ 0xffff0000ULL)) == 0;
+    const std::uint64_t v4_value = w.lo >> 32;
+    const std::uint64_t hash =
+        (v4 ? v4_value : w.hi * 0xC2B2AE3D27D4EB4FULL ^ w.lo) * 0x9E3779B97F4A7C15ULL;
+    const std::uint64_t fingerprint =
+        v4 ? (kV4Tag | v4_value) << kIndexBits : ((hash >> kIndexBits) & ~kV4Tag) << kIndexBits;
+    return {hash, fingerprint, v4};
   }
 
   void Reset(std::size_t capacity) {
@@ -764,6 +811,9 @@ class AddressTable {
     size_ = 0;
     Rehash(kMinSlots);
   }
+
+  // Whether the slots outgrew L1 (Prefetch() pays only then).
+  bool Large() const { return mask_ + 1 > kL1Slots; }
 
   // Hints that `probe` is looked up soon.
   void Prefetch(const Probe& probe) const {
@@ -815,6 +865,7 @@ class AddressTable {
  private:
   // Starts small (a column of few addresses stays in L1) and doubles as it fills.
   static constexpr std::size_t kMinSlots = 256;
+  static constexpr std::size_t kL1Slots = 2048;  // 16 KiB of slots
   static constexpr int kIndexBits = 17;  // entry + 1 <= kMaxWideDictionarySize
   static constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
   static constexpr std::uint64_t kV4Tag = std::uint64_t{1} << 40;  // above any IPv4 value
@@ -847,30 +898,43 @@ class AddressTable {
 };
 
 // (key, entry) pairs sorted by key with a least-significant-digit radix sort of
-// kRadixBits-bit digits over the low `key_bits` bits; stable, no comparisons.
+// kRadixBits-bit digits over the low kKeyBits bits; stable, no comparisons.
 struct SortItem {
   std::uint64_t key;
   std::uint32_t entry;
 };
 
-void RadixSort(std::vector<SortItem>& items, std::vector<SortItem>& tmp, unsigned key_bits) {
+template <unsigned kKeyBits>
+void RadixSort(std::vector<SortItem>& items, std::vector<SortItem>& tmp) {
   constexpr unsigned kRadixBits = 11;
   constexpr std::size_t kBuckets = std::size_t{1} << kRadixBits;
-  std::array<std::uint32_t, kBuckets> counts;
+  constexpr std::size_t digits = (kKeyBits + kRadixBits - 1) / kRadixBits;
+  // Every digit's histogram in one pass over the items.
+  std::array<std::array<std::uint32_t, kBuckets>, digits> counts{};
+  const auto count_digits =
+      [&counts]<std::size_t... kDigit>(std::uint64_t key, std::index_sequence<kDigit...>) {
+    ((++counts[kDigit][(key >> (kDigit * kRadixBits)) & (kBuckets - 1)]), ...);
+  };
+  for (const SortItem& item : items) {
+    count_digits(item.key, std::make_index_sequence<digits>{});
+  }
   tmp.resize(items.size());
-  for (unsigned shift = 0; shift < key_bits; shift += kRadixBits) {
-    counts.fill(0);
-    for (const SortItem& item : items) {
-      ++counts[(item.key >> shift) & (kBuckets - 1)];
+  for (std::size_t digit = 0; digit < digits; ++digit) {
+    std::array<std::uint32_t, kBuckets>& digit_counts = counts[digit];
+    const unsigned shift = static_cast<unsigned>(digit * kRadixBits);
+    // A digit that every item shares leaves the order as it is.
+    if (digit_counts[(items.empty() ? 0 : items[0].key >> shift) & (kBuckets - 1)] ==
+        items.size()) {
+      continue;
     }
     std::uint32_t sum = 0;
-    for (std::uint32_t& count : counts) {
+    for (std::uint32_t& count : digit_counts) {
       const std::uint32_t here = count;
       count = sum;
       sum += here;
     }
     for (const SortItem& item : items) {
-      tmp[counts[(item.key >> shift) & (kBuckets - 1)]++] = item;
+      tmp[digit_counts[(item.key >> shift) & (kBuckets - 1)]++] = item;
     }
     items.swap(tmp);
   }
@@ -888,7 +952,8 @@ struct AddressScratch {
   std::vector<AddressWords> keys_tmp;
 };
 
-// Reorders the dictionary and renumbers the rows' indexes to match (the format lets the
+// Reorders the dictionary and leaves in s.rank the new index of each old one, by which
+// the caller renumbers the rows' indexes as it writes them (the format lets the
 // dictionary be in any order). Entries go by how often the block uses them, in classes
 // of powers of two (most used first), and within a class by kind (`::`, IPv4, others)
 // and value (IPv4 ascending, the others by their first 8 bytes). Both halves of a row's
@@ -896,12 +961,9 @@ struct AddressScratch {
 // high bytes is skewed towards zero, as in first-seen order; and the values' byte planes
 // hold a few sorted runs (shared network prefixes, neighbouring hosts), which the
 // compressor stores in far fewer bytes than values in first-seen order.
-void SortDictionary(AddressScratch& s, std::uint32_t* idx, std::size_t rows) {
+// REQUIRES: s.rank holds each entry's use count.
+void SortDictionary(AddressScratch& s) {
   const std::size_t n = s.table.size();
-  s.rank.assign(n, 0);  // first the use counts
-  for (std::size_t row = 0; row < rows; ++row) {
-    ++s.rank[idx[row]];
-  }
   s.items.clear();
   for (std::size_t entry = 0; entry < n; ++entry) {
     const AddressWords& w = s.table.key(entry);
@@ -918,7 +980,7 @@ void SortDictionary(AddressScratch& s, std::uint32_t* idx, std::size_t rows) {
     }
     s.items.push_back({key, static_cast<std::uint32_t>(entry)});
   }
-  RadixSort(s.items, s.sort_tmp, 64);
+  RadixSort<64>(s.items, s.sort_tmp);
   s.order.clear();
   for (const SortItem& item : s.items) {
     s.order.push_back(item.entry);
@@ -927,21 +989,24 @@ void SortDictionary(AddressScratch& s, std::uint32_t* idx, std::size_t rows) {
     s.rank[s.order[pos]] = static_cast<std::uint32_t>(pos);
   }
   s.table.Reorder(s.order, s.keys_tmp);
-  for (std::size_t row = 0; row < rows; ++row) {
-    idx[row] = s.rank[idx[row]];
-  }
 }
 
-// Byte `j` (0..15, network order) of an address held as AddressWords.
-std::uint8_t AddressByte(const AddressWords& w, unsigned j) {
-  return static_cast<std::uint8_t>(j < 8 ? w.hi >> (8 * j) : w.lo >> (8 * (j - 8)));
+// Stores the kBytes low bytes of `v` (memory order) `stride` apart from `dst`, one in each
+// byte plane; unrolled, so every shift is a constant.
+template <unsigned kBytes>
+void ScatterBytes(std::uint64_t v, std::uint8_t* dst, std::size_t stride) {
+  const auto store = [&]<unsigned... kByte>(std::integer_sequence<unsigned, kByte...>) {
+    ((dst[kByte * stride] = static_cast<std::uint8_t>(v >> (8 * kByte))), ...);
+  };
+  store(std::make_integer_sequence<unsigned, kBytes>{});
 }
 
 // Appends kAddressDictionary: n, the kind of each value, the IPv4 values as 4 byte planes,
-// the other values as 16 byte planes, then 1 (n <= 256) or 2 planes of row indexes.
+// the other values as 16 byte planes, then 1 (n <= 256) or 2 planes of row indexes
+// (rank[idx[row]]: each row's entry renumbered to the dictionary's order).
 void PutAddressDictionary(const AddressTable& table, std::size_t v4_count, std::size_t other_count,
-                          const std::uint32_t* idx, std::size_t rows, Buffer& out,
-                          SectionMarks& marks) {
+                          const std::uint32_t* idx, const std::uint32_t* rank, std::size_t rows,
+                          Buffer& out, SectionMarks& marks) {
   const std::size_t n = table.size();
   out.PutVarint(n);
   // Kinds, then the IPv4 values' 4 planes, then the other values' 16 planes, written
@@ -963,21 +1028,18 @@ void PutAddressDictionary(const AddressTable& table, std::size_t v4_count, std::
     const AddressKind kind = KindOf(w);
     kinds[entry] = kind;
     if (kind == kKindV4) {
-      for (unsigned j = 0; j < 4; ++j) {
-        v4[j * v4_count + v4_idx] = AddressByte(w, 12 + j);
-      }
+      ScatterBytes<4>(w.lo >> 32, v4 + v4_idx, v4_count);
       ++v4_idx;
     } else if (kind == kKindOther) {
-      for (unsigned j = 0; j < 16; ++j) {
-        other[j * other_count + other_idx] = AddressByte(w, j);
-      }
+      ScatterBytes<8>(w.hi, other + other_idx, other_count);
+      ScatterBytes<8>(w.lo, other + 8 * other_count + other_idx, other_count);
       ++other_idx;
     }
   }
   out.Commit(bytes);
   const unsigned planes = n <= 256 ? 1 : 2;
   PutPlanes(
-      rows, planes, [idx](std::size_t row) { return idx[row]; }, out, &marks);
+      rows, planes, [idx, rank](std::size_t row) { return rank[idx[row]]; }, out, &marks);
 }
 
 // Addresses: constant, a dictionary (packed indexes for up to 16 values, else
@@ -988,6 +1050,16 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
                                                  AddressScratch& s, Buffer& out) {
   // How far ahead the dictionary's slot is fetched (a table of large blocks outgrows L1).
   constexpr std::size_t kPrefetchRows = 8;
+
+  struct AheadProbe {
+    AddressTable::Probe probe;
+    std::size_t row;  // the row `probe` was computed for
+  };
+
+  std::array<AheadProbe, kPrefetchRows> probes;
+  for (AheadProbe& ahead : probes) {
+    ahead.row = std::numeric_limits<std::size_t>::max();
+  }
   EncodedColumn result;
   ColumnStats& stats = result.stats;
   std::uint32_t v4_min = std::numeric_limits<std::uint32_t>::max();
@@ -1024,36 +1096,45 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
     stats.bloom[(hash & 0xff) >> 6] |= std::uint64_t{1} << (hash & 63);
     stats.bloom[((hash >> 8) & 0xff) >> 6] |= std::uint64_t{1} << ((hash >> 8) & 63);
   };
+  bool prefetch = false;  // whether the table outgrew L1 (checked as it grows)
   AddressWords prev = LoadWords(values);
-  AddressKind prev_kind = KindOf(prev);
   std::uint32_t prev_idx = 0;
   {
     bool added = false;
     (void)s.table.Add(prev, AddressTable::ProbeOf(prev), added);
-    account(prev, prev_kind);
+    account(prev, KindOf(prev));
   }
   for (std::size_t row = 0; row < rows; ++row) {
     const AddressWords w = LoadWords(values + row * 16);
-    if (dict_ok && row + kPrefetchRows < rows) {
-      s.table.Prefetch(AddressTable::ProbeOf(LoadWords(values + (row + kPrefetchRows) * 16)));
+    if (prefetch && row + kPrefetchRows < rows) {
+      // The probe is kept for when its row comes (computed once per row, not twice).
+      const std::size_t ahead_row = row + kPrefetchRows;
+      AheadProbe& ahead = probes[ahead_row % kPrefetchRows];
+      ahead.probe = AddressTable::ProbeOf(LoadWords(values + ahead_row * 16));
+      ahead.row = ahead_row;
+      s.table.Prefetch(ahead.probe);
     }
     if (!(w == prev)) {
       constant = false;
       prev = w;
-      prev_kind = KindOf(w);
       bool added = false;
       if (dict_ok) {
-        const std::int64_t at = s.table.Add(w, AddressTable::ProbeOf(w), added);
+        const AheadProbe& ahead = probes[row % kPrefetchRows];
+        const std::int64_t at =
+            s.table.Add(w, ahead.row == row ? ahead.probe : AddressTable::ProbeOf(w), added);
         dict_ok = at >= 0;
         prev_idx = static_cast<std::uint32_t>(at);
+        if (!dict_ok) {
+          prefetch = false;
+        } else if (added) {  // only an addition grows the table
+          prefetch = s.table.Large();
+        }
       }
       if (added || !dict_ok) {
-        account(w, prev_kind);
+        account(w, KindOf(w));
       }
     }
     idx[row] = prev_idx;
-    v4_rows += prev_kind == kKindV4 ? 1 : 0;
-    other_rows += prev_kind == kKindOther ? 1 : 0;
   }
   if (!stats.has_v4 && !stats.has_v6) {
     return std::nullopt;
@@ -1066,6 +1147,25 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
     result.encoding = Encoding::kConstant;
     out.Append(values, 16);
     return result;
+  }
+  // Rows of each kind: from the entries' use counts (which SortDictionary() needs too)
+  // while the dictionary holds every row, else row by row.
+  if (dict_ok) {
+    s.rank.assign(s.table.size(), 0);
+    for (std::size_t row = 0; row < rows; ++row) {
+      ++s.rank[idx[row]];
+    }
+    for (std::size_t entry = 0; entry < s.table.size(); ++entry) {
+      const AddressKind kind = KindOf(s.table.key(entry));
+      v4_rows += kind == kKindV4 ? s.rank[entry] : 0;
+      other_rows += kind == kKindOther ? s.rank[entry] : 0;
+    }
+  } else {
+    for (std::size_t row = 0; row < rows; ++row) {
+      const AddressKind kind = KindOf(LoadWords(values + row * 16));
+      v4_rows += kind == kKindV4 ? 1 : 0;
+      other_rows += kind == kKindOther ? 1 : 0;
+    }
   }
   const bool all_v4 = v4_rows == rows;
   const std::size_t alt_size = all_v4 ? rows * 4 : rows + v4_rows * 4 + other_rows * 16;
@@ -1095,8 +1195,9 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
         PackCodes(codes, rows, DictPackWidth(n), out);
       } else {
         result.encoding = Encoding::kAddressDictionary;
-        SortDictionary(s, idx, rows);
-        PutAddressDictionary(s.table, v4_entries, other_entries, idx, rows, out, result.sections);
+        SortDictionary(s);
+        PutAddressDictionary(s.table, v4_entries, other_entries, idx, s.rank.data(), rows, out,
+                             result.sections);
       }
       return result;
     }
