@@ -4,11 +4,11 @@
 //
 // The store is built once under the temporary directory (sluice_query_bench_<flows>, kept
 // between runs; SLUICE_QUERY_BENCH_FLOWS sets the flow count, default 4 000 000): two
-// hours of 5-minute slots, zstd level 1, 16384 rows per block, written with
-// SegmentWriter. Traffic: 25 % IPv6; an internal host (skewed over 4000) talks to an
-// external one (skewed over 200 000); server ports skewed over 12 services, client ports
-// uniform; UDP for 53/123 and a fifth of 443; packets 1..3000 skewed, 40..1499 bytes per
-// packet; flows start in their slot and last up to a minute.
+// hours of 5-minute slots, zstd level 1, the writer's default 131072 rows per block,
+// written with SegmentWriter. Traffic: 25 % IPv6; an internal host (skewed over 4000)
+// talks to an external one (skewed over 200 000); server ports skewed over 12 services,
+// client ports uniform; UDP for 53/123 and a fifth of 443; packets 1..3000 skewed,
+// 40..1499 bytes per packet; flows start in their slot and last up to a minute.
 //
 // Each query runs with 1 and 2 scan threads (Arg): a selective filter (totals only),
 // -s srcip/bytes, -A 5-tuple -O bytes -n 10, and a 1-minute bucket series.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SegmentWriter throughput (flows appended per second on one core, encoding, statistics,
 // compression and the write() calls included) and size on disk (bytes_per_flow counter:
-// file size over rows) with the writer's default options (16384 rows per block;
+// file size over rows) with the writer's default options (131072 rows per block;
 // SLUICE_BENCH_ROWS_PER_BLOCK=n overrides it).
 //
 // The traffic is synthetic but shaped like an enterprise edge seen by a few exporters
@@ -301,7 +301,7 @@ BENCHMARK(BM_SegmentWriterAppend)
     ->Args({static_cast<int>(store::Compression::kNone), 0})
     ->MinTime(1.0);
 
-// A fixed amount of work (Traffic::kBatches batches: 16 blocks of 16384 rows, zstd level
+// A fixed amount of work (Traffic::kBatches batches: 2 blocks of 131072 rows, zstd level
 // 1), for instruction counts that compare builds on a busy machine: `valgrind
 // --tool=callgrind --toggle-collect='sluice::store::SegmentWriter::*' store_bench
 // --benchmark_filter=Fixed` (the traffic generation is not counted).

@@ -305,6 +305,8 @@ struct IntScratch {
   Buffer exceptions;
   std::array<std::uint32_t, kSampleRows> sample_counts{};
   std::array<std::uint8_t, 65536> code_of{};  // kPatchedDictionary: code of each u16 value
+  std::vector<std::uint32_t> entry_order;     // kWideDictionary: uses, then rank of each entry
+  std::vector<std::uint64_t> order_keys;
 };
 
 // kPatchedDictionary for a u16 column whose sample has values that repeat (service ports
@@ -477,6 +479,42 @@ void PutDictValues(const Dict& dict, Buffer& out) {
   out.Commit(dict.size() * sizeof(T));
 }
 
+// Appends a wide dictionary's values most used first (ties by value) and renumbers the
+// rows' indexes to match. Two index planes then carry the skew of the values: the high
+// plane is mostly 0 and the low one concentrated on few codes, which zstd's byte-wise
+// entropy coder turns into fewer bits than first-seen order does (AS numbers of
+// bench/store_segment_bench.cc: 0.62 -> 0.60 B/flow each). `order` and `keys` are
+// scratch (kept to avoid allocating per block).
+template <typename T, typename Dict>
+void PutValuesByUse(const Dict& dict, std::uint16_t* idx, std::size_t rows,
+                    std::vector<std::uint32_t>& order, std::vector<std::uint64_t>& keys,
+                    Buffer& out) {
+  const std::size_t n = dict.size();
+  order.assign(n, 0);
+  for (std::size_t row = 0; row < rows; ++row) {
+    ++order[idx[row]];
+  }
+  // Sort keys: count (high 32 bits, descending via complement) and entry (low 16 bits).
+  keys.resize(n);
+  for (std::size_t entry = 0; entry < n; ++entry) {
+    keys[entry] = (static_cast<std::uint64_t>(~order[entry]) << 32) | entry;
+  }
+  std::sort(keys.begin(), keys.end(), [&dict](std::uint64_t a, std::uint64_t b) {
+    return (a >> 32) != (b >> 32) ? a < b : dict.key(a & 0xFFFF) < dict.key(b & 0xFFFF);
+  });
+  out.PutVarint(n);
+  std::uint8_t* p = out.Reserve(n * sizeof(T));
+  for (std::size_t rank = 0; rank < n; ++rank) {
+    const std::size_t entry = keys[rank] & 0xFFFF;
+    Store<T>(p, rank, static_cast<T>(dict.key(entry)));
+    order[entry] = static_cast<std::uint32_t>(rank);
+  }
+  out.Commit(n * sizeof(T));
+  for (std::size_t row = 0; row < rows; ++row) {
+    idx[row] = static_cast<std::uint16_t>(order[idx[row]]);
+  }
+}
+
 // Appends dictionary indexes (16-bit, each < n) in the layout the dictionary size calls
 // for: kDictPacked codes (n <= 16), one byte each (kDictionary), or two planes.
 void PutIndexes(const std::uint16_t* idx, std::size_t rows, std::size_t n, Encoding encoding,
@@ -626,9 +664,13 @@ std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t 
                                 : n <= kMaxDictionarySize     ? Encoding::kDictionary
                                                               : Encoding::kWideDictionary;
       result.encoding = encoding;
-      PutDictValues<T>(s.wide_dict, out);
-      PutIndexes(reinterpret_cast<const std::uint16_t*>(s.wide_indexes.data()), rows, n, encoding,
-                 s.indexes, out, result.sections);
+      auto* idx = reinterpret_cast<std::uint16_t*>(s.wide_indexes.data());
+      if (encoding == Encoding::kWideDictionary) {
+        PutValuesByUse<T>(s.wide_dict, idx, rows, s.entry_order, s.order_keys, out);
+      } else {
+        PutDictValues<T>(s.wide_dict, out);
+      }
+      PutIndexes(idx, rows, n, encoding, s.indexes, out, result.sections);
       return result;
     }
   }
@@ -866,7 +908,7 @@ class AddressTable {
   // Starts small (a column of few addresses stays in L1) and doubles as it fills.
   static constexpr std::size_t kMinSlots = 256;
   static constexpr std::size_t kL1Slots = 2048;  // 16 KiB of slots
-  static constexpr int kIndexBits = 17;  // entry + 1 <= kMaxWideDictionarySize
+  static constexpr int kIndexBits = 17;          // entry + 1 <= kMaxWideDictionarySize
   static constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
   static constexpr std::uint64_t kV4Tag = std::uint64_t{1} << 40;  // above any IPv4 value
   static_assert(kMaxWideDictionarySize < (std::uint64_t{1} << kIndexBits));
@@ -1338,15 +1380,24 @@ bool DecodeFrame(std::span<const std::uint8_t> raw, std::size_t rows, B& base, P
   const std::uint8_t* planes = in.position();
   // One loop per plane count, so that the compiler unrolls the planes and vectorizes.
   switch (k) {
-    case 0: return ForEachFrameDelta<0>(planes, rows, put);
-    case 1: return ForEachFrameDelta<1>(planes, rows, put);
-    case 2: return ForEachFrameDelta<2>(planes, rows, put);
-    case 3: return ForEachFrameDelta<3>(planes, rows, put);
-    case 4: return ForEachFrameDelta<4>(planes, rows, put);
-    case 5: return ForEachFrameDelta<5>(planes, rows, put);
-    case 6: return ForEachFrameDelta<6>(planes, rows, put);
-    case 7: return ForEachFrameDelta<7>(planes, rows, put);
-    default: return ForEachFrameDelta<8>(planes, rows, put);
+    case 0:
+      return ForEachFrameDelta<0>(planes, rows, put);
+    case 1:
+      return ForEachFrameDelta<1>(planes, rows, put);
+    case 2:
+      return ForEachFrameDelta<2>(planes, rows, put);
+    case 3:
+      return ForEachFrameDelta<3>(planes, rows, put);
+    case 4:
+      return ForEachFrameDelta<4>(planes, rows, put);
+    case 5:
+      return ForEachFrameDelta<5>(planes, rows, put);
+    case 6:
+      return ForEachFrameDelta<6>(planes, rows, put);
+    case 7:
+      return ForEachFrameDelta<7>(planes, rows, put);
+    default:
+      return ForEachFrameDelta<8>(planes, rows, put);
   }
 }
 
@@ -1403,7 +1454,8 @@ bool DecodeIndexes(Encoding encoding, Cursor& in, std::size_t rows, std::size_t 
 // row: every row reads both a dictionary value and an exception delta and keeps one.
 template <unsigned K>
 void PatchRows(const std::uint8_t* codes, std::size_t rows, std::size_t n, const std::uint8_t* dict,
-               const std::uint8_t* planes, std::size_t count, std::uint16_t base, std::uint8_t* out) {
+               const std::uint8_t* planes, std::size_t count, std::uint16_t base,
+               std::uint8_t* out) {
   const std::size_t last = count == 0 ? 0 : count - 1;
   std::size_t exception = 0;
   for (std::size_t row = 0; row < rows; ++row) {
@@ -1449,9 +1501,15 @@ bool DecodePatched(Cursor& in, std::size_t rows, std::uint8_t* out) {
   const auto base = Load<std::uint16_t>(base_bytes.data(), 0);
   const std::uint8_t* planes = in.position();
   switch (k) {
-    case 0: PatchRows<0>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
-    case 1: PatchRows<1>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
-    default: PatchRows<2>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
+    case 0:
+      PatchRows<0>(codes.data(), rows, n, dict.data(), planes, count, base, out);
+      break;
+    case 1:
+      PatchRows<1>(codes.data(), rows, n, dict.data(), planes, count, base, out);
+      break;
+    default:
+      PatchRows<2>(codes.data(), rows, n, dict.data(), planes, count, base, out);
+      break;
   }
   return true;
 }
@@ -1623,7 +1681,8 @@ bool ParseAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows,
     std::uint8_t* value = dict + entry * 16;
     if (kinds[entry] == kKindV4) {
       // ::ffff:a.b.c.d as two words (memory order): 8 zero bytes, then 00 00 ff ff a b c d.
-      const std::uint64_t v4_bytes = std::uint64_t{v4[v4_idx]} | std::uint64_t{v4[v4_count + v4_idx]} << 8 |
+      const std::uint64_t v4_bytes = std::uint64_t{v4[v4_idx]} |
+                                     std::uint64_t{v4[v4_count + v4_idx]} << 8 |
                                      std::uint64_t{v4[2 * v4_count + v4_idx]} << 16 |
                                      std::uint64_t{v4[3 * v4_count + v4_idx]} << 24;
       Store<std::uint64_t>(value, 0, 0);

@@ -166,6 +166,28 @@ TEST(ColumnCodecTest, DictionariesByCardinality) {
   }
 }
 
+// A wide dictionary lists its values most used first (ties by value), whatever order the
+// rows first show them in; the rows decode to the same values.
+TEST(ColumnCodecTest, WideDictionaryListsMostUsedValuesFirst) {
+  constexpr std::size_t kRows = 131072;
+  std::vector<std::uint32_t> values(kRows);
+  std::mt19937 rng(7);
+  for (std::size_t row = 0; row < kRows; ++row) {
+    // The sampled first 1024 rows hold 100 values, the rest 2000 more and, in half the
+    // rows, 64512: the most used value, first seen only after the sample.
+    values[row] = row < 1024     ? 50'000u + rng() % 100u
+                  : row % 2 == 0 ? 64512u
+                                 : 100'000u + rng() % 2000u * 37u;
+  }
+  const Encoded encoded = RoundTrip(FieldType::kUint32, values);
+  ASSERT_EQ(encoded.encoding, Encoding::kWideDictionary);
+  // varint n (2 bytes for n > 127), then the values, 4 bytes each, little-endian.
+  ASSERT_GE(encoded.raw.size(), 2u + 8u);
+  std::uint32_t first_value = 0;
+  std::memcpy(&first_value, encoded.raw.data() + 2, sizeof(first_value));
+  EXPECT_EQ(first_value, 64512u);
+}
+
 TEST(ColumnCodecTest, FramesForWideRangesAndExtremes) {
   for (const std::size_t rows : kRowCounts) {
     if (rows < 2) {
