@@ -8,13 +8,16 @@
    `sluice replay` then sends the same bytes at a loss-free rate (--rate) to `sluice serve
    --data WORKDIR/sluice` and to `nfcapd -w WORKDIR/nfcapd` (uncompressed, as the
    issue's nfdump figures were taken), one after the other. Both collectors file the flows
-   by receive time; queries filter on the flows' own times.
+   by receive time; queries filter on the flows' own times. `sluice serve` then runs once
+   more, receiving nothing, until its housekeeping has written the per-segment summaries
+   (docs/retention.md), as a running service has them a few seconds after each rotation.
 2. Queries, each run --repeat times after one warm-up run (warm page cache), output to
    /dev/null, wall time and peak RSS (wait4) of the query process:
      selective filter   proto tcp and dst port 445
      host filter        host HOST (a host of the traffic, see --host)
-     -s srcip/bytes -n 10
-     -s dstport/bytes -n 10
+     -s srcip/bytes -n 10            (read from the source-address summaries)
+     -s dstport/bytes -n 10          (read from the port summaries)
+     the same two with --no-rollups  (every flow read, as nfdump does)
      -A srcip,dstip,srcport,dstport,proto -O bytes -n 10
      5-minute series    sluice query --bucket 5m (nfdump has no equivalent: absolute only)
    Rows scanned per second = flows in the store / median wall time; ratio = nfdump time /
@@ -38,12 +41,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_bench import free_udp_port, load_average, wait_for_file, wait_for_udp_listener  # noqa: E402
 from store_bench import wait_for_drain, wait_with_rusage  # noqa: E402
 
+SUMMARIES_PER_SEGMENT = 4  # minute, src, dst, port (store::kSummaryShapes)
+
 QUERIES = [
     # (name, nfdump arguments, sluice arguments); None = no equivalent
     ("selective filter", ["proto tcp and dst port 445"], ["proto tcp and dst port 445"]),
     ("host filter", ["host {host}"], ["host {host}"]),
     ("-s srcip/bytes -n 10", ["-s", "srcip/bytes", "-n", "10"], ["-s", "srcip/bytes", "-n", "10"]),
     ("-s dstport/bytes -n 10", ["-s", "dstport/bytes", "-n", "10"], ["-s", "dstport/bytes", "-n", "10"]),
+    ("-s srcip/bytes -n 10, detail only", ["-s", "srcip/bytes", "-n", "10"],
+     ["--no-rollups", "-s", "srcip/bytes", "-n", "10"]),
+    ("-s dstport/bytes -n 10, detail only", ["-s", "dstport/bytes", "-n", "10"],
+     ["--no-rollups", "-s", "dstport/bytes", "-n", "10"]),
     ("-A 5-tuple -O bytes -n 10", ["-A", "srcip,dstip,srcport,dstport,proto", "-O", "bytes", "-n", "10"],
      # 50 M flows are ~50 M distinct 5-tuples: more than the default 1 GiB budget.
      ["-A", "srcip,dstip,srcport,dstport,proto", "-O", "bytes", "-n", "10", "--memory-budget", "12G"]),
@@ -83,10 +92,38 @@ def fill(name, start, stored_flows, args, capture):
     return {"sent": args.flows, "stored": stored}
 
 
+def settle(args, sluice_data, workdir):
+    """Runs `sluice serve` on the data, receiving nothing, until every detail segment has
+    its summaries (written by the housekeeping a few seconds after start)."""
+    def totals():
+        out = subprocess.run([args.sluice, "store", "stats", "--data", sluice_data, "--json"],
+                             capture_output=True, text=True, check=True).stdout
+        return json.loads(out)["totals"]
+
+    log = open(os.path.join(workdir, "sluice-settle.log"), "w")
+    proc = subprocess.Popen([args.sluice, "serve", "--http", "off", "--listen", f"127.0.0.1:{free_udp_port()}",
+                             "--stats-interval", "0", "--data", sluice_data],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            t = totals()
+            if t["summary"]["segments"] >= SUMMARIES_PER_SEGMENT * t["detail"]["segments"]:
+                break
+            time.sleep(1)
+        else:
+            raise RuntimeError("the summaries were not written in 600 s; see sluice-settle.log")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    print(f"  sluice serve: summaries written ({t['summary']['segments']} files, "
+          f"{t['summary']['rows']} rows)", flush=True)
+
+
 def build_data(args, workdir):
     manifest_path = os.path.join(workdir, "manifest.json")
     wanted = {"flows": args.flows, "seed": args.seed, "protocol": args.protocol,
-              "span_hours": args.span_hours, "rate": args.rate}
+              "span_hours": args.span_hours, "rate": args.rate, "summaries": True}
     if os.path.exists(manifest_path):
         with open(manifest_path) as manifest_file:
             manifest = json.load(manifest_file)
@@ -133,6 +170,7 @@ def build_data(args, workdir):
     manifest = {"wanted": wanted,
                 "sluice": fill("sluice serve", start_sluice, sluice_flows, args, capture),
                 "nfcapd": fill("nfcapd", start_nfcapd, nfcapd_flows, args, capture)}
+    settle(args, sluice_data, workdir)
     os.remove(capture)
     with open(manifest_path, "w") as manifest_file:
         json.dump(manifest, manifest_file)

@@ -347,6 +347,7 @@ struct WorkItem {
 struct Plan {
   std::vector<Segment> segments;
   std::vector<WorkItem> items;
+  std::uint64_t rows = 0;  // in the blocks of `items`
   // The range of `first` over the segments read (from their summaries); empty if
   // first_min > first_max.
   std::int64_t first_min = INT64_MAX;
@@ -514,6 +515,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
     bool inside = false;
     std::size_t blocks = 0;
     std::vector<std::uint32_t> kept;
+    std::uint64_t kept_rows = 0;
     store::TimeRange first;
   };
   std::vector<Probe> probes(candidates.size());
@@ -542,6 +544,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       for (std::size_t block_idx = 0; block_idx < blocks.size(); ++block_idx) {
         if (BlockMayMatch(blocks[block_idx], probe.inside ? std::nullopt : window, filter)) {
           probe.kept.push_back(static_cast<std::uint32_t>(block_idx));
+          probe.kept_rows += blocks[block_idx].row_count;
         }
       }
     }
@@ -585,6 +588,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
     for (const std::uint32_t block_idx : probe.kept) {
       plan.items.push_back({segment_idx, block_idx});
     }
+    plan.rows += probe.kept_rows;
     plan.segments.push_back(std::move(segment));
   }
   return plan;
@@ -930,6 +934,35 @@ class ScanState final : public flow::FlowSink {
     }
   }
 
+  // After a block: once a table of groups holds about one group per row scanned (the
+  // 5-tuple, say), its final size is about the rows this thread will scan, and it is given
+  // that room at once (PartitionedGroups::Presize()) instead of doubling its way there.
+  // Keys that repeat (addresses, ports) grow slower than the rows and keep doubling.
+  void PresizeGroups(std::uint64_t rows_expected) {
+    if (presized_ || scan_.rows_scanned == 0) {
+      return;
+    }
+    auto presize = [&](PartitionedGroups& groups) {
+      if (!groups.spread()) {
+        return false;
+      }
+      const double per_row = static_cast<double>(groups.size()) / static_cast<double>(scan_.rows_scanned);
+      if (per_row >= kPresizeGroupsPerRow) {
+        const double expected = per_row * static_cast<double>(std::max(rows_expected, scan_.rows_scanned));
+        groups.Presize(static_cast<std::size_t>(expected * 1.05));
+      }
+      return true;
+    };
+    bool decided = false;
+    for (const auto& stat : stats_) {
+      decided |= presize(*stat);
+    }
+    if (aggregate_) {
+      decided |= presize(*aggregate_);
+    }
+    presized_ = decided;
+  }
+
   const Shape* shape() const { return shape_; }
   bool exhausted() const { return exhausted_; }
   bool done() const { return exhausted_; }
@@ -973,6 +1006,8 @@ class ScanState final : public flow::FlowSink {
   ScanStats scan_;
   std::vector<std::unique_ptr<PartitionedGroups>> stats_;
   std::unique_ptr<PartitionedGroups> aggregate_;
+  static constexpr double kPresizeGroupsPerRow = 0.5;
+  bool presized_ = false;  // PresizeGroups() has decided
   std::unique_ptr<GroupTable> series_;
   std::optional<DenseSeries> dense_series_;
   std::vector<std::uint32_t> outside_;  // rows outside the dense series' range
@@ -1324,7 +1359,7 @@ class ParallelListing {
 
 // Reads work items into `state` until none is left or `stop` is set.
 void ScanLoop(const Plan& plan, std::span<const FieldId> select_fields,
-              std::span<const FieldId> fields, std::atomic<std::size_t>& next,
+              std::span<const FieldId> fields, std::size_t threads, std::atomic<std::size_t>& next,
               std::atomic<bool>& stop, ScanState& state) {
   Selector selector(*state.shape());
   ItemReader reader;
@@ -1341,6 +1376,7 @@ void ScanLoop(const Plan& plan, std::span<const FieldId> select_fields,
     Status read = reader.Read(plan, plan.items[item_idx], select_fields, selector, fields, state,
                               state.scan(), state.warnings(), state.dictionary());
     state.FinishBlock();
+    state.PresizeGroups(plan.rows / threads);
     if (!read) {
       state.fatal() = read.error();
       stop.store(true);
@@ -1487,9 +1523,10 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   {
     std::vector<std::thread> workers;
     for (std::size_t thread_idx = 1; thread_idx < threads; ++thread_idx) {
-      workers.emplace_back([&, thread_idx] { ScanLoop(*plan, select_fields, fields, next, stop, *states[thread_idx]); });
+      workers.emplace_back(
+          [&, thread_idx] { ScanLoop(*plan, select_fields, fields, threads, next, stop, *states[thread_idx]); });
     }
-    ScanLoop(*plan, select_fields, fields, next, stop, *states[0]);
+    ScanLoop(*plan, select_fields, fields, threads, next, stop, *states[0]);
     for (std::thread& worker : workers) {
       worker.join();
     }

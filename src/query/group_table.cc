@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <utility>
 #include <cstring>
@@ -298,15 +299,28 @@ std::uint64_t GroupTable::Hash(const std::uint64_t* key, std::size_t words) {
 
 bool GroupTable::Grow() {
   const std::size_t new_capacity = group_capacity_ == 0 ? kInitialSlots / 2 : group_capacity_ * 2;
+  if (!GrowTo(new_capacity)) {
+    failed_ = true;
+    return false;
+  }
+  return true;
+}
+
+bool GroupTable::Reserve(std::size_t groups) {
+  if (failed_ || groups <= group_capacity_) {
+    return !failed_;
+  }
+  return GrowTo(std::bit_ceil(groups));
+}
+
+bool GroupTable::GrowTo(std::size_t new_capacity) {
   const std::size_t new_slots = new_capacity * 2;
   if (new_slots > (std::size_t{1} << 32)) {
-    failed_ = true;
     return false;
   }
   const std::size_t new_bytes = new_capacity * stride_ * sizeof(std::uint64_t) + new_slots * sizeof(std::uint64_t);
   // The old arrays live until the new ones are filled: both are reserved meanwhile.
   if (!budget_->Reserve(new_bytes)) {
-    failed_ = true;
     return false;
   }
   WordArray data(new_capacity * stride_, false);

@@ -207,6 +207,11 @@ class GroupTable {
   // Adds every group of `other` (same key width). False when the budget is exhausted.
   bool Merge(const GroupTable& other);
 
+  // Makes room for `groups` groups in one step, so that the table reaches that size
+  // without growing by doubling (each doubling touches new memory and copies the groups).
+  // A hint: returns false and changes nothing if the budget cannot hold it.
+  bool Reserve(std::size_t groups);
+
   std::size_t size() const { return group_count_; }
   std::size_t key_words() const { return key_words_; }
   bool failed() const { return failed_; }
@@ -245,6 +250,9 @@ class GroupTable {
   std::size_t FindOrInsert(const std::uint64_t* key) { return FindOrInsert(key, Hash(key, key_words_)); }
   void MergeAggregate(std::size_t group, const Aggregate& agg);
   bool Grow();
+  // Moves the groups into arrays for `new_capacity` groups (> group_count_). False if the
+  // budget refuses; the table is left as it was.
+  bool GrowTo(std::size_t new_capacity);
 
   std::size_t key_words_;
   std::size_t stride_;  // key_words_ + kValueWords

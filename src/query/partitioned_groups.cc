@@ -271,6 +271,21 @@ bool PartitionedGroups::MergePartition(PartitionedGroups& other, std::size_t par
   return ok;
 }
 
+void PartitionedGroups::Presize(std::size_t groups) {
+  const std::size_t now = size();
+  if (!spread_ || dense_size_ > 0 || now == 0 || groups <= now) {
+    return;
+  }
+  for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
+    for (Form& form : *forms) {
+      if (form.table && form.table->size() > 0) {
+        const double share = static_cast<double>(form.table->size()) / static_cast<double>(now);
+        (void)form.table->Reserve(static_cast<std::size_t>(share * static_cast<double>(groups)));
+      }
+    }
+  }
+}
+
 std::size_t PartitionedGroups::size() const {
   std::size_t groups = 0;
   for (const std::uint8_t used : dense_used_) {

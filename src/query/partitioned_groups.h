@@ -72,6 +72,11 @@ class PartitionedGroups {
   // The number of groups.
   std::size_t size() const;
 
+  // A hint that the groups will number about `groups` in all: each partition's table is
+  // given room for its share (in proportion to what it holds now) at once. Only once
+  // spread; a table the budget cannot enlarge is left to grow as it fills.
+  void Presize(std::size_t groups);
+
   // The first `n` groups in `order` (all, if n is 0) of partition `partition`: full key
   // words and aggregate of each, in order.
   struct Candidate {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -131,6 +132,35 @@ TEST(PartitionedGroupsTest, SpreadAndUnspreadMergeToTheExactTopN) {
     const std::vector<GroupRow> got = Merged({&a, &b, &c}, codec, OrderBy::kBytes, n);
     EXPECT_EQ(a.size(), reference.size());
     ExpectTop(reference, codec, OrderBy::kBytes, n, got);
+  }
+}
+
+// Presize() is a hint: room made at once (or refused by a tight budget) changes no
+// answer, and the budget still bounds what the tables hold.
+TEST(PartitionedGroupsTest, PresizedTablesGiveTheSameGroups) {
+  const KeyCodec codec = FiveTuple();
+  for (const std::size_t limit : {std::size_t{1} << 30, std::size_t{4} << 20}) {
+    MemoryBudget budget(limit);
+    PartitionedGroups a(codec, &budget);
+    PartitionedGroups b(codec, &budget);
+    std::map<std::vector<std::uint64_t>, Aggregate> reference;
+    AddFlows(a, codec, 0, 6000, reference);
+    a.Presize(100000);  // not spread yet: nothing to do
+    ASSERT_TRUE(a.MakeSpread());
+    const std::size_t before = budget.used();
+    a.Presize(limit > (std::size_t{64} << 20) ? 200000 : 10'000'000);
+    if (limit > (std::size_t{64} << 20)) {
+      EXPECT_GT(budget.used(), before);  // room for 200 k groups, taken at once
+    } else {
+      EXPECT_EQ(budget.used(), before);  // beyond the budget: refused, nothing reserved
+    }
+    AddFlows(a, codec, 6000, 15000, reference);
+    AddFlows(b, codec, 3000, 9000, reference);
+    ASSERT_TRUE(b.MakeSpread());
+    SCOPED_TRACE("budget " + std::to_string(limit));
+    const std::vector<GroupRow> got = Merged({&a, &b}, codec, OrderBy::kBytes, 0);
+    EXPECT_EQ(a.size(), reference.size());
+    ExpectTop(reference, codec, OrderBy::kBytes, 0, got);
   }
 }
 
