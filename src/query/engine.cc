@@ -800,8 +800,8 @@ class ScanState final : public flow::FlowSink {
       reserved_ = kDictionaryBytes;
       dictionary_.emplace();
       dictionary_->field = *address;
-      block_sums_.resize(store::kMaxWideDictionarySize);
-      block_used_.resize(store::kMaxWideDictionarySize, 0);
+      // The sums arrays are sized at the first dictionary-coded block (AddByIndex()):
+      // a store whose blocks are not (a summary of many addresses, say) never touches them.
     }
     if (shape.series) {
       series_ = std::make_unique<GroupTable>(1 + shape.bucket_group.words(), &budget);
@@ -981,6 +981,10 @@ class ScanState final : public flow::FlowSink {
 
   // Sums rows [0, count) of `batch` per dictionary entry (dictionary_->indexes).
   void AddByIndex(const flow::FlowBatch& batch, std::size_t count) {
+    if (block_sums_.empty()) {
+      block_sums_.resize(store::kMaxWideDictionarySize);
+      block_used_.resize(store::kMaxWideDictionarySize, 0);
+    }
     const flow::FlowColumns& cols = batch.cols();
     const std::uint16_t* indexes = dictionary_->indexes.data();
     for (std::size_t row = 0; row < count; ++row) {

@@ -229,9 +229,18 @@ bool PartitionedGroups::Spread() {
     if (!first.table) {
       continue;
     }
-    // Partition 0's groups are re-added from a fresh table 0.
+    // Partition 0's groups are re-added from a fresh table 0. Each partition gets about
+    // 1/kPartitions of them at once: room for that (and a quarter more) is made first, so
+    // the tables do not double their way up from empty (a hint: refused by a tight
+    // budget, the tables grow as they fill).
     std::unique_ptr<GroupTable> old = std::move(first.table);
     first.table = std::make_unique<GroupTable>(old->key_words(), budget_);
+    const std::size_t share = old->size() / kPartitions + old->size() / (4 * kPartitions);
+    for (Form& form : *forms) {
+      if (form.table) {
+        (void)form.table->Reserve(share);
+      }
+    }
     for (std::size_t group = 0; group < old->size(); ++group) {
       if (!AddTo(*forms, old->key(group), old->key_words(), old->aggregate(group))) {
         return false;
