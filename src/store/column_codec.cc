@@ -696,6 +696,36 @@ std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t 
 
 // Times: constant; with a reference column, kRelativeFrame (or kFrame when the values
 // themselves span fewer bytes); without, delta varints (row to row).
+// The base of a kRelativeFrame chunk: the format allows any base at or below the smallest
+// value whose deltas fit the planes. The smallest value (deltas from 0) suits times that
+// crowd the low end; when more rows lie within 256 of the largest value than of the
+// smallest (short flows: `first` a few ms before `last`), the base is lowered so that
+// the largest value's delta ends in 0xff, and those rows share one high byte instead of
+// straddling a 256 boundary (bench/store_segment_bench.cc: `first` 1.49 -> 1.40 B/flow).
+template <typename Relative>
+std::int64_t RelativeFrameBase(std::int64_t lo, std::int64_t hi, unsigned k, std::size_t rows,
+                               Relative relative) {
+  const auto span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+  if (k < 2) {
+    return lo;  // one plane: no high byte to share
+  }
+  const std::uint64_t lower_by = (255 - span % 256) % 256;
+  if (lower_by == 0 || ByteWidth(span + lower_by) != k) {
+    return lo;
+  }
+  std::size_t near_lo = 0;
+  std::size_t near_hi = 0;
+  for (std::size_t row = 0; row < rows; ++row) {
+    const auto v = static_cast<std::uint64_t>(relative(row));
+    near_lo += v - static_cast<std::uint64_t>(lo) < 256 ? 1 : 0;
+    near_hi += static_cast<std::uint64_t>(hi) - v < 256 ? 1 : 0;
+  }
+  if (near_hi <= near_lo) {
+    return lo;
+  }
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) - lower_by);
+}
+
 std::optional<EncodedColumn> EncodeTimes(const std::uint8_t* values, std::size_t rows,
                                          const std::uint8_t* reference, Buffer& out) {
   const auto [lo, hi] = MinMax<std::int64_t>(
@@ -725,10 +755,11 @@ std::optional<EncodedColumn> EncodeTimes(const std::uint8_t* values, std::size_t
         ByteWidth(static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo));
     if (k_rel <= k_abs) {
       result.encoding = Encoding::kRelativeFrame;
-      const auto base = static_cast<std::uint64_t>(rel_lo);
+      const auto base = static_cast<std::uint64_t>(RelativeFrameBase(
+          rel_lo, rel_hi, k_rel, rows, [&](std::size_t row) { return static_cast<std::int64_t>(relative(row)); }));
       PutFrame<std::int64_t>(
-          rows, k_rel, rel_lo, [&](std::size_t row) { return relative(row) - base; }, out,
-          &result.sections);
+          rows, k_rel, static_cast<std::int64_t>(base), [&](std::size_t row) { return relative(row) - base; },
+          out, &result.sections);
     } else {
       result.encoding = Encoding::kFrame;
       const auto base = static_cast<std::uint64_t>(lo);

@@ -34,6 +34,13 @@ struct ZstdCctxDeleter {
 // Chunks smaller than this are not worth a compressor's frame overhead.
 constexpr std::size_t kMinCompressBytes = 32;
 
+// The shortest match zstd's fast levels (1 and 2) look for. Chunks are mostly byte planes
+// of near-random low bytes, where a short match costs more than the literals it replaces:
+// 7 (the most zstd allows) instead of the level's own 6 stored 0.24 % fewer bytes on
+// bench/store_segment_bench.cc and 0.15 % fewer on the flows of `sluice-blast`, at the
+// same speed (docs/BENCHMARKS.md, 2026-12-04).
+constexpr int kFastLevelMinMatch = 7;
+
 bool AllZero(const void* bytes, std::size_t length) {
   const auto* p = static_cast<const std::uint8_t*>(bytes);
   std::uint64_t any = 0;
@@ -329,6 +336,9 @@ class SegmentWriter::Impl {
         if (!zstd_level_set_) {
           // Sticky: the context keeps the parameters from frame to frame.
           (void)ZSTD_CCtx_setParameter(zstd_.get(), ZSTD_c_compressionLevel, options_.zstd_level);
+          if (options_.zstd_level >= 1 && options_.zstd_level <= 2) {
+            (void)ZSTD_CCtx_setParameter(zstd_.get(), ZSTD_c_minMatch, kFastLevelMinMatch);
+          }
           zstd_level_set_ = true;
         }
         const std::size_t n = CompressZstd(raw, sections);

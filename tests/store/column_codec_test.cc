@@ -188,6 +188,41 @@ TEST(ColumnCodecTest, WideDictionaryListsMostUsedValuesFirst) {
   EXPECT_EQ(first_value, 64512u);
 }
 
+// Times relative to their reference that crowd the top of their range (short flows:
+// `first` just before `last`) get a frame base below the smallest value, so that the
+// crowded rows share one high byte; the rows decode to the same times.
+TEST(ColumnCodecTest, RelativeFrameBaseKeepsShortDurationsInOneHighByte) {
+  constexpr std::size_t kRows = 4096;
+  std::mt19937 rng(11);
+  std::vector<std::int64_t> last(kRows);
+  std::vector<std::int64_t> first(kRows);
+  for (std::size_t row = 0; row < kRows; ++row) {
+    last[row] = 1'763'900'000'000 + static_cast<std::int64_t>(row);
+    const std::int64_t duration = row % 4 == 0 ? rng() % 60000 : rng() % 200;
+    first[row] = last[row] - duration;
+  }
+  first[0] = last[0] - 59999;  // the smallest relative value: -59999
+  const Encoded encoded = RoundTrip(FieldType::kTimeMillis, first, &last);
+  ASSERT_EQ(encoded.encoding, Encoding::kRelativeFrame);
+  ASSERT_GE(encoded.raw.size(), 9u + 2 * kRows);
+  EXPECT_EQ(encoded.raw[0], 2);  // two planes
+  std::int64_t base = 0;
+  std::memcpy(&base, encoded.raw.data() + 1, sizeof base);
+  // -59999 - base + 199 .. -59999 - base: one high byte for durations below 200.
+  EXPECT_LT(base, -59999);
+  EXPECT_EQ((0 - base) % 256, 255);
+  const std::uint8_t* high = encoded.raw.data() + 9 + kRows;
+  std::size_t short_rows = 0;
+  std::size_t in_top_byte = 0;
+  for (std::size_t row = 0; row < kRows; ++row) {
+    if (last[row] - first[row] < 200) {
+      ++short_rows;
+      in_top_byte += high[row] == high[1] ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(in_top_byte, short_rows);
+}
+
 TEST(ColumnCodecTest, FramesForWideRangesAndExtremes) {
   for (const std::size_t rows : kRowCounts) {
     if (rows < 2) {
