@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_bench import free_udp_port, load_average, wait_for_file, wait_for_udp_listener  # noqa: E402
 from store_bench import wait_for_drain, wait_with_rusage  # noqa: E402
 
-SUMMARIES_PER_SEGMENT = 4  # minute, src, dst, port (store::kSummaryShapes)
+SUMMARIES_PER_SEGMENT = 5  # minute, src, dst, port, port-slot (store::kSummaryShapes)
 
 QUERIES = [
     # (name, nfdump arguments, sluice arguments); None = no equivalent

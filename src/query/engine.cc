@@ -276,8 +276,9 @@ std::vector<FieldId> NeededFields(const QuerySpec& spec, const Shape& shape, con
 
 // Which pre-aggregated files may answer a query instead of the detail segments.
 struct Summaries {
-  // The segments' summary (an index into store::kSummaryShapes) that answers, if any.
-  std::optional<std::size_t> summary;
+  // The segments' summaries that answer (indexes into store::kSummaryShapes), in the
+  // order they are tried for each segment (store::kSummaryPreference).
+  std::vector<std::size_t> kinds;
   bool hourly = false;  // the hourly roll-ups, for the hours they hold whole
 };
 
@@ -316,16 +317,16 @@ bool KeysAnswer(const QuerySpec& spec, const Shape& shape, const Filter& filter,
   return keys_ok(spec.aggregate, spec.bidirectional) && keys_ok(spec.bucket_group, false);
 }
 
-// The summaries that can answer the query: the first of the segments' summaries (in the
-// order of store::kSummaryShapes) whose key is enough; an hour none of whose segments has
-// such a usable summary may still be answered by its roll-up.
+// The summaries that can answer the query: the segments' summaries whose key is enough,
+// in the order of store::kSummaryPreference (each segment is read from the first of them
+// usable for the window); an hour none of whose segments has such a usable summary may
+// still be answered by its roll-up.
 Summaries ChooseSummaries(const QuerySpec& spec, const Shape& shape, const Filter& filter) {
   Summaries summaries;
-  for (std::size_t idx = 0; idx < store::kSummaryShapes.size(); ++idx) {
+  for (const std::size_t idx : store::kSummaryPreference) {
     const store::RollupShape& summary = store::kSummaryShapes[idx];
     if (KeysAnswer(spec, shape, filter, summary.key, summary.first_bucket_ms)) {
-      summaries.summary = idx;
-      break;
+      summaries.kinds.push_back(idx);
     }
   }
   summaries.hourly = KeysAnswer(spec, shape, filter, store::kHourlyShape.key, 0);
@@ -463,11 +464,11 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       return entry.name.kind == kind && entry.name.state == store::SegmentState::kSealed &&
              wanted_source(entry.name.source);
     };
-    if (summaries.summary) {
+    for (const std::size_t kind : summaries.kinds) {
       for (const store::CatalogEntry& entry : *catalog) {
-        if (!candidate_summary(entry, store::SegmentKind::kSummary) ||
-            entry.name.summary != *summaries.summary ||
+        if (!candidate_summary(entry, store::SegmentKind::kSummary) || entry.name.summary != kind ||
             (window && entry.name.start + kSlotNamePruneSlackMs <= window->from_ms) ||
+            summarised.contains({entry.name.source, entry.name.start, entry.name.index}) ||
             !usable(entry)) {
           continue;
         }

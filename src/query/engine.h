@@ -54,13 +54,13 @@
 //     scan order) and the first `limit` handed over; the totals cover every matching
 //     flow. A damaged block's columns are checked only if they are read: a block whose
 //     filter columns match no row is not read further.
-//   - Summaries (store/rollup.h), when use_rollups and the query is no listing: the first
-//     of the segment summaries (kSummaryShapes: minute, src, dst, port) whose key holds
-//     every column the filter and the keys (statistics, aggregation, series groups) use,
-//     and that keeps the minute of `first` if the query is a series of whole minutes,
-//     answers each detail segment whose summary has all its flows inside the window (or,
-//     for a summary by minute, none ending after it when the window starts on a whole
-//     minute). Then, if they use only the hourly roll-ups' key columns and the query is
+//   - Summaries (store/rollup.h), when use_rollups and the query is no listing: of the
+//     segment summaries (kSummaryShapes: minute, src, dst, port, port-slot) whose key
+//     holds every column the filter and the keys (statistics, aggregation, series groups)
+//     use, and that keep the minute of `first` if the query is a series of whole
+//     minutes, the first in kSummaryPreference order that is usable answers each detail
+//     segment: one whose flows all lie inside the window (or, for a summary by minute,
+//     none ending after it when the window starts on a whole minute). Then, if they use only the hourly roll-ups' key columns and the query is
 //     no series, each hour with no segment so answered whose roll-up has all its flows
 //     inside the window is answered by the roll-up. Either way the answer is the same as
 //     from the detail segments; segments without a usable summary (the one being

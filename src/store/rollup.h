@@ -67,17 +67,23 @@ inline constexpr std::array kDstKeyFields = {flow::FieldId::kExporter, flow::Fie
 inline constexpr std::array kPortKeyFields = {flow::FieldId::kExporter, flow::FieldId::kProto,
                                               flow::FieldId::kDstPort};
 
-// The summaries of a detail segment, in the order of kSummaryDirs (store/layout.h), which
-// is also the order of preference when several could answer a query (fewest rows first,
-// on typical traffic): minute; src and dst (a row per address and exporter over the
-// segment); port (per exporter, protocol, destination port and minute of `first`).
+// The summaries of a detail segment, in the order of kSummaryDirs (store/layout.h):
+// minute; src and dst (a row per address and exporter over the segment); port (per
+// exporter, protocol, destination port and minute of `first`, for ports over time);
+// port-slot (the same over the whole segment: far fewer rows when flows start over a
+// long time or ephemeral destination ports abound, for top-port lists).
 inline constexpr std::array<RollupShape, kSummaryDirs.size()> kSummaryShapes = {
     kMinuteShape,
     RollupShape{kSrcKeyFields, 0},
     RollupShape{kDstKeyFields, 0},
     RollupShape{kPortKeyFields, kMillisPerMinute},
+    RollupShape{kPortKeyFields, 0},
 };
 inline constexpr std::size_t kMinuteSummary = 0;
+// The order in which a query tries the summaries that could answer it (fewest rows
+// first, on typical traffic): a segment is read from the first whose file is usable for
+// the query's window, else as detail.
+inline constexpr std::array<std::size_t, kSummaryShapes.size()> kSummaryPreference = {0, 1, 2, 4, 3};
 // Every column a roll-up of `shape` reads from a detail segment: its key, the summed
 // counters (bytes, packets, flows) and the flow times (first, last).
 std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape);

@@ -627,11 +627,49 @@ TEST(EngineGroupTest, MinuteSummariesAndDetailGiveTheSameAnswer) {
   check(1);
   spec.window = query::TimeWindow{kHour + 7 * 60'000, kHour + 20 * 60'000};
   check(1);
-  // A segment without a summary (not written yet) is read as detail beside the others.
+  // A segment without its minute summary is read from the next summary that answers (by
+  // port, which keeps the minute and the protocol too); without any (not written yet),
+  // as detail beside the others.
   spec.window.reset();
   std::filesystem::remove(store::SummaryPath(data.store.dir(), "core", store::kMinuteSummary, kHour, 0));
+  check(2);
+  std::filesystem::remove(store::SummaryPath(data.store.dir(), "core", 3, kHour, 0));  // port
   check(1);
   EXPECT_TRUE(RunQuery(spec, nullptr)->totals == Totals(data.all()));
+}
+
+// Each segment is read from the first summary usable for it: top ports from the
+// port-slot summary, or, for a segment that a window cuts on a whole minute or that has
+// no port-slot summary, from the port summary by minute; the answer is the detail's.
+TEST(EngineGroupTest, EachSegmentReadsTheFirstUsableSummary) {
+  Store data;
+  SummariseSegments(data);
+  QuerySpec spec = SpecFor(data.store);
+  spec.top_n = 0;
+  spec.stats = {Stat("dstport", {{FieldId::kDstPort}}, OrderBy::kBytes),
+                Stat("proto", {{FieldId::kProto}}, OrderBy::kFlows)};
+  auto check = [&](std::size_t summaries_read) {
+    spec.use_rollups = true;
+    auto summarised = RunQuery(spec, nullptr);
+    ASSERT_TRUE(summarised) << summarised.error().Message();
+    EXPECT_EQ(summarised->scan.rollups_read, summaries_read);
+    spec.use_rollups = false;
+    auto detail = RunQuery(spec, nullptr);
+    ASSERT_TRUE(detail) << detail.error().Message();
+    ExpectSameAnswer(*summarised, *detail);
+  };
+  check(2);
+  // The first segment is cut on a whole minute: its port summary answers, the port-slot
+  // summary of the second.
+  spec.window = query::TimeWindow{kHour + 60'000, kHour + 2 * store::kMillisPerHour};
+  check(2);
+  spec.window.reset();
+  constexpr std::size_t kPortSlot = 4;
+  ASSERT_EQ(store::kSummaryDirs[kPortSlot], "port-slot");
+  std::filesystem::remove(store::SummaryPath(data.store.dir(), "core", kPortSlot, kHour, 0));
+  check(2);
+  std::filesystem::remove(store::SummaryPath(data.store.dir(), "core", 3, kHour, 0));  // port
+  check(1);
 }
 
 // With minute summaries for some hours, the hourly roll-ups answer only the hours none of
