@@ -170,7 +170,6 @@ def build_data(args, workdir):
     manifest = {"wanted": wanted,
                 "sluice": fill("sluice serve", start_sluice, sluice_flows, args, capture),
                 "nfcapd": fill("nfcapd", start_nfcapd, nfcapd_flows, args, capture)}
-    settle(args, sluice_data, workdir)
     os.remove(capture)
     with open(manifest_path, "w") as manifest_file:
         json.dump(manifest, manifest_file)
@@ -222,6 +221,8 @@ def main():
             sys.exit(f"{tool} is not installed (Debian package nfdump)")
 
     manifest = build_data(args, args.workdir)
+    # Also for reused data, which an older build may have summarised with fewer kinds.
+    settle(args, os.path.join(args.workdir, "sluice"), args.workdir)
     sluice_rows = manifest["sluice"]["stored"]
     nfdump_rows = manifest["nfcapd"]["stored"]
     results = []
