@@ -349,6 +349,7 @@ struct Plan {
   std::vector<Segment> segments;
   std::vector<WorkItem> items;
   std::uint64_t rows = 0;  // in the blocks of `items`
+  bool reads_rollups = false;  // summaries or hourly roll-ups stand for some segments
   // The range of `first` over the segments read (from their summaries); empty if
   // first_min > first_max.
   std::int64_t first_min = INT64_MAX;
@@ -504,6 +505,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
     }
     // Roll-ups first, then the detail segments in catalogue order (start, source, index).
     result.scan.rollups_read = rollups.size();
+    plan.reads_rollups = !rollups.empty();
     rollups.insert(rollups.end(), candidates.begin(), candidates.end());
     candidates = std::move(rollups);
   }
@@ -780,7 +782,7 @@ class DenseSeries {
 class ScanState final : public flow::FlowSink {
  public:
   ScanState(const Shape& shape, const Plan& plan, MemoryBudget& budget)
-      : shape_(&shape), every_row_(EveryRow()),
+      : shape_(&shape), groups_budget_(&budget), every_row_(EveryRow()),
         keys_(flow::FlowBatch::kCapacity * shape.max_key_words),
         reverse_keys_(shape.aggregate_reverse.empty() ? 0 : flow::FlowBatch::kCapacity * shape.max_key_words) {
     for (const KeyCodec& key : shape.stat_keys) {
@@ -950,7 +952,13 @@ class ScanState final : public flow::FlowSink {
       const double per_row = static_cast<double>(groups.size()) / static_cast<double>(scan_.rows_scanned);
       if (per_row >= kPresizeGroupsPerRow) {
         const double expected = per_row * static_cast<double>(std::max(rows_expected, scan_.rows_scanned));
-        groups.Presize(static_cast<std::size_t>(expected * 1.05));
+        // Never more than a quarter of what the budget has left (bytes per group measured
+        // so far): an estimate must not starve the other threads' tables.
+        const double bytes_per_group =
+            static_cast<double>(groups_budget_->used()) / static_cast<double>(std::max<std::size_t>(1, groups.size()));
+        const double room = static_cast<double>(groups_budget_->limit() - std::min(groups_budget_->limit(), groups_budget_->used()));
+        const double affordable = static_cast<double>(groups.size()) + room / 4 / std::max(1.0, bytes_per_group);
+        groups.Presize(static_cast<std::size_t>(std::min(expected * 1.05, affordable)));
       }
       return true;
     };
@@ -1003,6 +1011,7 @@ class ScanState final : public flow::FlowSink {
   }
 
   const Shape* shape_;
+  MemoryBudget* groups_budget_;  // shared by every thread's tables
   std::vector<std::uint32_t> every_row_;
   bool exhausted_ = false;
   std::vector<std::uint64_t> keys_;
@@ -1381,7 +1390,11 @@ void ScanLoop(const Plan& plan, std::span<const FieldId> select_fields,
     Status read = reader.Read(plan, plan.items[item_idx], select_fields, selector, fields, state,
                               state.scan(), state.warnings(), state.dictionary());
     state.FinishBlock();
-    state.PresizeGroups(plan.rows / threads);
+    if (!plan.reads_rollups) {
+      // A summary or roll-up holds each key once per file: its rows look like new groups
+      // although the files share most keys, and would make the estimate far too large.
+      state.PresizeGroups(plan.rows / threads);
+    }
     if (!read) {
       state.fatal() = read.error();
       stop.store(true);
