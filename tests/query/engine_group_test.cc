@@ -556,6 +556,20 @@ void SummariseSegments(const Store& data, bool every_other = false) {
   }
 }
 
+// Runs `spec` with and without the summaries: the same answer, `summaries_read` summary
+// files read with them, none without.
+void ExpectSummariesAnswerAsDetail(QuerySpec& spec, std::size_t summaries_read) {
+  spec.use_rollups = true;
+  auto summarised = RunQuery(spec, nullptr);
+  ASSERT_TRUE(summarised) << summarised.error().Message();
+  EXPECT_EQ(summarised->scan.rollups_read, summaries_read);
+  spec.use_rollups = false;
+  auto detail = RunQuery(spec, nullptr);
+  ASSERT_TRUE(detail) << detail.error().Message();
+  EXPECT_EQ(detail->scan.rollups_read, 0u);
+  ExpectSameAnswer(*summarised, *detail);
+}
+
 // Graphs and breakdowns by protocol or exporter: the minute summaries answer exactly as
 // the detail segments, for series of whole minutes, statistics and aggregations.
 TEST(EngineGroupTest, MinuteSummariesAndDetailGiveTheSameAnswer) {
@@ -567,17 +581,7 @@ TEST(EngineGroupTest, MinuteSummariesAndDetailGiveTheSameAnswer) {
                 Stat("exporter", {{FieldId::kExporter}}, OrderBy::kFlows)};
   spec.aggregate = {{FieldId::kExporter}, {FieldId::kProto}};
   spec.order = OrderBy::kBytes;
-  auto check = [&](std::size_t summaries_read) {
-    spec.use_rollups = true;
-    auto summarised = RunQuery(spec, nullptr);
-    ASSERT_TRUE(summarised) << summarised.error().Message();
-    EXPECT_EQ(summarised->scan.rollups_read, summaries_read);
-    spec.use_rollups = false;
-    auto detail = RunQuery(spec, nullptr);
-    ASSERT_TRUE(detail) << detail.error().Message();
-    EXPECT_EQ(detail->scan.rollups_read, 0u);
-    ExpectSameAnswer(*summarised, *detail);
-  };
+  auto check = [&](std::size_t summaries_read) { ExpectSummariesAnswerAsDetail(spec, summaries_read); };
   check(2);
   // The top lists: by source or destination address (and exporter), by destination port
   // (and protocol), each from its own summary.
@@ -648,16 +652,7 @@ TEST(EngineGroupTest, EachSegmentReadsTheFirstUsableSummary) {
   spec.top_n = 0;
   spec.stats = {Stat("dstport", {{FieldId::kDstPort}}, OrderBy::kBytes),
                 Stat("proto", {{FieldId::kProto}}, OrderBy::kFlows)};
-  auto check = [&](std::size_t summaries_read) {
-    spec.use_rollups = true;
-    auto summarised = RunQuery(spec, nullptr);
-    ASSERT_TRUE(summarised) << summarised.error().Message();
-    EXPECT_EQ(summarised->scan.rollups_read, summaries_read);
-    spec.use_rollups = false;
-    auto detail = RunQuery(spec, nullptr);
-    ASSERT_TRUE(detail) << detail.error().Message();
-    ExpectSameAnswer(*summarised, *detail);
-  };
+  auto check = [&](std::size_t summaries_read) { ExpectSummariesAnswerAsDetail(spec, summaries_read); };
   check(2);
   // The first segment is cut on a whole minute: its port summary answers, the port-slot
   // summary of the second.
