@@ -701,7 +701,7 @@ std::optional<EncodedColumn> EncodeInts(const std::uint8_t* values, std::size_t 
 // crowd the low end; when more rows lie within 256 of the largest value than of the
 // smallest (short flows: `first` a few ms before `last`), the base is lowered so that
 // the largest value's delta ends in 0xff, and those rows share one high byte instead of
-// straddling a 256 boundary (bench/store_segment_bench.cc: `first` 1.49 -> 1.40 B/flow).
+// straddling a 256 boundary (bench/store_segment_bench.cc: `first` 1.49 -> 1.42 B/flow).
 template <typename Relative>
 std::int64_t RelativeFrameBase(std::int64_t lo, std::int64_t hi, unsigned k, std::size_t rows,
                                Relative relative) {
@@ -939,7 +939,7 @@ class AddressTable {
   // Starts small (a column of few addresses stays in L1) and doubles as it fills.
   static constexpr std::size_t kMinSlots = 256;
   static constexpr std::size_t kL1Slots = 2048;  // 16 KiB of slots
-  static constexpr int kIndexBits = 17;          // entry + 1 <= kMaxWideDictionarySize
+  static constexpr int kIndexBits = 17;  // entry + 1 <= kMaxWideDictionarySize
   static constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << kIndexBits) - 1;
   static constexpr std::uint64_t kV4Tag = std::uint64_t{1} << 40;  // above any IPv4 value
   static_assert(kMaxWideDictionarySize < (std::uint64_t{1} << kIndexBits));
@@ -1411,24 +1411,15 @@ bool DecodeFrame(std::span<const std::uint8_t> raw, std::size_t rows, B& base, P
   const std::uint8_t* planes = in.position();
   // One loop per plane count, so that the compiler unrolls the planes and vectorizes.
   switch (k) {
-    case 0:
-      return ForEachFrameDelta<0>(planes, rows, put);
-    case 1:
-      return ForEachFrameDelta<1>(planes, rows, put);
-    case 2:
-      return ForEachFrameDelta<2>(planes, rows, put);
-    case 3:
-      return ForEachFrameDelta<3>(planes, rows, put);
-    case 4:
-      return ForEachFrameDelta<4>(planes, rows, put);
-    case 5:
-      return ForEachFrameDelta<5>(planes, rows, put);
-    case 6:
-      return ForEachFrameDelta<6>(planes, rows, put);
-    case 7:
-      return ForEachFrameDelta<7>(planes, rows, put);
-    default:
-      return ForEachFrameDelta<8>(planes, rows, put);
+    case 0: return ForEachFrameDelta<0>(planes, rows, put);
+    case 1: return ForEachFrameDelta<1>(planes, rows, put);
+    case 2: return ForEachFrameDelta<2>(planes, rows, put);
+    case 3: return ForEachFrameDelta<3>(planes, rows, put);
+    case 4: return ForEachFrameDelta<4>(planes, rows, put);
+    case 5: return ForEachFrameDelta<5>(planes, rows, put);
+    case 6: return ForEachFrameDelta<6>(planes, rows, put);
+    case 7: return ForEachFrameDelta<7>(planes, rows, put);
+    default: return ForEachFrameDelta<8>(planes, rows, put);
   }
 }
 
@@ -1485,8 +1476,7 @@ bool DecodeIndexes(Encoding encoding, Cursor& in, std::size_t rows, std::size_t 
 // row: every row reads both a dictionary value and an exception delta and keeps one.
 template <unsigned K>
 void PatchRows(const std::uint8_t* codes, std::size_t rows, std::size_t n, const std::uint8_t* dict,
-               const std::uint8_t* planes, std::size_t count, std::uint16_t base,
-               std::uint8_t* out) {
+               const std::uint8_t* planes, std::size_t count, std::uint16_t base, std::uint8_t* out) {
   const std::size_t last = count == 0 ? 0 : count - 1;
   std::size_t exception = 0;
   for (std::size_t row = 0; row < rows; ++row) {
@@ -1532,15 +1522,9 @@ bool DecodePatched(Cursor& in, std::size_t rows, std::uint8_t* out) {
   const auto base = Load<std::uint16_t>(base_bytes.data(), 0);
   const std::uint8_t* planes = in.position();
   switch (k) {
-    case 0:
-      PatchRows<0>(codes.data(), rows, n, dict.data(), planes, count, base, out);
-      break;
-    case 1:
-      PatchRows<1>(codes.data(), rows, n, dict.data(), planes, count, base, out);
-      break;
-    default:
-      PatchRows<2>(codes.data(), rows, n, dict.data(), planes, count, base, out);
-      break;
+    case 0: PatchRows<0>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
+    case 1: PatchRows<1>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
+    default: PatchRows<2>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
   }
   return true;
 }
@@ -1712,8 +1696,7 @@ bool ParseAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows,
     std::uint8_t* value = dict + entry * 16;
     if (kinds[entry] == kKindV4) {
       // ::ffff:a.b.c.d as two words (memory order): 8 zero bytes, then 00 00 ff ff a b c d.
-      const std::uint64_t v4_bytes = std::uint64_t{v4[v4_idx]} |
-                                     std::uint64_t{v4[v4_count + v4_idx]} << 8 |
+      const std::uint64_t v4_bytes = std::uint64_t{v4[v4_idx]} | std::uint64_t{v4[v4_count + v4_idx]} << 8 |
                                      std::uint64_t{v4[2 * v4_count + v4_idx]} << 16 |
                                      std::uint64_t{v4[3 * v4_count + v4_idx]} << 24;
       Store<std::uint64_t>(value, 0, 0);
