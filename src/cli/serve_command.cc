@@ -351,6 +351,7 @@ int RunServe(std::span<const std::string_view> args) {
       std::chrono::duration_cast<std::chrono::milliseconds>(config.store.flush_interval).count();
   store_options.segment.compression = StoreCompression(config.store.compression);
   store_options.writer_threads = config.store.writer_threads;
+  store_options.touch_queue_pages = true;
   for (const ExporterConfig& exporter : config.exporters) {
     if (!exporter.source.empty()) {
       store_options.sources.emplace_back(exporter.address, exporter.source);

@@ -10,7 +10,10 @@ DatagramRing::DatagramRing(std::size_t capacity_bytes)
     : capacity_(
           std::bit_ceil(capacity_bytes < kMinCapacityBytes ? kMinCapacityBytes : capacity_bytes)),
       mask_(capacity_ - 1),
-      buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(capacity_)) {}
+      // Zeroed, so every page is mapped now: a ring cycles through all of its pages within
+      // its first capacity's worth of traffic anyway, and a page fault each (microseconds
+      // in a virtual machine) then slows the receive thread just as traffic arrives.
+      buffer_(std::make_unique<std::uint8_t[]>(capacity_)) {}
 
 bool DatagramRing::TryPush(const flow::Datagram& datagram) {
   const std::size_t payload_length = datagram.payload.size();

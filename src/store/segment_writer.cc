@@ -20,16 +20,13 @@
 
 #include "common/crc32.h"
 #include "flow/field.h"
+#include "store/block_workspace.h"
 #include "store/coding.h"
 #include "store/column_codec.h"
 #include "store/columns.h"
 
 namespace sluice::store {
 namespace {
-
-struct ZstdCctxDeleter {
-  void operator()(ZSTD_CCtx* ctx) const { ZSTD_freeCCtx(ctx); }
-};
 
 // Chunks smaller than this are not worth a compressor's frame overhead.
 constexpr std::size_t kMinCompressBytes = 32;
@@ -71,11 +68,25 @@ void UpdateRange(TimeRange& range, bool& empty, std::int64_t lo, std::int64_t hi
 class SegmentWriter::Impl {
  public:
   Impl(std::string path, std::unique_ptr<WritableFile> file, const SegmentWriterOptions& options)
-      : path_(std::move(path)), file_(std::move(file)), options_(options) {
-    if (options_.compression == Compression::kZstd) {
-      zstd_.reset(ZSTD_createCCtx());
+      : path_(std::move(path)),
+        file_(std::move(file)),
+        options_(options),
+        ws_(options_.workspaces != nullptr ? options_.workspaces->Take()
+                                           : std::make_unique<BlockWorkspace>()) {
+    ws_->Clear();
+    if (options_.compression == Compression::kZstd && ws_->zstd == nullptr) {
+      ws_->zstd.reset(ZSTD_createCCtx());
     }
   }
+
+  ~Impl() {
+    if (options_.workspaces != nullptr) {
+      options_.workspaces->Give(std::move(ws_));
+    }
+  }
+
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   Status WriteFileHeader() {
     Buffer header;
@@ -104,19 +115,22 @@ class SegmentWriter::Impl {
         VisitColumn(field_idx, [&](auto member) {
           const auto& column = cols.*member;
           using T = std::decay_t<decltype(column[0])>;
-          Buffer& out = columns_[field_idx];
+          Buffer& out = ws_->columns[field_idx];
           if (out.empty()) {
             // Columns that are all default so far in this block stay empty (no chunk).
             if (AllZero(&column[row], n * sizeof(T))) {
               return;
             }
+            // Room for the whole block at once: growing by doubling would copy the
+            // column and fault in twice its pages.
+            (void)out.Reserve(options_.rows_per_block * sizeof(T));
             if (block_rows_ > 0) {
               std::memset(out.Reserve(block_rows_ * sizeof(T)), 0, block_rows_ * sizeof(T));
               out.Commit(block_rows_ * sizeof(T));
             }
           }
           if constexpr (std::is_same_v<T, flow::StringRef>) {
-            std::string& arena = arenas_[field_idx];
+            std::string& arena = ws_->arenas[field_idx];
             std::uint8_t* refs = out.Reserve(n * sizeof(T));
             std::uint32_t any_length = 0;
             for (std::size_t idx = 0; idx < n; ++idx) {
@@ -246,39 +260,40 @@ class SegmentWriter::Impl {
     if (block_rows_ == 0) {
       return OkStatus();
     }
-    entries_.clear();
-    data_.clear();
+    ws_->entries.clear();
+    ws_->data.clear();
     std::uint64_t column_count = 0;
     bool time_present[3] = {false, false, false};
     for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
       const auto field = static_cast<flow::FieldId>(field_idx);
       const flow::FieldType type = flow::Info(field).type;
-      if (columns_[field_idx].empty()) {
+      if (ws_->columns[field_idx].empty()) {
         continue;  // all default
       }
-      raw_.clear();
+      ws_->raw.clear();
       const std::uint8_t* reference = nullptr;
       if (const std::optional<flow::FieldId> ref = ReferenceField(field)) {
-        const Buffer& ref_values = columns_[static_cast<std::size_t>(*ref)];
+        const Buffer& ref_values = ws_->columns[static_cast<std::size_t>(*ref)];
         reference = ref_values.empty() ? nullptr : ref_values.data();
       }
-      const std::optional<EncodedColumn> encoded = encoder_.Encode(
-          type, columns_[field_idx].data(), block_rows_, arenas_[field_idx], reference, raw_);
+      const std::optional<EncodedColumn> encoded =
+          ws_->encoder.Encode(type, ws_->columns[field_idx].data(), block_rows_,
+                              ws_->arenas[field_idx], reference, ws_->raw);
       if (!encoded) {
         continue;
       }
       ++column_count;
       encodings_used_[field_idx] |= static_cast<std::uint16_t>(1u << static_cast<unsigned>(encoded->encoding));
-      const auto [compression, stored] = Compress(raw_.span(), encoded->sections);
-      entries_.PutU8(static_cast<std::uint8_t>(field_idx));
-      entries_.PutU8(static_cast<std::uint8_t>(type));
-      entries_.PutU8(static_cast<std::uint8_t>(encoded->encoding));
-      entries_.PutU8(static_cast<std::uint8_t>(compression));
-      entries_.PutVarint(raw_.size());
-      entries_.PutVarint(stored.size());
-      entries_.PutFixed32(Crc32(stored));
-      PutStats(type, encoded->stats, entries_);
-      data_.Append(stored);
+      const auto [compression, stored] = Compress(ws_->raw.span(), encoded->sections);
+      ws_->entries.PutU8(static_cast<std::uint8_t>(field_idx));
+      ws_->entries.PutU8(static_cast<std::uint8_t>(type));
+      ws_->entries.PutU8(static_cast<std::uint8_t>(encoded->encoding));
+      ws_->entries.PutU8(static_cast<std::uint8_t>(compression));
+      ws_->entries.PutVarint(ws_->raw.size());
+      ws_->entries.PutVarint(stored.size());
+      ws_->entries.PutFixed32(Crc32(stored));
+      PutStats(type, encoded->stats, ws_->entries);
+      ws_->data.Append(stored);
       if (field_idx <= static_cast<std::size_t>(flow::FieldId::kLast)) {
         time_present[field_idx] = true;
         TimeRange* range = field_idx == 0 ? &time_received_ : field_idx == 1 ? &first_ : &last_;
@@ -292,74 +307,77 @@ class SegmentWriter::Impl {
         UpdateRange(*range, time_empty_[field_idx], 0, 0);
       }
     }
-    directory_.clear();
-    directory_.PutVarint(column_count);
-    directory_.Append(entries_.span());
-    const std::uint32_t directory_crc = Crc32(directory_.span());
+    ws_->directory.clear();
+    ws_->directory.PutVarint(column_count);
+    ws_->directory.Append(ws_->entries.span());
+    const std::uint32_t directory_crc = Crc32(ws_->directory.span());
 
-    block_.clear();
-    block_.PutFixed32(kBlockMagic);
-    block_.PutFixed32(static_cast<std::uint32_t>(block_rows_));
-    block_.PutFixed32(static_cast<std::uint32_t>(directory_.size()));
-    block_.PutFixed32(static_cast<std::uint32_t>(data_.size()));
-    block_.PutFixed32(directory_crc);
-    block_.PutFixed32(Crc32(block_.span()));
-    block_.Append(directory_.span());
+    ws_->block.clear();
+    ws_->block.PutFixed32(kBlockMagic);
+    ws_->block.PutFixed32(static_cast<std::uint32_t>(block_rows_));
+    ws_->block.PutFixed32(static_cast<std::uint32_t>(ws_->directory.size()));
+    ws_->block.PutFixed32(static_cast<std::uint32_t>(ws_->data.size()));
+    ws_->block.PutFixed32(directory_crc);
+    ws_->block.PutFixed32(Crc32(ws_->block.span()));
+    ws_->block.Append(ws_->directory.span());
 
     const std::uint64_t block_offset = offset_;
-    if (Status written = WriteOrRollBack(block_.span(), data_.span()); !written) {
+    if (Status written = WriteOrRollBack(ws_->block.span(), ws_->data.span()); !written) {
       return written;
     }
     index_.PutVarint(block_offset);
     index_.PutVarint(block_rows_);
-    index_.PutVarint(directory_.size());
-    index_.PutVarint(data_.size());
+    index_.PutVarint(ws_->directory.size());
+    index_.PutVarint(ws_->data.size());
     index_.PutFixed32(directory_crc);
-    index_.Append(directory_.span());
+    index_.Append(ws_->directory.span());
     ++block_count_;
     sealed_rows_ += block_rows_;
     block_rows_ = 0;
-    for (Buffer& column : columns_) {
+    for (Buffer& column : ws_->columns) {
       column.clear();
     }
-    for (std::string& arena : arenas_) {
+    for (std::string& arena : ws_->arenas) {
       arena.clear();
     }
     return OkStatus();
   }
 
-  // Returns the compression used and the bytes to store (raw_ or compressed_).
+  // Returns the compression used and the bytes to store (ws_->raw or ws_->compressed).
   std::pair<Compression, std::span<const std::uint8_t>> Compress(std::span<const std::uint8_t> raw,
                                                                  const SectionMarks& sections) {
     if (raw.size() >= kMinCompressBytes) {
       if (options_.compression == Compression::kZstd) {
         if (!zstd_level_set_) {
-          // Sticky: the context keeps the parameters from frame to frame.
-          (void)ZSTD_CCtx_setParameter(zstd_.get(), ZSTD_c_compressionLevel, options_.zstd_level);
+          // Sticky: the context keeps the parameters from frame to frame (and from the
+          // last writer that used this workspace: hence the reset).
+          (void)ZSTD_CCtx_reset(ws_->zstd.get(), ZSTD_reset_session_and_parameters);
+          (void)ZSTD_CCtx_setParameter(ws_->zstd.get(), ZSTD_c_compressionLevel,
+                                       options_.zstd_level);
           if (options_.zstd_level >= 1 && options_.zstd_level <= 2) {
-            (void)ZSTD_CCtx_setParameter(zstd_.get(), ZSTD_c_minMatch, kFastLevelMinMatch);
+            (void)ZSTD_CCtx_setParameter(ws_->zstd.get(), ZSTD_c_minMatch, kFastLevelMinMatch);
           }
           zstd_level_set_ = true;
         }
         const std::size_t n = CompressZstd(raw, sections);
         if (n > 0 && n < raw.size()) {
-          return {Compression::kZstd, {compressed_.data(), n}};
+          return {Compression::kZstd, {ws_->compressed.data(), n}};
         }
       } else if (options_.compression == Compression::kLz4) {
         const int bound = LZ4_compressBound(static_cast<int>(raw.size()));
-        compressed_.Resize(static_cast<std::size_t>(bound));
+        ws_->compressed.Resize(static_cast<std::size_t>(bound));
         const int n = LZ4_compress_default(reinterpret_cast<const char*>(raw.data()),
-                                           reinterpret_cast<char*>(compressed_.data()),
+                                           reinterpret_cast<char*>(ws_->compressed.data()),
                                            static_cast<int>(raw.size()), bound);
         if (n > 0 && static_cast<std::size_t>(n) < raw.size()) {
-          return {Compression::kLz4, {compressed_.data(), static_cast<std::size_t>(n)}};
+          return {Compression::kLz4, {ws_->compressed.data(), static_cast<std::size_t>(n)}};
         }
       }
     }
     return {Compression::kNone, raw};
   }
 
-  // Compresses `raw` into compressed_ as one zstd frame (with its content size); returns
+  // Compresses `raw` into ws_->compressed as one zstd frame (with its content size); returns
   // its length, or 0 on failure. The frame's blocks end at the encoder's section marks
   // (each byte plane, say), so that every section gets entropy tables of its own: a plane
   // of near-random low bytes then no longer dilutes the tables of a plane of skewed high
@@ -379,24 +397,24 @@ class SegmentWriter::Impl {
     ends[end_count++] = raw.size();
     // Each flushed block may add a block header to the one-shot bound.
     const std::size_t bound = ZSTD_compressBound(raw.size()) + 8 * end_count;
-    compressed_.Resize(bound);
+    ws_->compressed.Resize(bound);
     if (end_count == 1) {
       const std::size_t n =
-          ZSTD_compress2(zstd_.get(), compressed_.data(), bound, raw.data(), raw.size());
+          ZSTD_compress2(ws_->zstd.get(), ws_->compressed.data(), bound, raw.data(), raw.size());
       return ZSTD_isError(n) ? 0 : n;
     }
-    (void)ZSTD_CCtx_reset(zstd_.get(), ZSTD_reset_session_only);
-    if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(zstd_.get(), raw.size()))) {
+    (void)ZSTD_CCtx_reset(ws_->zstd.get(), ZSTD_reset_session_only);
+    if (ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(ws_->zstd.get(), raw.size()))) {
       return 0;
     }
-    ZSTD_outBuffer output{compressed_.data(), bound, 0};
+    ZSTD_outBuffer output{ws_->compressed.data(), bound, 0};
     std::size_t begin = 0;
     for (std::size_t section = 0; section < end_count; ++section) {
       ZSTD_inBuffer input{raw.data() + begin, ends[section] - begin, 0};
       const ZSTD_EndDirective directive = section + 1 == end_count ? ZSTD_e_end : ZSTD_e_flush;
-      const std::size_t left = ZSTD_compressStream2(zstd_.get(), &output, &input, directive);
+      const std::size_t left = ZSTD_compressStream2(ws_->zstd.get(), &output, &input, directive);
       if (ZSTD_isError(left) || left != 0 || input.pos != input.size) {
-        (void)ZSTD_CCtx_reset(zstd_.get(), ZSTD_reset_session_only);
+        (void)ZSTD_CCtx_reset(ws_->zstd.get(), ZSTD_reset_session_only);
         return 0;  // out of room (incompressible data): store it as it is
       }
       begin = ends[section];
@@ -442,23 +460,11 @@ class SegmentWriter::Impl {
   std::unique_ptr<WritableFile> file_;
   SegmentWriterOptions options_;
   Status status_;
-  std::unique_ptr<ZSTD_CCtx, ZstdCctxDeleter> zstd_;
   bool zstd_level_set_ = false;
-  ColumnEncoder encoder_;
-
-  // The block being filled: one buffer of FlowColumns-layout values per field, and an
-  // arena per string field.
-  std::array<Buffer, flow::kFieldCount> columns_;
-  std::array<std::string, flow::kFieldCount> arenas_;
+  // The block being filled and the scratch of every block, from options_.workspaces
+  // (given back by the destructor) or the writer's own.
+  std::unique_ptr<BlockWorkspace> ws_;
   std::size_t block_rows_ = 0;
-
-  // Scratch reused by every block.
-  Buffer raw_;
-  Buffer compressed_;
-  Buffer entries_;
-  Buffer directory_;
-  Buffer data_;
-  Buffer block_;
 
   // For the footer.
   Buffer index_;

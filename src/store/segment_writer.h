@@ -15,6 +15,8 @@
 
 namespace sluice::store {
 
+class BlockWorkspacePool;
+
 struct SegmentWriterOptions {
   Compression compression = Compression::kZstd;
   int zstd_level = 1;                     // -7..22; 1-3 keep up with ingest
@@ -22,6 +24,9 @@ struct SegmentWriterOptions {
   bool sync = true;                       // fdatasync() in Finish() ...
   bool sync_on_flush = true;              // ... and in Flush() (if sync)
   FileSystem* file_system = nullptr;      // nullptr: the real one (PosixFileSystem)
+  // Where the writer takes its block buffers from and gives them back to when destroyed
+  // (store/block_workspace.h); nullptr: its own. Must outlive the writer.
+  BlockWorkspacePool* workspaces = nullptr;
 };
 
 // Accumulates rows into a block of `rows_per_block` rows; a full block is encoded,
@@ -40,7 +45,8 @@ struct SegmentWriterOptions {
 //
 // Ownership: owns the file (closed by Finish() or the destructor; a writer destroyed
 // before Finish() leaves a footer-less but recoverable file) and one block of buffered
-// rows; `options.file_system` must outlive Create().
+// rows, in a workspace of its own or lent by `options.workspaces`;
+// `options.file_system` must outlive Create().
 // Thread-safety: none; one thread appends.
 class SegmentWriter {
  public:

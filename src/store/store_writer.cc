@@ -125,8 +125,14 @@ std::string StoreWriterStats::ToLogLine() const {
 }
 
 StoreWriter::StoreWriter(StoreWriterOptions options, FileSystem& file_system, const Clock& clock)
-    : options_(std::move(options)), file_system_(&file_system), clock_(&clock) {
+    : options_(std::move(options)),
+      file_system_(&file_system),
+      clock_(&clock),
+      // Each lane has a segment open per source and may have as many being sealed.
+      workspaces_(2 * std::clamp<std::size_t>(options_.writer_threads, 1, 16) *
+                  (options_.sources.size() + 1)) {
   options_.segment.file_system = file_system_;
+  options_.segment.workspaces = &workspaces_;
   options_.segment.sync = true;            // Finish() syncs, in the sealer thread
   options_.segment.sync_on_flush = false;  // the writer thread never waits on the disk
   std::vector<std::string> names = {std::string(kDefaultSource)};
@@ -148,6 +154,9 @@ StoreWriter::StoreWriter(StoreWriterOptions options, FileSystem& file_system, co
   free_.reserve(options_.queue_batches);
   for (std::size_t batch_idx = 0; batch_idx < options_.queue_batches; ++batch_idx) {
     free_.push_back(std::make_unique<flow::FlowBatch>());
+    if (options_.touch_queue_pages) {
+      free_.back()->TouchPages();
+    }
   }
 }
 

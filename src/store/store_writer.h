@@ -37,6 +37,7 @@
 #include "flow/flow_batch.h"
 #include "flow/flow_sink.h"
 #include "flow/ip_address.h"
+#include "store/block_workspace.h"
 #include "store/file_system.h"
 #include "store/segment_writer.h"
 
@@ -48,6 +49,10 @@ struct StoreWriterOptions {
   UnixMillis flush_interval_ms = 5000;
   SegmentWriterOptions segment;     // compression, block size (sync is managed here)
   std::size_t queue_batches = 512;  // FlowBatches in flight to the writer threads (>= 2)
+  // Whether the queue's batches are written once at start (FlowBatch::TouchPages()), so
+  // that the first backlog under load does not also pay a page fault per page of every
+  // batch it reaches (queue_batches x ~290 KiB resident from the start).
+  bool touch_queue_pages = false;
   // Writer threads ("lanes"), 1..16. Each writes its own segment of every slot (HHMM.seg,
   // HHMM-1.seg, ...), so encoding and compression can use more than one core.
   std::size_t writer_threads = 1;
@@ -142,6 +147,9 @@ class StoreWriter {
   StoreWriterOptions options_;
   FileSystem* file_system_;
   const Clock* clock_;
+  // Block buffers lent to every segment writer (declared before everything that holds a
+  // writer, so that it outlives them).
+  BlockWorkspacePool workspaces_;
 
   // Decode workers -> writer thread.
   mutable std::mutex queue_mu_;

@@ -51,6 +51,16 @@ TEST(FlowBatchTest, NewRowsAreZeroAfterClear) {
   EXPECT_EQ(batch.cols().app[again].length, 0u);
 }
 
+TEST(FlowBatchTest, TouchPagesLeavesAnEmptyAllZeroBatch) {
+  FlowBatch batch;
+  batch.TouchPages();
+  EXPECT_TRUE(batch.empty());
+  const std::size_t last = FlowBatch::kCapacity - 1;
+  EXPECT_EQ(batch.cols().time_received[0], 0);
+  EXPECT_EQ(batch.cols().cir[last], 0u);
+  EXPECT_TRUE(batch.cols().bgp_next_hop[last].IsUnset());
+}
+
 TEST(FlowBatchTest, AppendCopyOfKeepsStrings) {
   FlowBatch src;
   const std::size_t row = src.AppendRow();

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "segment_test_util.h"
+#include "store/block_workspace.h"
 #include "store/format.h"
 
 namespace sluice::store {
@@ -423,6 +424,32 @@ TEST(SegmentTest, FlushedBlocksAreSealedAndTheSegmentStillFinishes) {
   ASSERT_TRUE(reader);
   EXPECT_EQ((*reader)->blocks().size(), 3u);
   ExpectSameRows(ExpectedRows(6, FillEveryField), ReadEverything(**reader));
+}
+
+TEST(SegmentTest, WritersSharingAWorkspacePoolWriteTheSameBytesAsWritersOfTheirOwn) {
+  TempDir dir;
+  BlockWorkspacePool pool(1);
+  // Each writer takes the workspace the one before gave back: another compression, another
+  // zstd level, other block sizes, buffers left as large as the last block made them.
+  std::vector<SegmentWriterOptions> variants(5);
+  variants[0].zstd_level = 19;
+  variants[0].rows_per_block = 700;
+  variants[1].zstd_level = 1;
+  variants[1].rows_per_block = 64;
+  variants[2].compression = Compression::kLz4;
+  variants[3].compression = Compression::kNone;
+  variants[3].rows_per_block = 1000;
+  variants[4].zstd_level = -3;
+  for (std::size_t idx = 0; idx < variants.size(); ++idx) {
+    const std::string own = dir.File("own" + std::to_string(idx) + ".seg");
+    const std::string lent = dir.File("lent" + std::to_string(idx) + ".seg");
+    WriteSegment(own, 1500 + idx, FillEveryField, variants[idx]);
+    SegmentWriterOptions pooled = variants[idx];
+    pooled.workspaces = &pool;
+    WriteSegment(lent, 1500 + idx, FillEveryField, pooled);
+    EXPECT_EQ(pool.idle(), 1u) << "the writer gives its workspace back";
+    EXPECT_EQ(test::ReadBytes(own), test::ReadBytes(lent)) << idx;
+  }
 }
 
 TEST(SegmentTest, RejectsBadOptionsAndUnwritablePaths) {
