@@ -49,7 +49,8 @@ class Housekeeper {
   // start), then joins the thread. Idempotent.
   void Stop();
 
-  // Used from the next run on (a reload of the retention settings).
+  // Used from the next run on (a reload of the retention settings). The current
+  // ingest_backlogged hook is kept when `options` has none.
   void SetOptions(MaintenanceOptions options);
 
   HousekeeperStats Stats() const;
