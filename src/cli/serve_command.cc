@@ -364,11 +364,7 @@ int RunServe(std::span<const std::string_view> args) {
     return 1;
   }
   store::StoreWriter& store = **opened;
-  store::MaintenanceOptions maintenance = MaintenanceOptionsOf(config.store);
-  // Roll-ups and summaries pause while the writer catches up (they would otherwise make
-  // a burst lose flows: docs/BENCHMARKS.md, store end to end).
-  maintenance.ingest_backlogged = [&store] { return store.Backlogged(); };
-  store::Housekeeper housekeeper(std::move(maintenance), file_system, clock);
+  store::Housekeeper housekeeper(MaintenanceOptionsOf(config.store), file_system, clock);
 
   // SIGINT/SIGTERM/SIGHUP are blocked in every thread (the pipeline's threads inherit the
   // mask) and taken synchronously below with sigtimedwait().

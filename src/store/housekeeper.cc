@@ -69,9 +69,6 @@ void Housekeeper::Stop() {
 
 void Housekeeper::SetOptions(MaintenanceOptions options) {
   std::lock_guard lock(mu_);
-  if (!options.ingest_backlogged) {
-    options.ingest_backlogged = std::move(options_.ingest_backlogged);
-  }
   options_ = std::move(options);
 }
 

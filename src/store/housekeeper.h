@@ -49,8 +49,7 @@ class Housekeeper {
   // start), then joins the thread. Idempotent.
   void Stop();
 
-  // Used from the next run on (a reload of the retention settings). The current
-  // ingest_backlogged hook is kept when `options` has none.
+  // Used from the next run on (a reload of the retention settings).
   void SetOptions(MaintenanceOptions options);
 
   HousekeeperStats Stats() const;

@@ -10,7 +10,6 @@
 #include <set>
 #include <string_view>
 #include <system_error>
-#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -299,7 +298,6 @@ bool Maintainer::WriteSummaryFiles(const CatalogEntry& detail, SummarySpec spec,
   spec.writer_options.file_system = file_system_;
   spec.max_groups = options_.rollup_max_groups;
   spec.stop = options_.stop;
-  spec.between_blocks = [this] { WaitForIngest(); };
   Result<SummaryResult> built = BuildSummaries(spec);
   const auto discard_temps = [&] {
     for (const std::string& temp : spec.paths) {
@@ -363,7 +361,6 @@ bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_
   spec.writer_options.file_system = file_system_;
   spec.max_groups = options_.rollup_max_groups;
   spec.stop = options_.stop;
-  spec.between_blocks = [this] { WaitForIngest(); };
   Result<RollupResult> built = BuildRollup(spec);
   const auto discard_temp = [&] {
     if (Status removed = file_system_->Remove(spec.path); !removed) {
@@ -421,16 +418,6 @@ UnixMillis Maintainer::RetentionOf(const SegmentName& name) const {
 
 bool Maintainer::Stopping() const {
   return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
-}
-
-void Maintainer::WaitForIngest() const {
-  if (!options_.ingest_backlogged) {
-    return;
-  }
-  for (int waited = 0; waited < kMaxIngestWaitMs && !Stopping() && options_.ingest_backlogged();
-       waited += kIngestWaitStepMs) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(kIngestWaitStepMs));
-  }
 }
 
 UnixMillis Maintainer::RollupDelay() const {

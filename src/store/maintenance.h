@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,15 +33,7 @@ struct MaintenanceOptions {
   // When set and true, RunOnce() stops early (between blocks of a roll-up), writing no
   // partial roll-up: how a collector that is shutting down interrupts a long run.
   const std::atomic<bool>* stop = nullptr;
-  // When set: while it returns true (the collector's writer has fallen behind), a roll-up
-  // or summary waits before its next block, in steps of kIngestWaitStepMs and at most
-  // kMaxIngestWaitMs per block, so that housekeeping never takes the CPU, caches and
-  // memory bandwidth the ingest needs to catch up (and a long backlog still ends).
-  std::function<bool()> ingest_backlogged;
 };
-
-inline constexpr int kIngestWaitStepMs = 20;
-inline constexpr int kMaxIngestWaitMs = 10'000;
 
 struct MaintenanceReport {
   std::uint64_t rollups_written = 0, rollup_input_rows = 0, rollup_rows = 0;
@@ -119,9 +110,6 @@ class Maintainer {
 
   // True once options_.stop is set.
   bool Stopping() const;
-
-  // Waits while options_.ingest_backlogged says so (see MaintenanceOptions).
-  void WaitForIngest() const;
 
   // How long after its start an hour is rolled up: 1 h + rotation + 60 s.
   UnixMillis RollupDelay() const;

@@ -197,9 +197,6 @@ Result<SummaryResult> BuildSummaries(const SummarySpec& spec) {
     return result;
   }
   for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
-    if (spec.between_blocks) {
-      spec.between_blocks();
-    }
     if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) {
       return MakeError(ErrorCode::kResourceExhausted, spec.segment + ": stopped (shutting down)");
     }
@@ -447,9 +444,6 @@ Result<RollupResult> BuildRollup(const RollupSpec& spec) {
       }
       const std::uint64_t rows_before = sink.rows_added();
       for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
-        if (spec.between_blocks) {
-          spec.between_blocks();
-        }
         if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) {
           return MakeError(ErrorCode::kResourceExhausted, spec.path + ": stopped (shutting down)");
         }

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -171,8 +170,6 @@ struct RollupSpec {
   SegmentWriterOptions writer_options;
   std::size_t max_groups = 1 << 22;  // see RollupTable
   const std::atomic<bool>* stop = nullptr;  // checked between blocks: error if set
-  // When set, called before each block is read (where a maintainer yields to the ingest).
-  std::function<void()> between_blocks;
 };
 
 struct RollupResult {
@@ -193,8 +190,6 @@ struct SummarySpec {
   SegmentWriterOptions writer_options;
   std::size_t max_groups = 1 << 22;  // per summary, see RollupTable
   const std::atomic<bool>* stop = nullptr;  // checked between blocks: error if set
-  // When set, called before each block is read (where a maintainer yields to the ingest).
-  std::function<void()> between_blocks;
 };
 
 struct SummaryResult {

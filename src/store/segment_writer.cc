@@ -80,20 +80,9 @@ class SegmentWriter::Impl {
   }
 
   ~Impl() {
-    if (options_.workspaces != nullptr && ws_ != nullptr) {
+    if (options_.workspaces != nullptr) {
       options_.workspaces->Give(std::move(ws_));
     }
-  }
-
-  Status SealAndReturnWorkspace() {
-    if (Status sealed = SealBlock(); !sealed) {
-      return sealed;
-    }
-    if (options_.workspaces != nullptr && ws_ != nullptr) {
-      options_.workspaces->Give(std::move(ws_));
-      ws_ = nullptr;
-    }
-    return OkStatus();
   }
 
   Impl(const Impl&) = delete;
@@ -110,10 +99,6 @@ class SegmentWriter::Impl {
   Status Append(const flow::FlowBatch& batch) {
     if (!status_) {
       return status_;
-    }
-    if (ws_ == nullptr) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       path_ + ": append after the block workspace was returned");
     }
     const flow::FlowColumns& cols = batch.cols();
     std::size_t row = 0;
@@ -526,8 +511,6 @@ Status SegmentWriter::Append(const flow::FlowBatch& batch) { return impl_->Appen
 Status SegmentWriter::Flush() { return impl_->Flush(); }
 
 Status SegmentWriter::Finish() { return impl_->Finish(); }
-
-Status SegmentWriter::SealAndReturnWorkspace() { return impl_->SealAndReturnWorkspace(); }
 
 std::uint64_t SegmentWriter::row_count() const { return impl_->row_count(); }
 

@@ -64,12 +64,6 @@ class SegmentWriter {
   // Seals the buffered rows as a block (if any) and syncs the file (options.sync).
   Status Flush();
 
-  // Seals the buffered rows as a block (if any) and gives the block workspace back to
-  // options.workspaces at once (kept if the seal fails), so that the next segment can
-  // take it warm while this one is finished elsewhere. Only Finish() may follow (Append()
-  // fails). Without options.workspaces it only seals.
-  Status SealAndReturnWorkspace();
-
   // Seals the buffered rows, writes the footer and trailer, syncs and closes the file.
   // REQUIRES: not called before. Append()/Flush() after it fail.
   Status Finish();

@@ -334,11 +334,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-bool StoreWriter::Backlogged() const {
-  std::lock_guard lock(queue_mu_);
-  return full_.size() > options_.queue_batches / 8;
-}
-
 void StoreWriter::Enqueue(flow::FlowBatch& batch) {
   if (batch.empty()) {
     return;
@@ -538,10 +533,6 @@ StoreWriter::OpenSegment* StoreWriter::SegmentFor(Lane& lane, Source& source, Un
 void StoreWriter::Rotate(Lane& lane, UnixMillis now) {
   for (Source& source : lane.sources) {
     if (source.open != nullptr) {
-      // The last block is sealed here, so that the next slot's segment takes this one's
-      // warm workspace rather than faulting in a fresh one in the middle of the ingest
-      // (a failure is left to Finish(), in the sealer, to retry and report).
-      (void)source.open->writer->SealAndReturnWorkspace();
       HandToSealer(std::move(source.open));
     }
   }

@@ -117,10 +117,6 @@ class StoreWriter {
 
   StoreWriterStats Stats() const;
 
-  // Whether the writer threads have fallen behind: more than an eighth of the queue's
-  // batches wait for them. Cheap (one lock); for housekeeping to yield to the ingest.
-  bool Backlogged() const;
-
  private:
   class QueueSink;
   struct OpenSegment;

@@ -435,36 +435,6 @@ TEST_F(MaintenanceTest, AStopRequestLeavesNoPartialRollupAndTheNextRunWritesIt) 
   EXPECT_TRUE(fs::exists(Rollup(kHour)));
 }
 
-TEST_F(MaintenanceTest, RollupsAndSummariesWaitWhileTheIngestIsBackloggedThenFinish) {
-  WriteHour(kHour, 100);
-  int polls = 0;
-  options_.ingest_backlogged = [&polls] { return ++polls <= 3; };  // behind for 3 polls
-  const auto started = std::chrono::steady_clock::now();
-  const MaintenanceReport report = Run(RollupDue(kHour));
-  const auto waited = std::chrono::steady_clock::now() - started;
-  EXPECT_EQ(report.errors, 0u) << Messages(report);
-  EXPECT_EQ(report.rollups_written, 1u) << Messages(report);
-  EXPECT_GT(report.summaries_written, 0u);
-  EXPECT_TRUE(fs::exists(Rollup(kHour)));
-  EXPECT_GT(polls, 3);  // polled again before later blocks, once the ingest caught up
-  EXPECT_GE(waited, std::chrono::milliseconds(3 * kIngestWaitStepMs));
-}
-
-TEST_F(MaintenanceTest, AStopRequestEndsTheWaitForABackloggedIngest) {
-  WriteHour(kHour, 100);
-  std::atomic<bool> stop{false};
-  options_.stop = &stop;
-  options_.ingest_backlogged = [&stop] {
-    stop = true;  // shutting down while the ingest is behind
-    return true;
-  };
-  const auto started = std::chrono::steady_clock::now();
-  const MaintenanceReport report = Run(RollupDue(kHour));
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(kMaxIngestWaitMs / 2));
-  EXPECT_EQ(report.rollups_written, 0u);
-  EXPECT_FALSE(fs::exists(Rollup(kHour) + ".tmp"));
-}
-
 TEST_F(MaintenanceTest, BoundedGroupsGiveTheSameSums) {
   const std::vector<std::string> paths = WriteHour(kHour, 400);
   options_.rollup_max_groups = 7;

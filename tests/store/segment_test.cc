@@ -452,33 +452,6 @@ TEST(SegmentTest, WritersSharingAWorkspacePoolWriteTheSameBytesAsWritersOfTheirO
   }
 }
 
-TEST(SegmentTest, AWorkspaceReturnedBeforeFinishGoesToTheNextWriterAndTheFileIsWhole) {
-  TempDir dir;
-  BlockWorkspacePool pool(2);
-  SegmentWriterOptions options;
-  options.rows_per_block = 700;
-  options.workspaces = &pool;
-  const std::string early = dir.File("early.seg");
-  const std::string plain = dir.File("plain.seg");
-  auto writer = SegmentWriter::Create(early, options);
-  ASSERT_TRUE(writer) << writer.error().Message();
-  flow::FlowBatch batch;
-  for (std::uint64_t n = 0; n < 1000; ++n) {
-    FillEveryField(batch, batch.AppendRow(), n);
-  }
-  ASSERT_TRUE((*writer)->Append(batch));
-  ASSERT_TRUE((*writer)->SealAndReturnWorkspace());
-  EXPECT_EQ(pool.idle(), 1u) << "given back before Finish()";
-  EXPECT_FALSE((*writer)->Append(batch));
-  WriteSegment(plain, 1000, FillEveryField, options);  // takes the returned workspace
-  EXPECT_EQ(pool.idle(), 1u);
-  const Status finished = (*writer)->Finish();
-  ASSERT_TRUE(finished) << finished.error().Message();
-  writer->reset();
-  EXPECT_EQ(pool.idle(), 1u) << "nothing is given back twice";
-  EXPECT_EQ(test::ReadBytes(early), test::ReadBytes(plain));
-}
-
 TEST(SegmentTest, RejectsBadOptionsAndUnwritablePaths) {
   TempDir dir;
   SegmentWriterOptions options;
