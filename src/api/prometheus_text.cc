@@ -305,6 +305,9 @@ std::string RenderMetrics(const ServiceSnapshot& snapshot) {
   Counter(writer, "sluice_housekeeper_summaries_written_total",
           "Summary files of sealed detail segments written.",
           housekeeper.summaries_written);
+  Counter(writer, "sluice_housekeeper_hour_summaries_written_total",
+          "Hour summaries (merges of one hour's summaries) written.",
+          housekeeper.hour_summaries_written);
   Counter(writer, "sluice_housekeeper_segments_deleted_total", "Segments removed by retention.",
           housekeeper.segments_deleted);
   Counter(writer, "sluice_housekeeper_deleted_bytes_total", "Bytes removed by retention.",

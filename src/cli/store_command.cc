@@ -378,7 +378,8 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
     }
     if (entry.name.kind == store::SegmentKind::kRollup) {
       rollup[entry.name.source].Add(facts, entry);
-    } else if (entry.name.kind == store::SegmentKind::kSummary) {
+    } else if (entry.name.kind == store::SegmentKind::kSummary ||
+               entry.name.kind == store::SegmentKind::kHourSummary) {
       summary[entry.name.source].Add(facts, entry);
     } else {
       detail[{entry.name.source, store::DayString(entry.name.start)}].Add(facts, entry);
@@ -653,6 +654,8 @@ int RunLs(const StoreOptions& options, const std::vector<store::CatalogEntry>& e
     const std::string kind = entry.name.kind == store::SegmentKind::kRollup ? "rollup"
                              : entry.name.kind == store::SegmentKind::kSummary
                                  ? "summary-" + std::string(store::kSummaryDirs[entry.name.summary])
+                             : entry.name.kind == store::SegmentKind::kHourSummary
+                                 ? "hour-summary-" + std::string(store::kSummaryDirs[entry.name.summary])
                                  : "detail";
     const std::string_view state = facts.damaged ? "damaged" : StateName(entry.name.state);
     const bool has_time = !temp && !facts.damaged && facts.rows > 0;

@@ -456,7 +456,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
         return true;
       }
       if (entry.name.kind != store::SegmentKind::kSummary) {
-        return false;
+        return false;  // hour summaries and roll-ups: only with all their flows inside
       }
       const std::int64_t bucket = store::kSummaryShapes[entry.name.summary].first_bucket_ms;
       return bucket > 0 && window->from_ms % bucket == 0 && summary.last.max <= window->to_ms;
@@ -465,10 +465,26 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       return entry.name.kind == kind && entry.name.state == store::SegmentState::kSealed &&
              wanted_source(entry.name.source);
     };
+    // Hours answered whole by an hour summary: their detail segments and slot summaries
+    // are not read.
+    std::set<std::pair<std::string, std::int64_t>> hour_summarised;
     for (const std::size_t kind : summaries.kinds) {
+      // An hour summary first (one file for the hour's slots), where no slot of its hour
+      // is answered yet by another summary.
+      for (const store::CatalogEntry& entry : *catalog) {
+        if (!candidate_summary(entry, store::SegmentKind::kHourSummary) || entry.name.summary != kind ||
+            (window && entry.name.start + kSlotNamePruneSlackMs <= window->from_ms) ||
+            summarised_hours.contains({entry.name.source, entry.name.start}) || !usable(entry)) {
+          continue;
+        }
+        hour_summarised.emplace(entry.name.source, entry.name.start);
+        summarised_hours.emplace(entry.name.source, entry.name.start);
+        rollups.push_back({entry.path, false, false});
+      }
       for (const store::CatalogEntry& entry : *catalog) {
         if (!candidate_summary(entry, store::SegmentKind::kSummary) || entry.name.summary != kind ||
             (window && entry.name.start + kSlotNamePruneSlackMs <= window->from_ms) ||
+            hour_summarised.contains({entry.name.source, store::HourStart(entry.name.start)}) ||
             summarised.contains({entry.name.source, entry.name.start, entry.name.index}) ||
             !usable(entry)) {
           continue;
@@ -495,6 +511,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       }
       ++result.scan.segments_total;
       if (rolled_up.contains({entry.name.source, store::HourStart(entry.name.start)}) ||
+          hour_summarised.contains({entry.name.source, store::HourStart(entry.name.start)}) ||
           summarised.contains({entry.name.source, entry.name.start, entry.name.index})) {
         continue;
       }

@@ -60,7 +60,10 @@
 //     use, and that keep the minute of `first` if the query is a series of whole
 //     minutes, the first in kSummaryPreference order that is usable answers each detail
 //     segment: one whose flows all lie inside the window (or, for a summary by minute,
-//     none ending after it when the window starts on a whole minute). Then, if they use only the hourly roll-ups' key columns and the query is
+//     none ending after it when the window starts on a whole minute); for each such
+//     summary, an hour summary (the merge of one hour's slot summaries, written once the
+//     hour is complete) whose flows all lie inside the window answers every segment of
+//     its hour instead, if no slot of the hour is answered by an earlier summary. Then, if they use only the hourly roll-ups' key columns and the query is
 //     no series, each hour with no segment so answered whose roll-up has all its flows
 //     inside the window is answered by the roll-up. Either way the answer is the same as
 //     from the detail segments; segments without a usable summary (the one being

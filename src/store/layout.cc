@@ -170,12 +170,26 @@ std::string SummaryPath(std::string_view data_dir, std::string_view source, std:
   return SummaryDayDir(data_dir, source, summary, slot_start) + SlotFileName(slot_start, index);
 }
 
-std::string RollupSegmentPath(std::string_view data_dir, std::string_view source,
-                              UnixMillis hour_start) {
+namespace {
+
+// "/HH.seg".
+std::string HourFileName(UnixMillis hour_start) {
   const CivilTime civil = ToCivil(hour_start);
   char name[16];
   std::snprintf(name, sizeof name, "/%02d.seg", civil.hour);
-  return RollupDayDir(data_dir, source, hour_start) + name;
+  return name;
+}
+
+}  // namespace
+
+std::string RollupSegmentPath(std::string_view data_dir, std::string_view source,
+                              UnixMillis hour_start) {
+  return RollupDayDir(data_dir, source, hour_start) + HourFileName(hour_start);
+}
+
+std::string HourSummaryPath(std::string_view data_dir, std::string_view source, std::size_t summary,
+                            UnixMillis hour_start) {
+  return SummaryDayDir(data_dir, source, summary, hour_start) + HourFileName(hour_start);
 }
 
 std::string OpenPathFor(std::string_view final_path) {
@@ -221,9 +235,12 @@ std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path) {
   if (!ConsumeSuffix(file, kSegmentSuffix)) {
     return std::nullopt;
   }
+  if (name.kind == SegmentKind::kSummary && file.size() == 2) {
+    name.kind = SegmentKind::kHourSummary;  // HH.seg beside the slots' HHMM[-N].seg
+  }
   int hour = 0;
   int minute = 0;
-  if (name.kind == SegmentKind::kRollup) {
+  if (name.kind == SegmentKind::kRollup || name.kind == SegmentKind::kHourSummary) {
     const std::optional<int> h = ParseDigits(file, 2);
     if (!h) {
       return std::nullopt;

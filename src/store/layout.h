@@ -13,6 +13,10 @@
 //                                            a summary of the detail segment of the same
 //                                            name: <summary> is one of kSummaryDirs
 //                                            (what each holds: store/rollup.h)
+//   DATA/<source>/rollup/<summary>/YYYY/MM/DD/HH.seg
+//                                            the hour summary: the merge of that summary
+//                                            of every detail segment of hour HH:00 UTC
+//                                            (only for kHourSummaries, store/rollup.h)
 //   DATA/<source>/.../<name>.tmp             a file being sealed (temporary; removed at
 //                                            the next start)
 //
@@ -49,6 +53,7 @@ enum class SegmentKind : std::uint8_t {
   kDetail,  // every flow of one rotation slot
   kRollup,  // hourly aggregates
   kSummary,  // a summary of one detail segment (same start and index): see `summary`
+  kHourSummary,  // summary `summary` of every detail segment of one hour (start = the hour)
 };
 
 enum class SegmentState : std::uint8_t {
@@ -64,7 +69,7 @@ struct SegmentName {
   SegmentState state = SegmentState::kSealed;
   UnixMillis start = 0;     // slot (or hour) start, UTC
   std::uint32_t index = 0;  // the -N of HHMM-N.seg; 0 for the first segment of a slot
-  std::size_t summary = 0;  // kSummary: its index in kSummaryDirs
+  std::size_t summary = 0;  // kSummary, kHourSummary: its index in kSummaryDirs
 };
 
 // True if `name` can be a source's directory name: 1 to 64 of [A-Za-z0-9_.-], not
@@ -102,12 +107,17 @@ std::string SummaryDayDir(std::string_view data_dir, std::string_view source, st
 std::string SummaryPath(std::string_view data_dir, std::string_view source, std::size_t summary,
                         UnixMillis slot_start, std::uint32_t index);
 
+// The final path of the hour summary `summary` of the hour starting at `hour_start`.
+std::string HourSummaryPath(std::string_view data_dir, std::string_view source, std::size_t summary,
+                            UnixMillis hour_start);
+
 // `final_path` + ".open" / ".tmp".
 std::string OpenPathFor(std::string_view final_path);
 std::string TempPathFor(std::string_view final_path);
 
 // Parses a path relative to the data directory ("core/2026/11/23/1620.seg",
-// "core/rollup/2026/11/23/16.seg", "core/rollup/src/2026/11/23/1620.seg", ...). nullopt for anything that is not a store file.
+// "core/rollup/2026/11/23/16.seg", "core/rollup/src/2026/11/23/1620.seg",
+// "core/rollup/src/2026/11/23/16.seg", ...). nullopt for anything that is not a store file.
 std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path);
 
 // Parses exactly `digits` decimal digits (the YYYY, MM, DD, HHMM parts of store paths).

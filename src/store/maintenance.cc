@@ -131,9 +131,15 @@ MaintenanceReport Maintainer::RunOnce(UnixMillis now) {
     return report;
   }
   // The summaries first: they are cheaper, and what the dashboard reads.
-  const bool room = WriteSummaries(*catalog, now, report);
+  bool room = WriteSummaries(*catalog, now, report);
   if (!(catalog = scan())) {
     return report;
+  }
+  if (room) {
+    room = WriteHourSummaries(*catalog, now, report);
+    if (!(catalog = scan())) {
+      return report;
+    }
   }
   if (room) {
     WriteRollups(*catalog, now, report);
@@ -209,7 +215,7 @@ bool Maintainer::WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMill
     }
     if (!WriteRollup(kHourlyShape, RollupSegmentPath(options_.data_dir, source, hour_start),
                      RollupDayDir(options_.data_dir, source, hour_start), hour_start,
-                     std::move(hour.sealed), report)) {
+                     std::move(hour.sealed), report, /*whole_only=*/false)) {
       if (Stopping()) {
         return true;
       }
@@ -338,10 +344,91 @@ bool Maintainer::WriteSummaryFiles(const CatalogEntry& detail, SummarySpec spec,
   return true;
 }
 
+bool Maintainer::WriteHourSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                                    MaintenanceReport& report) {
+  struct Hour {
+    std::size_t details = 0;  // sealed detail segments
+    bool busy = false;        // a detail segment of the hour is still open or being sealed
+    std::array<std::vector<std::string>, kSummaryDirs.size()> slot_summaries;
+    std::array<std::size_t, kSummaryDirs.size()> summarised_details{};
+    std::array<bool, kSummaryDirs.size()> done{};  // the hour summary exists
+  };
+  using HourKey = std::pair<std::string, UnixMillis>;  // (source, hour start)
+  std::map<HourKey, Hour> hours;
+  // Which detail segments have which summaries: a summary without its detail segment
+  // (deleted by the size cap) still counts as a slot summary of the hour.
+  std::set<std::tuple<std::string, UnixMillis, std::uint32_t, std::size_t>> summaries;
+  for (const CatalogEntry& entry : catalog) {
+    if (entry.name.kind == SegmentKind::kSummary && entry.name.state == SegmentState::kSealed) {
+      summaries.emplace(entry.name.source, entry.name.start, entry.name.index, entry.name.summary);
+      hours[{entry.name.source, HourStart(entry.name.start)}]
+          .slot_summaries[entry.name.summary]
+          .push_back(entry.path);
+    }
+  }
+  for (const CatalogEntry& entry : catalog) {
+    if (entry.name.kind == SegmentKind::kHourSummary) {
+      if (entry.name.state == SegmentState::kSealed) {
+        hours[{entry.name.source, entry.name.start}].done[entry.name.summary] = true;
+      }
+      continue;
+    }
+    if (entry.name.kind != SegmentKind::kDetail) {
+      continue;
+    }
+    Hour& hour = hours[{entry.name.source, HourStart(entry.name.start)}];
+    if (entry.name.state != SegmentState::kSealed) {
+      hour.busy = true;
+      continue;
+    }
+    ++hour.details;
+    for (const std::size_t summary : kHourSummaries) {
+      if (summaries.contains({entry.name.source, entry.name.start, entry.name.index, summary})) {
+        ++hour.summarised_details[summary];
+      }
+    }
+  }
+  const UnixMillis settle = RollupDelay();
+  for (auto& [key, hour] : hours) {
+    const auto& [source, hour_start] = key;
+    if (hour.busy || now < hour_start + settle) {
+      continue;
+    }
+    for (const std::size_t summary : kHourSummaries) {
+      SegmentName name;
+      name.kind = SegmentKind::kHourSummary;
+      name.summary = summary;
+      const UnixMillis retention = RetentionOf(name);
+      // Every detail segment of the hour must have its summary first (a damaged one gets
+      // none: the hour is then answered slot by slot, as before).
+      if (hour.done[summary] || hour.slot_summaries[summary].empty() ||
+          hour.summarised_details[summary] != hour.details ||
+          (retention > 0 && hour_start + kMillisPerHour <= now - retention)) {
+        continue;
+      }
+      if (Stopping()) {
+        return true;
+      }
+      if (!WriteRollup(kSummaryShapes[summary], HourSummaryPath(options_.data_dir, source, summary, hour_start),
+                       SummaryDayDir(options_.data_dir, source, summary, hour_start), hour_start,
+                       std::move(hour.slot_summaries[summary]), report, /*whole_only=*/true)) {
+        if (Stopping()) {
+          return true;
+        }
+        report.messages.push_back(
+            "hour summaries: the disk is full; the remaining ones wait for the next pass");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_path,
                              const std::string& dir, UnixMillis start,
-                             std::vector<std::string> segments, MaintenanceReport& report) {
-  const std::string what = "rollup ";
+                             std::vector<std::string> segments, MaintenanceReport& report,
+                             bool whole_only) {
+  const std::string what = whole_only ? "hour summary " : "rollup ";
   const std::size_t segment_count = segments.size();
   // Returns false when the disk is full.
   const auto fail = [&](const Error& error) {
@@ -375,8 +462,14 @@ bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_
   }
   for (const Error& skipped : built->skipped) {
     ++report.errors;
-    report.messages.push_back(what + final_path + ": left out a damaged detail segment: " +
+    report.messages.push_back(what + final_path + ": left out a damaged " +
+                              (whole_only ? "summary: " : "detail segment: ") +
                               std::string(skipped.Message()));
+  }
+  if (whole_only && !built->skipped.empty()) {
+    // An hour summary stands for every slot of its hour: one missing a slot would be wrong.
+    discard_temp();
+    return true;
   }
   if (Status renamed = file_system_->Rename(spec.path, final_path); !renamed) {
     discard_temp();
@@ -386,6 +479,10 @@ bool Maintainer::WriteRollup(const RollupShape& shape, const std::string& final_
     ++report.errors;
     report.messages.push_back(what + final_path +
                               " written but not synced: " + std::string(synced.error().Message()));
+  }
+  if (whole_only) {
+    ++report.hour_summaries_written;
+    return true;
   }
   ++report.rollups_written;
   report.rollup_input_rows += built->input_rows;
@@ -408,6 +505,7 @@ UnixMillis Maintainer::RetentionOf(const SegmentName& name) const {
     case SegmentKind::kRollup:
       return options_.rollup_retention_ms;
     case SegmentKind::kSummary:
+    case SegmentKind::kHourSummary:
       // The minute summary is tiny and kept like the roll-ups; the others can be a good
       // part of their segment's size on diverse traffic, and go with it.
       return name.summary == kMinuteSummary ? options_.rollup_retention_ms
@@ -469,8 +567,9 @@ void Maintainer::ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMi
     }
     const bool detail = entry.name.kind == SegmentKind::kDetail;
     const UnixMillis retention = RetentionOf(entry.name);
-    const UnixMillis end =
-        entry.name.start + (entry.name.kind == SegmentKind::kRollup ? kMillisPerHour : slot_ms);
+    const bool hourly = entry.name.kind == SegmentKind::kRollup ||
+                        entry.name.kind == SegmentKind::kHourSummary;
+    const UnixMillis end = entry.name.start + (hourly ? kMillisPerHour : slot_ms);
     if (retention <= 0 || end > now - retention || (detail && awaits_rollup(entry))) {
       continue;
     }

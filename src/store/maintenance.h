@@ -38,6 +38,7 @@ struct MaintenanceOptions {
 struct MaintenanceReport {
   std::uint64_t rollups_written = 0, rollup_input_rows = 0, rollup_rows = 0;
   std::uint64_t summaries_written = 0;  // files (each detail segment gets kSummaryDirs.size())
+  std::uint64_t hour_summaries_written = 0;  // files (each hour gets kHourSummaries.size())
   std::uint64_t segments_deleted = 0, bytes_deleted = 0;
   std::uint64_t errors = 0;
   std::vector<std::string> messages;  // one line per error or notable action, for the log
@@ -56,6 +57,12 @@ struct MaintenanceReport {
 //     younger *.tmp of H) with now >= H + 1 h + rotation + 60 s, and no roll-up yet, reads
 //     the hour's sealed detail segments and publishes DATA/<source>/rollup/.../HH.seg
 //     the same way: one row per group of kRollupKeyFields, time_received = H. Hours already past the roll-up retention are not rolled up;
+//  3b. (before 3) for each source, hour H settled as in 3, and summary S of kHourSummaries
+//     with no hour summary yet, when every sealed detail segment of H has its summary S:
+//     merges those summaries (and any of H whose detail segment is gone) into
+//     DATA/<source>/rollup/<S>/.../HH.seg, one row per group of S's key, time_received =
+//     H; kept as long as S. A damaged summary means no hour summary (reported; the hour
+//     is then answered slot by slot);
 //  4. deletes sealed detail segments whose slot ended at least detail_retention_ms before
 //     `now` (one whose hour has no roll-up yet waits for it, at most until an hour after
 //     the roll-up was due), and roll-ups whose hour ended at least rollup_retention_ms
@@ -92,15 +99,20 @@ class Maintainer {
   bool WriteRollups(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                     MaintenanceReport& report);
   // False if the disk is full.
+  bool WriteHourSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                          MaintenanceReport& report);
+  // False if the disk is full.
   bool WriteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                       MaintenanceReport& report);
   // Builds and publishes the summaries `spec` names of `detail`; false if the disk is full.
   bool WriteSummaryFiles(const CatalogEntry& detail, SummarySpec spec,
                          const std::vector<std::string>& final_paths, MaintenanceReport& report);
-  // Writes one roll-up of `shape` to `final_path` (in `dir`); false if the disk is full (no
-  // point trying the next one).
+  // Writes one roll-up of `shape` of `segments` to `final_path` (in `dir`); false if the
+  // disk is full (no point trying the next one). With `whole_only` (an hour summary) a
+  // damaged input means no file (the error is reported) rather than one without it.
   bool WriteRollup(const RollupShape& shape, const std::string& final_path, const std::string& dir,
-                   UnixMillis start, std::vector<std::string> segments, MaintenanceReport& report);
+                   UnixMillis start, std::vector<std::string> segments, MaintenanceReport& report,
+                   bool whole_only);
   void ApplyRetention(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                       MaintenanceReport& report);
   void RemoveEmptyDirectories(UnixMillis now);

@@ -84,6 +84,11 @@ inline constexpr std::size_t kMinuteSummary = 0;
 // first, on typical traffic): a segment is read from the first whose file is usable for
 // the query's window, else as detail.
 inline constexpr std::array<std::size_t, kSummaryShapes.size()> kSummaryPreference = {0, 1, 2, 4, 3};
+// The summaries that are also merged per hour (kHourSummary files): those keyed by
+// address or port over a whole slot, whose rows repeat from slot to slot (a day's top
+// talkers then read 24 files instead of 288). The minute summaries are small already,
+// and the port summary keeps the minute, so an hour's merge would hardly shrink it.
+inline constexpr std::array<std::size_t, 3> kHourSummaries = {1, 2, 4};
 // Every column a roll-up of `shape` reads from a detail segment: its key, the summed
 // counters (bytes, packets, flows) and the flow times (first, last).
 std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape);
@@ -205,7 +210,8 @@ struct SummaryResult {
 // the caller removes the files.
 Result<SummaryResult> BuildSummaries(const SummarySpec& spec);
 
-// Reads every segment of `spec` and writes the roll-up to spec.path (finished). A damaged
+// Reads every segment of `spec` (detail segments, or the summaries of one shape for an
+// hour summary: their flows column is summed like any detail row's) and writes the roll-up to spec.path (finished). A damaged
 // detail segment is left out whole and listed in `skipped` (if it failed half-way, the
 // roll-up starts over without it). Any other error (writing, or reading a file that
 // vanished or cannot be read) fails the roll-up; spec.path then holds no usable file and

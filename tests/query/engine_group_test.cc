@@ -694,5 +694,108 @@ TEST(EngineGroupTest, MinuteSummariesAndHourlyRollupsNeverCountTwice) {
   EXPECT_TRUE(srcport->totals == Totals(data.all()));
 }
 
+// Writes every summary of detail segment 0 of `slot`, as the store's Maintainer does.
+void SummariseSlot(const TestStore& store, std::int64_t slot) {
+  store::SummarySpec summary;
+  summary.segment = store::DetailSegmentPath(store.dir(), "core", slot, 0);
+  summary.slot_start = slot;
+  for (std::size_t kind = 0; kind < store::kSummaryDirs.size(); ++kind) {
+    summary.summaries.push_back(kind);
+    summary.paths.push_back(store::SummaryPath(store.dir(), "core", kind, slot, 0));
+    std::filesystem::create_directories(std::filesystem::path(summary.paths.back()).parent_path());
+  }
+  summary.writer_options = TestWriterOptions(256);
+  auto built = store::BuildSummaries(summary);
+  ASSERT_TRUE(built) << built.error().Message();
+  ASSERT_FALSE(built->damaged);
+}
+
+// Merges the slot summaries of `slots` into the hour summaries of `hour` (kHourSummaries),
+// as the store's Maintainer does once the hour is complete.
+void WriteHourSummaries(const TestStore& store, std::int64_t hour, const std::vector<std::int64_t>& slots) {
+  for (const std::size_t kind : store::kHourSummaries) {
+    store::RollupSpec merge;
+    merge.path = store::HourSummaryPath(store.dir(), "core", kind, hour);
+    merge.shape = store::kSummaryShapes[kind];
+    merge.hour_start = hour;
+    for (const std::int64_t slot : slots) {
+      merge.segments.push_back(store::SummaryPath(store.dir(), "core", kind, slot, 0));
+    }
+    merge.writer_options = TestWriterOptions(256);
+    auto built = store::BuildRollup(merge);
+    ASSERT_TRUE(built) << built.error().Message();
+    ASSERT_TRUE(built->skipped.empty());
+  }
+}
+
+// An hour summary answers its whole hour (one file for the slots' summaries) when the
+// window holds all its flows and no slot of the hour is answered otherwise; the answer is
+// the detail's, and nothing is counted twice.
+TEST(EngineGroupTest, HourSummariesAnswerTheirWholeHourExactly) {
+  Store data;
+  const std::int64_t next_hour = kHour + store::kMillisPerHour;
+  const std::vector<TestFlow> later = MakeFlows(5000, 5400, next_hour);
+  data.store.AddSegment("core", next_hour, later);
+  SummariseSlot(data.store, kHour);
+  SummariseSlot(data.store, kHour + 15 * 60'000);
+  SummariseSlot(data.store, next_hour);
+  WriteHourSummaries(data.store, kHour, {kHour, kHour + 15 * 60'000});
+
+  QuerySpec spec = SpecFor(data.store);
+  spec.top_n = 0;
+  auto check = [&](std::size_t summaries_read) { ExpectSummariesAnswerAsDetail(spec, summaries_read); };
+  // Top talkers, destinations and ports: the hour summary, and the slot summary of the
+  // next hour (which has none).
+  spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
+  check(2);
+  spec.stats = {Stat("dstip", {{FieldId::kDstAddr, 24, 64}}, OrderBy::kPackets)};
+  check(2);
+  spec.stats = {Stat("dstport", {{FieldId::kDstPort}}, OrderBy::kFlows)};
+  check(2);
+  spec.filter = "exporter 192.0.2.1";
+  spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kFlows)};
+  check(2);
+  spec.filter.clear();
+  // A window that cuts the hour: its slots are read one by one (both slot summaries are
+  // usable for this window), the hour summary not at all.
+  spec.window = query::TimeWindow{kHour + 60'000, kHour + 2 * store::kMillisPerHour};
+  spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
+  {
+    spec.use_rollups = true;
+    auto cut = RunQuery(spec, nullptr);
+    ASSERT_TRUE(cut) << cut.error().Message();
+    EXPECT_TRUE(cut->totals == Totals(InWindow(Concat({data.all(), later}), spec.window->from_ms,
+                                               spec.window->to_ms)));
+    spec.use_rollups = false;
+    auto detail = RunQuery(spec, nullptr);
+    ASSERT_TRUE(detail) << detail.error().Message();
+    ExpectSameAnswer(*cut, *detail);
+  }
+  spec.window.reset();
+  // A slot of the hour answered by the minute summary (protocols): the hour's port-slot
+  // summary, which keeps the protocol too, is not used for the rest of the hour; its other
+  // slot (no minute summary) reads its own port-slot summary.
+  std::filesystem::remove(store::SummaryPath(data.store.dir(), "core", store::kMinuteSummary,
+                                             kHour + 15 * 60'000, 0));
+  spec.stats = {Stat("proto", {{FieldId::kProto}}, OrderBy::kBytes)};
+  check(3);
+  EXPECT_TRUE(RunQuery(spec, nullptr)->totals == Totals(Concat({data.all(), later})));
+  // With no minute summary in the hour at all, the hour's port-slot summary answers it.
+  std::filesystem::remove(store::SummaryPath(data.store.dir(), "core", store::kMinuteSummary, kHour, 0));
+  check(2);
+  // Hour summaries and the hourly roll-up never both answer an hour.
+  store::RollupSpec rollup;
+  rollup.path = store::RollupSegmentPath(data.store.dir(), "core", kHour);
+  std::filesystem::create_directories(std::filesystem::path(rollup.path).parent_path());
+  rollup.hour_start = kHour;
+  rollup.segments = {store::DetailSegmentPath(data.store.dir(), "core", kHour, 0),
+                     store::DetailSegmentPath(data.store.dir(), "core", kHour + 15 * 60'000, 0)};
+  rollup.writer_options = TestWriterOptions(256);
+  ASSERT_TRUE(store::BuildRollup(rollup));
+  spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
+  check(2);
+  EXPECT_TRUE(RunQuery(spec, nullptr)->totals == Totals(Concat({data.all(), later})));
+}
+
 }  // namespace
 }  // namespace sluice::test

@@ -129,10 +129,40 @@ TEST(LayoutTest, SummaryPathsRoundTripAndMirrorTheirDetailSegment) {
   EXPECT_EQ(SummaryPath("d", "core", 3, At(kDay, 7, 5), 2),
             "d/core/rollup/port/2026/11/23/0705-2.seg");
   EXPECT_EQ(SummaryDayDir("d", "core", 1, At(kDay, 7, 5)), "d/core/rollup/src/2026/11/23");
-  // A summary's name is no date: not an hourly roll-up, and no other name stands in.
-  EXPECT_FALSE(ParseSegmentPath("core/rollup/minute/2026/11/23/07.seg"));
+  // HH.seg in a summary's directory is that summary's hour summary, not an hourly roll-up;
+  // no other name stands in.
+  const std::optional<SegmentName> hour = ParseSegmentPath("core/rollup/minute/2026/11/23/07.seg");
+  ASSERT_TRUE(hour);
+  EXPECT_EQ(hour->kind, SegmentKind::kHourSummary);
+  EXPECT_FALSE(ParseSegmentPath("core/rollup/src/2026/11/23/7.seg"));
+  EXPECT_FALSE(ParseSegmentPath("core/rollup/src/2026/11/23/07-1.seg"));
   EXPECT_FALSE(ParseSegmentPath("core/rollup/hourly/2026/11/23/0705.seg"));
   EXPECT_FALSE(ParseSegmentPath("core/minute/2026/11/23/0705.seg"));
+}
+
+TEST(LayoutTest, HourSummaryPathsRoundTripForEveryHourOfAwkwardDays) {
+  for (const UnixMillis day : AwkwardDays()) {
+    for (int hour = 0; hour < 24; ++hour) {
+      const UnixMillis start = At(day, hour, 0);
+      for (std::size_t summary = 0; summary < kSummaryDirs.size(); ++summary) {
+        const std::string relative = HourSummaryPath("", "core", summary, start);
+        const std::optional<SegmentName> name = ParseSegmentPath(relative);
+        ASSERT_TRUE(name) << relative;
+        EXPECT_EQ(name->kind, SegmentKind::kHourSummary);
+        EXPECT_EQ(name->summary, summary);
+        EXPECT_EQ(name->state, SegmentState::kSealed);
+        EXPECT_EQ(name->source, "core");
+        EXPECT_EQ(name->start, start) << relative;
+        EXPECT_EQ(name->index, 0u);
+        const std::optional<SegmentName> temp = ParseSegmentPath(TempPathFor(relative));
+        ASSERT_TRUE(temp);
+        EXPECT_EQ(temp->kind, SegmentKind::kHourSummary);
+        EXPECT_EQ(temp->state, SegmentState::kTemp);
+      }
+    }
+  }
+  EXPECT_EQ(HourSummaryPath("d", "core", 1, At(kDay, 7, 0)), "d/core/rollup/src/2026/11/23/07.seg");
+  EXPECT_FALSE(ParseSegmentPath("core/rollup/src/2026/11/23/24.seg"));
 }
 
 TEST(LayoutTest, OpenAndTempNamesKeepWhatTheyNameAndSayTheirState) {

@@ -561,6 +561,102 @@ TEST_F(MaintenanceTest, SummariesSumTheirDetailSegmentPerKey) {
   EXPECT_FALSE(fs::exists(summary(0)));
 }
 
+// Per key, what the rows of `paths` sum to; how many rows stood for a key is free.
+std::map<std::string, Sums> KeySums(const std::vector<std::string>& paths) {
+  std::map<std::string, Sums> sums;
+  for (const std::string& path : paths) {
+    AddSums(ReadRows(path), sums);
+  }
+  for (auto& [key, sum] : sums) {
+    sum.rows = 0;
+  }
+  return sums;
+}
+
+TEST_F(MaintenanceTest, HourSummariesMergeTheSlotSummariesOnceTheHourIsComplete) {
+  const std::vector<std::string> details = WriteHour(kHour, 400);
+  auto hour_summary = [&](std::size_t kind) { return HourSummaryPath(data_dir_, "core", kind, kHour); };
+  MaintenanceReport report = Run(RollupDue(kHour) - 1);
+  EXPECT_EQ(report.summaries_written, details.size() * kSummaryDirs.size()) << Messages(report);
+  EXPECT_EQ(report.hour_summaries_written, 0u);  // the hour is not settled yet
+  for (std::size_t kind = 0; kind < kSummaryDirs.size(); ++kind) {
+    EXPECT_FALSE(fs::exists(hour_summary(kind)));
+  }
+  report = Run(RollupDue(kHour));
+  EXPECT_EQ(report.errors, 0u) << Messages(report);
+  EXPECT_EQ(report.hour_summaries_written, kHourSummaries.size());
+  EXPECT_EQ(report.rollups_written, 1u);
+  const std::uint64_t detail_bytes = [&] {
+    std::uint64_t bytes = 0;
+    for (const auto& [key, sum] : SumsOf(details)) {
+      bytes += sum.bytes;
+    }
+    return bytes;
+  }();
+  for (std::size_t kind = 0; kind < kSummaryDirs.size(); ++kind) {
+    const bool merged =
+        std::find(kHourSummaries.begin(), kHourSummaries.end(), kind) != kHourSummaries.end();
+    ASSERT_EQ(fs::exists(hour_summary(kind)), merged) << kSummaryDirs[kind];
+    if (!merged) {
+      continue;
+    }
+    std::vector<std::string> slots;
+    for (UnixMillis slot = kHour; slot < kHour + kMillisPerHour; slot += kSlot) {
+      slots.push_back(SummaryPath(data_dir_, "core", kind, slot, 0));
+    }
+    const std::map<std::string, Sums> merged_sums = KeySums({hour_summary(kind)});
+    EXPECT_EQ(merged_sums, KeySums(slots)) << kSummaryDirs[kind];
+    std::uint64_t bytes = 0;
+    for (const auto& [key, sum] : merged_sums) {
+      bytes += sum.bytes;
+    }
+    EXPECT_EQ(bytes, detail_bytes);
+    const CollectingSink rows = ReadRows(hour_summary(kind));
+    EXPECT_EQ(rows.size(), merged_sums.size());  // one row per key: the slots' rows merge
+    for (std::size_t idx = 0; idx < rows.size(); ++idx) {
+      EXPECT_EQ(rows[idx].cols().time_received[rows[idx].row], kHour);
+    }
+  }
+  // Written once.
+  EXPECT_EQ(Run(RollupDue(kHour) + kMillisPerHour).hour_summaries_written, 0u);
+
+  // Retention: with their summaries (the address and port ones go with the detail).
+  options_.detail_retention_ms = kMillisPerHour;
+  Run(kHour + 3 * kMillisPerHour);
+  for (const std::size_t kind : kHourSummaries) {
+    EXPECT_FALSE(fs::exists(hour_summary(kind))) << kSummaryDirs[kind];
+  }
+}
+
+TEST_F(MaintenanceTest, HourSummariesWaitForEverySlotAndSkipADamagedOne) {
+  options_.summaries_per_run = 6;  // half the hour's slots per run
+  WriteHour(kHour, 200);
+  const UnixMillis now = RollupDue(kHour);
+  MaintenanceReport report = Run(now);
+  EXPECT_EQ(report.hour_summaries_written, 0u) << Messages(report);  // six slots to go
+  report = Run(now);
+  EXPECT_EQ(report.hour_summaries_written, kHourSummaries.size()) << Messages(report);
+
+  // The next hour, with a damaged src summary: no src hour summary (reported), the others.
+  const UnixMillis next = kHour + kMillisPerHour;
+  options_.summaries_per_run = 288;
+  WriteHour(next, 200);
+  Run(next + 50 * kMillisPerMinute);
+  const std::string src = SummaryPath(data_dir_, "core", 1, next + 2 * kSlot, 0);
+  std::vector<std::uint8_t> bytes = test::ReadBytes(src);
+  ASSERT_GT(bytes.size(), 200u);
+  for (std::size_t idx = 40; idx < bytes.size() - 100; idx += 7) {
+    bytes[idx] ^= 0x5a;
+  }
+  test::WriteBytes(src, bytes);
+  report = Run(RollupDue(next));
+  EXPECT_GT(report.errors, 0u);
+  EXPECT_NE(Messages(report).find(src), std::string::npos) << Messages(report);
+  EXPECT_EQ(report.hour_summaries_written, kHourSummaries.size() - 1);
+  EXPECT_FALSE(fs::exists(HourSummaryPath(data_dir_, "core", 1, next)));
+  EXPECT_TRUE(fs::exists(HourSummaryPath(data_dir_, "core", 2, next)));
+}
+
 TEST_F(MaintenanceTest, FailedRenameLeavesNoFileAndIsRetried) {
   options_.summaries_per_run = 0;  // the hourly roll-up alone
   WriteHour(kHour, 100);
