@@ -9,8 +9,8 @@ list in well under a second).
    with the same WORKDIR reuses it).
 2. `sluice serve --data WORKDIR/data` starts with the API on a free loopback port; its
    housekeeping writes the summaries (and the hourly roll-ups) of the sealed segments.
-   The benchmark waits until every segment has its summaries (`sluice store stats
-   --json`), unless --no-wait.
+   The benchmark waits until every segment has its summaries and every complete hour its
+   hour summaries (`sluice store ls --json`), unless --no-wait.
 3. For each range (--ranges) and each page, the same requests as web/src/pages/*.js, one
    after another (as the browser sends a page's requests at once, the page's time is
    also given with the requests in parallel); median of --repeat runs after one warm-up.
@@ -36,7 +36,7 @@ from e2e_bench import free_udp_port, load_average, wait_for_file  # noqa: E402
 from api_bench import free_tcp_port  # noqa: E402
 
 HOST = "198.18.0.10"  # a busy client of the traffic model
-SUMMARIES_PER_SEGMENT = 5  # store/layout.h kSummaryDirs
+SUMMARIES_PER_SEGMENT = 6  # store/layout.h kSummaryDirs
 
 
 def pages(window):
@@ -78,12 +78,29 @@ def call(base, token, method, path, params, body):
     return time.perf_counter() - start, status
 
 
+HOUR_SUMMARIES_PER_HOUR = 4  # store/rollup.h kHourSummaries
+HOUR_SUMMARY_DELAY_MS = 3_600_000 + 5 * 60_000 + 60_000  # 1 h + rotation + 1 min
+
+
 def store_counts(sluice, data):
-    """(summary segments, hourly roll-ups, detail segments) in the store."""
-    stats = json.loads(subprocess.run([sluice, "store", "stats", "--data", data, "--json"],
-                                      capture_output=True, text=True, check=True).stdout)
-    totals = stats["totals"]
-    return totals["summary"]["segments"], totals["rollup"]["segments"], totals["detail"]["segments"]
+    """(summaries missing, hourly roll-ups, detail segments) in the store: a detail segment
+    misses its slot summaries until it has all of them, a complete hour its hour summaries."""
+    listing = json.loads(subprocess.run([sluice, "store", "ls", "--data", data, "--json"],
+                                        capture_output=True, text=True, check=True).stdout)
+    kinds = {}
+    hours = set()
+    now_ms = time.time() * 1000
+    for segment in listing["segments"]:
+        kind = segment["kind"]
+        kind = "hour-summary" if kind.startswith("hour-summary-") else "summary" if kind.startswith("summary-") else kind
+        kinds[kind] = kinds.get(kind, 0) + 1
+        hour = segment["start_ms"] // 3_600_000 * 3_600_000
+        if segment["kind"] == "detail" and hour + HOUR_SUMMARY_DELAY_MS <= now_ms:
+            hours.add(hour)
+    detail = kinds.get("detail", 0)
+    missing = max(0, SUMMARIES_PER_SEGMENT * detail - kinds.get("summary", 0)) + \
+        max(0, HOUR_SUMMARIES_PER_HOUR * len(hours) - kinds.get("hour-summary", 0))
+    return missing, kinds.get("rollup", 0), detail
 
 
 def main():
@@ -132,11 +149,11 @@ def main():
         if not args.no_wait:
             started = time.monotonic()
             while True:
-                summaries, rollups, total = store_counts(sluice, data)
-                if summaries >= SUMMARIES_PER_SEGMENT * total and rollups >= args.wait_rollups:
+                missing, rollups, total = store_counts(sluice, data)
+                if missing == 0 and rollups >= args.wait_rollups:
                     break
                 time.sleep(2)
-            print(f"summaries of {total} segments (and {rollups} roll-ups) ready after "
+            print(f"summaries and hour summaries of {total} segments (and {rollups} roll-ups) ready after "
                   f"{time.monotonic() - started:.0f} s", flush=True)
         base = f"http://127.0.0.1:{http_port}"
         end = meta["to_ms"]

@@ -55,7 +55,7 @@
 //     flow. A damaged block's columns are checked only if they are read: a block whose
 //     filter columns match no row is not read further.
 //   - Summaries (store/rollup.h), when use_rollups and the query is no listing: of the
-//     segment summaries (kSummaryShapes: minute, src, dst, port, port-slot) whose key
+//     segment summaries (kSummaryShapes: minute, src, dst, port, port-slot, src-port-slot) whose key
 //     holds every column the filter and the keys (statistics, aggregation, series groups)
 //     use, and that keep the minute of `first` if the query is a series of whole
 //     minutes, the first in kSummaryPreference order that is usable answers each detail

@@ -39,8 +39,8 @@ inline constexpr std::string_view kDefaultSource = "default";
 inline constexpr std::string_view kRollupDir = "rollup";
 // The summaries of a detail segment, each in its directory under kRollupDir; a
 // SegmentName's `summary` is an index into this list.
-inline constexpr std::array<std::string_view, 5> kSummaryDirs = {"minute", "src", "dst", "port",
-                                                                  "port-slot"};
+inline constexpr std::array<std::string_view, 6> kSummaryDirs = {"minute", "src", "dst", "port",
+                                                                  "port-slot", "src-port-slot"};
 inline constexpr std::string_view kSegmentSuffix = ".seg";
 inline constexpr std::string_view kOpenSuffix = ".open";
 inline constexpr std::string_view kTempSuffix = ".tmp";

@@ -66,29 +66,35 @@ inline constexpr std::array kSrcKeyFields = {flow::FieldId::kExporter, flow::Fie
 inline constexpr std::array kDstKeyFields = {flow::FieldId::kExporter, flow::FieldId::kDstAddr};
 inline constexpr std::array kPortKeyFields = {flow::FieldId::kExporter, flow::FieldId::kProto,
                                               flow::FieldId::kDstPort};
+inline constexpr std::array kSrcPortKeyFields = {flow::FieldId::kExporter, flow::FieldId::kProto,
+                                                 flow::FieldId::kSrcPort};
 
 // The summaries of a detail segment, in the order of kSummaryDirs (store/layout.h):
 // minute; src and dst (a row per address and exporter over the segment); port (per
 // exporter, protocol, destination port and minute of `first`, for ports over time);
 // port-slot (the same over the whole segment: far fewer rows when flows start over a
-// long time or ephemeral destination ports abound, for top-port lists).
+// long time or ephemeral destination ports abound, for top-port lists); src-port-slot (per
+// exporter, protocol and source port over the segment, for source-port lists: mostly
+// ephemeral ports, so at most 65536 rows per exporter and protocol).
 inline constexpr std::array<RollupShape, kSummaryDirs.size()> kSummaryShapes = {
     kMinuteShape,
     RollupShape{kSrcKeyFields, 0},
     RollupShape{kDstKeyFields, 0},
     RollupShape{kPortKeyFields, kMillisPerMinute},
     RollupShape{kPortKeyFields, 0},
+    RollupShape{kSrcPortKeyFields, 0},
 };
 inline constexpr std::size_t kMinuteSummary = 0;
 // The order in which a query tries the summaries that could answer it (fewest rows
 // first, on typical traffic): a segment is read from the first whose file is usable for
 // the query's window, else as detail.
-inline constexpr std::array<std::size_t, kSummaryShapes.size()> kSummaryPreference = {0, 1, 2, 4, 3};
+inline constexpr std::array<std::size_t, kSummaryShapes.size()> kSummaryPreference = {
+    0, 1, 2, 4, 3, 5};
 // The summaries that are also merged per hour (kHourSummary files): those keyed by
 // address or port over a whole slot, whose rows repeat from slot to slot (a day's top
 // talkers then read 24 files instead of 288). The minute summaries are small already,
 // and the port summary keeps the minute, so an hour's merge would hardly shrink it.
-inline constexpr std::array<std::size_t, 3> kHourSummaries = {1, 2, 4};
+inline constexpr std::array<std::size_t, 4> kHourSummaries = {1, 2, 4, 5};
 // Every column a roll-up of `shape` reads from a detail segment: its key, the summed
 // counters (bytes, packets, flows) and the flow times (first, last).
 std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape);

@@ -687,11 +687,11 @@ TEST(EngineGroupTest, MinuteSummariesAndHourlyRollupsNeverCountTwice) {
   ASSERT_TRUE(proto) << proto.error().Message();
   EXPECT_EQ(proto->scan.rollups_read, 1u);  // the summary; the hour's other segment as detail
   EXPECT_TRUE(proto->totals == Totals(data.all()));
-  spec.stats = {Stat("srcport", {{FieldId::kSrcPort}}, OrderBy::kBytes)};
-  auto srcport = RunQuery(spec, nullptr);  // no summary keeps src_port
-  ASSERT_TRUE(srcport) << srcport.error().Message();
-  EXPECT_EQ(srcport->scan.rollups_read, 1u);  // the hourly roll-up alone
-  EXPECT_TRUE(srcport->totals == Totals(data.all()));
+  spec.stats = {Stat("srcas", {{FieldId::kSrcAs}}, OrderBy::kBytes)};
+  auto srcas = RunQuery(spec, nullptr);  // no summary keeps src_as
+  ASSERT_TRUE(srcas) << srcas.error().Message();
+  EXPECT_EQ(srcas->scan.rollups_read, 1u);  // the hourly roll-up alone
+  EXPECT_TRUE(srcas->totals == Totals(data.all()));
 }
 
 // Writes every summary of detail segment 0 of `slot`, as the store's Maintainer does.
@@ -752,6 +752,10 @@ TEST(EngineGroupTest, HourSummariesAnswerTheirWholeHourExactly) {
   check(2);
   spec.stats = {Stat("dstport", {{FieldId::kDstPort}}, OrderBy::kFlows)};
   check(2);
+  spec.stats = {Stat("srcport", {{FieldId::kSrcPort}}, OrderBy::kBytes)};
+  check(2);
+  spec.filter = "proto udp";
+  check(2);
   spec.filter = "exporter 192.0.2.1";
   spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kFlows)};
   check(2);
@@ -795,6 +799,69 @@ TEST(EngineGroupTest, HourSummariesAnswerTheirWholeHourExactly) {
   spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
   check(2);
   EXPECT_TRUE(RunQuery(spec, nullptr)->totals == Totals(Concat({data.all(), later})));
+}
+
+// Presizing (a table given the room its first blocks predict) must not make a query over
+// summaries fail where the detail answers: a summary holds each key once per file, so its
+// rows look like new groups although the files share them. Twice the smallest budget (to
+// 4 KiB) that the detail read answers a top-talkers query with is enough for the
+// summaries, on one thread and on several; and the 5-tuple, which is presized, stays exact.
+TEST(EngineGroupTest, SummariesAnswerTopTalkersWithinTheBudgetTheDetailNeeds) {
+  TestStore store;
+  constexpr std::uint64_t kAddresses = 3000;
+  constexpr std::int64_t kSlots = 8;
+  std::vector<TestFlow> all;
+  for (std::int64_t slot = 0; slot < kSlots; ++slot) {
+    const std::int64_t start = kHour + slot * 5 * 60'000;
+    std::vector<TestFlow> flows = MakeFlows(0, 2 * kAddresses, start);
+    for (std::size_t idx = 0; idx < flows.size(); ++idx) {
+      flows[idx].src = flow::IpAddress::FromV4(0x0a000000u + static_cast<std::uint32_t>(
+                                                                 (idx * 7 + static_cast<std::size_t>(slot)) % kAddresses));
+      flows[idx].first = start + static_cast<std::int64_t>(idx % 200) * 1000;
+      flows[idx].last = flows[idx].first + 500;
+      flows[idx].received = flows[idx].last + 1000;
+    }
+    store.AddSegment("core", start, flows, 0, true, 1024);
+    SummariseSlot(store, start);
+    all.insert(all.end(), flows.begin(), flows.end());
+  }
+  QuerySpec spec = SpecFor(store);
+  spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
+  for (const std::size_t threads : {1u, 2u}) {
+    spec.threads = threads;
+    spec.use_rollups = false;
+    std::size_t budget = 4096;
+    for (;; budget += 4096) {
+      spec.memory_budget_bytes = budget;
+      if (RunQuery(spec, nullptr)) {
+        break;
+      }
+      ASSERT_LT(budget, std::size_t{64} << 20);
+    }
+    // Twice that: with several threads, which thread gets which block (and so how many
+    // groups each holds) varies from run to run.
+    spec.memory_budget_bytes = 2 * budget;
+    auto detail = RunQuery(spec, nullptr);
+    ASSERT_TRUE(detail) << detail.error().Message();
+    spec.use_rollups = true;
+    auto summarised = RunQuery(spec, nullptr);
+    ASSERT_TRUE(summarised) << threads << " threads, budget " << budget << ": "
+                            << summarised.error().Message();
+    EXPECT_EQ(summarised->scan.rollups_read, static_cast<std::size_t>(kSlots));
+    ExpectSameAnswer(*summarised, *detail);
+    EXPECT_EQ(detail->stats[0].distinct, kAddresses);
+  }
+  // The 5-tuple over the detail (about a group per row: presized) is exact.
+  spec.stats.clear();
+  spec.use_rollups = false;
+  spec.memory_budget_bytes = std::size_t{256} << 20;
+  spec.aggregate = {{FieldId::kProto}, {FieldId::kSrcAddr}, {FieldId::kSrcPort}, {FieldId::kDstAddr},
+                    {FieldId::kDstPort}};
+  spec.order = OrderBy::kBytes;
+  spec.top_n = 10;
+  auto five = RunQuery(spec, nullptr);
+  ASSERT_TRUE(five) << five.error().Message();
+  EXPECT_TRUE(five->totals == Totals(all));
 }
 
 }  // namespace
