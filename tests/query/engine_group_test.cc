@@ -481,12 +481,8 @@ TEST(EngineGroupTest, OneThreadAndFourThreadsAgree) {
 }
 
 // The hourly roll-up answers exactly as the detail segments it was built from.
-TEST(EngineGroupTest, RollupAndDetailGiveTheSameAnswer) {
-  Store data;
-  // A second hour without a roll-up, so a query mixes both.
-  const std::vector<TestFlow> later = MakeFlows(5000, 5400, kHour + store::kMillisPerHour);
-  data.store.AddSegment("core", kHour + store::kMillisPerHour, later);
-
+// Writes the hourly roll-up of the hour of `data`'s two segments (kHour).
+Result<store::RollupResult> RollUpFirstHour(const Store& data) {
   store::RollupSpec rollup;
   rollup.path = store::RollupSegmentPath(data.store.dir(), "core", kHour);
   std::filesystem::create_directories(std::filesystem::path(rollup.path).parent_path());
@@ -494,7 +490,16 @@ TEST(EngineGroupTest, RollupAndDetailGiveTheSameAnswer) {
   rollup.segments = {store::DetailSegmentPath(data.store.dir(), "core", kHour, 0),
                      store::DetailSegmentPath(data.store.dir(), "core", kHour + 15 * 60'000, 0)};
   rollup.writer_options = TestWriterOptions(256);
-  auto built = store::BuildRollup(rollup);
+  return store::BuildRollup(rollup);
+}
+
+TEST(EngineGroupTest, RollupAndDetailGiveTheSameAnswer) {
+  Store data;
+  // A second hour without a roll-up, so a query mixes both.
+  const std::vector<TestFlow> later = MakeFlows(5000, 5400, kHour + store::kMillisPerHour);
+  data.store.AddSegment("core", kHour + store::kMillisPerHour, later);
+
+  auto built = RollUpFirstHour(data);
   ASSERT_TRUE(built) << built.error().Message();
   ASSERT_LT(built->rows, built->input_rows);
 
@@ -532,7 +537,27 @@ TEST(EngineGroupTest, RollupAndDetailGiveTheSameAnswer) {
   EXPECT_EQ(flags->scan.rollups_read, 0u);
 }
 
-// Writes the minute summary of each detail segment of `data` (as the store's Maintainer
+// Writes every summary of detail segment 0 of `slot`, as the store's Maintainer does;
+// with `minute_shrinks`, checks that the minute summary has fewer rows than the segment.
+void SummariseSlot(const TestStore& store, std::int64_t slot, bool minute_shrinks = false) {
+  store::SummarySpec summary;
+  summary.segment = store::DetailSegmentPath(store.dir(), "core", slot, 0);
+  summary.slot_start = slot;
+  for (std::size_t kind = 0; kind < store::kSummaryDirs.size(); ++kind) {
+    summary.summaries.push_back(kind);
+    summary.paths.push_back(store::SummaryPath(store.dir(), "core", kind, slot, 0));
+    std::filesystem::create_directories(std::filesystem::path(summary.paths.back()).parent_path());
+  }
+  summary.writer_options = TestWriterOptions(256);
+  auto built = store::BuildSummaries(summary);
+  ASSERT_TRUE(built) << built.error().Message();
+  ASSERT_FALSE(built->damaged);
+  if (minute_shrinks) {
+    ASSERT_LT(built->rows[0], built->input_rows);
+  }
+}
+
+// Writes the summaries of each detail segment of `data` (as the store's Maintainer
 // does), keeping only every other one when `every_other`.
 void SummariseSegments(const Store& data, bool every_other = false) {
   const std::vector<std::int64_t> slots = {kHour, kHour + 15 * 60'000};
@@ -540,19 +565,7 @@ void SummariseSegments(const Store& data, bool every_other = false) {
     if (every_other && idx % 2 == 1) {
       continue;
     }
-    store::SummarySpec summary;
-    summary.segment = store::DetailSegmentPath(data.store.dir(), "core", slots[idx], 0);
-    summary.slot_start = slots[idx];
-    for (std::size_t kind = 0; kind < store::kSummaryDirs.size(); ++kind) {
-      summary.summaries.push_back(kind);
-      summary.paths.push_back(store::SummaryPath(data.store.dir(), "core", kind, slots[idx], 0));
-      std::filesystem::create_directories(std::filesystem::path(summary.paths.back()).parent_path());
-    }
-    summary.writer_options = TestWriterOptions(256);
-    auto built = store::BuildSummaries(summary);
-    ASSERT_TRUE(built) << built.error().Message();
-    ASSERT_FALSE(built->damaged);
-    ASSERT_LT(built->rows[0], built->input_rows);
+    SummariseSlot(data.store, slots[idx], true);
   }
 }
 
@@ -671,14 +684,7 @@ TEST(EngineGroupTest, EachSegmentReadsTheFirstUsableSummary) {
 // whose segments was summarised, so nothing is counted twice.
 TEST(EngineGroupTest, MinuteSummariesAndHourlyRollupsNeverCountTwice) {
   Store data;
-  store::RollupSpec rollup;
-  rollup.path = store::RollupSegmentPath(data.store.dir(), "core", kHour);
-  std::filesystem::create_directories(std::filesystem::path(rollup.path).parent_path());
-  rollup.hour_start = kHour;
-  rollup.segments = {store::DetailSegmentPath(data.store.dir(), "core", kHour, 0),
-                     store::DetailSegmentPath(data.store.dir(), "core", kHour + 15 * 60'000, 0)};
-  rollup.writer_options = TestWriterOptions(256);
-  ASSERT_TRUE(store::BuildRollup(rollup));
+  ASSERT_TRUE(RollUpFirstHour(data));
   SummariseSegments(data, true);
 
   QuerySpec spec = SpecFor(data.store);
@@ -692,22 +698,6 @@ TEST(EngineGroupTest, MinuteSummariesAndHourlyRollupsNeverCountTwice) {
   ASSERT_TRUE(srcas) << srcas.error().Message();
   EXPECT_EQ(srcas->scan.rollups_read, 1u);  // the hourly roll-up alone
   EXPECT_TRUE(srcas->totals == Totals(data.all()));
-}
-
-// Writes every summary of detail segment 0 of `slot`, as the store's Maintainer does.
-void SummariseSlot(const TestStore& store, std::int64_t slot) {
-  store::SummarySpec summary;
-  summary.segment = store::DetailSegmentPath(store.dir(), "core", slot, 0);
-  summary.slot_start = slot;
-  for (std::size_t kind = 0; kind < store::kSummaryDirs.size(); ++kind) {
-    summary.summaries.push_back(kind);
-    summary.paths.push_back(store::SummaryPath(store.dir(), "core", kind, slot, 0));
-    std::filesystem::create_directories(std::filesystem::path(summary.paths.back()).parent_path());
-  }
-  summary.writer_options = TestWriterOptions(256);
-  auto built = store::BuildSummaries(summary);
-  ASSERT_TRUE(built) << built.error().Message();
-  ASSERT_FALSE(built->damaged);
 }
 
 // Merges the slot summaries of `slots` into the hour summaries of `hour` (kHourSummaries),
@@ -788,14 +778,7 @@ TEST(EngineGroupTest, HourSummariesAnswerTheirWholeHourExactly) {
   std::filesystem::remove(store::SummaryPath(data.store.dir(), "core", store::kMinuteSummary, kHour, 0));
   check(2);
   // Hour summaries and the hourly roll-up never both answer an hour.
-  store::RollupSpec rollup;
-  rollup.path = store::RollupSegmentPath(data.store.dir(), "core", kHour);
-  std::filesystem::create_directories(std::filesystem::path(rollup.path).parent_path());
-  rollup.hour_start = kHour;
-  rollup.segments = {store::DetailSegmentPath(data.store.dir(), "core", kHour, 0),
-                     store::DetailSegmentPath(data.store.dir(), "core", kHour + 15 * 60'000, 0)};
-  rollup.writer_options = TestWriterOptions(256);
-  ASSERT_TRUE(store::BuildRollup(rollup));
+  ASSERT_TRUE(RollUpFirstHour(data));
   spec.stats = {Stat("srcip", {{FieldId::kSrcAddr}}, OrderBy::kBytes)};
   check(2);
   EXPECT_TRUE(RunQuery(spec, nullptr)->totals == Totals(Concat({data.all(), later})));
