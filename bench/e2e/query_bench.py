@@ -10,7 +10,8 @@
    issue's nfdump figures were taken), one after the other. Both collectors file the flows
    by receive time; queries filter on the flows' own times. `sluice serve` then runs once
    more, receiving nothing, until its housekeeping has written the per-segment summaries
-   (docs/retention.md), as a running service has them a few seconds after each rotation.
+   and address filters (docs/retention.md), as a running service has them a few seconds
+   after each rotation.
 2. Queries, each run --repeat times after one warm-up run (warm page cache), output to
    /dev/null, wall time and peak RSS (wait4) of the query process:
      selective filter   proto tcp and dst port 445
@@ -108,7 +109,8 @@ def settle(args, sluice_data, workdir):
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             t = totals()
-            if t["summary"]["segments"] >= SUMMARIES_PER_SEGMENT * t["detail"]["segments"]:
+            if (t["summary"]["segments"] >= SUMMARIES_PER_SEGMENT * t["detail"]["segments"]
+                    and t.get("address_filters", {}).get("segments", 0) >= t["detail"]["segments"]):
                 break
             time.sleep(1)
         else:
@@ -117,7 +119,8 @@ def settle(args, sluice_data, workdir):
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     print(f"  sluice serve: summaries written ({t['summary']['segments']} files, "
-          f"{t['summary']['rows']} rows)", flush=True)
+          f"{t['summary']['rows']} rows), address filters of {t['address_filters']['segments']} segments "
+          f"({t['address_filters']['bytes']} bytes; detail {t['detail']['bytes']} bytes)", flush=True)
 
 
 def build_data(args, workdir):

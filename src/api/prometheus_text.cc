@@ -308,6 +308,9 @@ std::string RenderMetrics(const ServiceSnapshot& snapshot) {
   Counter(writer, "sluice_housekeeper_hour_summaries_written_total",
           "Hour summaries (merges of one hour's summaries) written.",
           housekeeper.hour_summaries_written);
+  Counter(writer, "sluice_housekeeper_address_filters_written_total",
+          "Address filter files (per-block filters of a sealed detail segment) written.",
+          housekeeper.address_filters_written);
   Counter(writer, "sluice_housekeeper_segments_deleted_total", "Segments removed by retention.",
           housekeeper.segments_deleted);
   Counter(writer, "sluice_housekeeper_deleted_bytes_total", "Bytes removed by retention.",

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "flow/flow_sink.h"
+#include "store/address_filter.h"
 #include "store/catalog.h"
 #include "store/format.h"
 #include "store/layout.h"
@@ -210,8 +211,26 @@ bool IsFreshOpenSegment(const store::CatalogEntry& entry) {
 }
 
 // REQUIRES: entry.name.state is not kTemp.
+// What an address filter file says (rows: of the detail segment it covers; no times).
+SegmentFacts InspectAddressFilter(const store::CatalogEntry& entry) {
+  SegmentFacts facts;
+  auto reader = store::AddressFilterReader::Open(entry.path);
+  if (!reader) {
+    facts.vanished = reader.error().Code() == ErrorCode::kNotFound;
+    facts.damaged = !facts.vanished;
+    facts.error = std::string(WithoutPath(reader.error().Message(), entry.path));
+    return facts;
+  }
+  facts.rows = (*reader)->total_rows();
+  facts.blocks = (*reader)->block_count();
+  return facts;
+}
+
 SegmentFacts Inspect(const store::CatalogEntry& entry) {
   SegmentFacts facts;
+  if (entry.name.kind == store::SegmentKind::kAddressFilter) {
+    return InspectAddressFilter(entry);
+  }
   if (IsFreshOpenSegment(entry)) {
     return facts;
   }
@@ -361,6 +380,7 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
   std::uint64_t temp_files = 0;
   std::uint64_t temp_bytes = 0;
   std::vector<std::pair<std::string, std::string>> damaged;  // path, error
+  Tally filters;  // address filter files, over every source
   for (const store::CatalogEntry& entry : entries) {
     if (entry.name.state == store::SegmentState::kTemp) {
       ++temp_files;
@@ -376,7 +396,9 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
                    facts.error.c_str());
       damaged.emplace_back(entry.path, facts.error);
     }
-    if (entry.name.kind == store::SegmentKind::kRollup) {
+    if (entry.name.kind == store::SegmentKind::kAddressFilter) {
+      filters.Add(facts, entry);
+    } else if (entry.name.kind == store::SegmentKind::kRollup) {
       rollup[entry.name.source].Add(facts, entry);
     } else if (entry.name.kind == store::SegmentKind::kSummary ||
                entry.name.kind == store::SegmentKind::kHourSummary) {
@@ -442,6 +464,8 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
     AppendTallyJson(rollup_total, "rows", out);
     out += "},\"summary\":{";
     AppendTallyJson(summary_total, "rows", out);
+    out += "},\"address_filters\":{";
+    AppendTallyJson(filters, "rows", out);
     out += "},\"temp_files\":" + FormatUnsigned(temp_files);
     out += ",\"temp_bytes\":" + FormatUnsigned(temp_bytes);
     out += ",\"damaged\":" + FormatUnsigned(damaged.size());
@@ -523,6 +547,9 @@ int RunStats(const StoreOptions& options, const std::vector<store::CatalogEntry>
               Plural(summary_total.segments, "summary segment", "summary segments").c_str(),
               Plural(summary_total.rows, "row", "rows").c_str(),
               FormatSize(summary_total.bytes).c_str());
+  std::printf("       %s (of %s, %s)\n",
+              Plural(filters.segments, "address filter file", "address filter files").c_str(),
+              Plural(filters.rows, "flow", "flows").c_str(), FormatSize(filters.bytes).c_str());
   std::printf("       %s, %s (%s)\n",
               Plural(damaged.size(), "damaged segment", "damaged segments").c_str(),
               Plural(temp_files, "temporary file", "temporary files").c_str(),
@@ -559,6 +586,23 @@ int RunVerify(const StoreOptions& options, const std::vector<store::CatalogEntry
     if (IsFreshOpenSegment(entry)) {
       ++files;
       ++open;
+      continue;
+    }
+    if (entry.name.kind == store::SegmentKind::kAddressFilter) {
+      auto filters = store::AddressFilterReader::Open(entry.path);
+      if (!filters && filters.error().Code() == ErrorCode::kNotFound) {
+        continue;  // removed since the directory was read
+      }
+      ++files;
+      ++sealed;
+      const Status checked = filters ? (*filters)->Verify() : Status(tl::unexpected(filters.error()));
+      if (!checked) {
+        ++damaged_files;
+        const std::string_view what = WithoutPath(checked.error().Message(), entry.path);
+        std::printf("damaged: %s: %.*s\n", entry.path.c_str(), static_cast<int>(what.size()),
+                    what.data());
+        std::fflush(stdout);
+      }
       continue;
     }
     auto reader = OpenEntry(entry);
@@ -656,9 +700,12 @@ int RunLs(const StoreOptions& options, const std::vector<store::CatalogEntry>& e
                                  ? "summary-" + std::string(store::kSummaryDirs[entry.name.summary])
                              : entry.name.kind == store::SegmentKind::kHourSummary
                                  ? "hour-summary-" + std::string(store::kSummaryDirs[entry.name.summary])
+                             : entry.name.kind == store::SegmentKind::kAddressFilter
+                                 ? std::string(store::kAddressFilterDir)
                                  : "detail";
     const std::string_view state = facts.damaged ? "damaged" : StateName(entry.name.state);
-    const bool has_time = !temp && !facts.damaged && facts.rows > 0;
+    const bool has_time = !temp && !facts.damaged && facts.rows > 0 &&
+                          entry.name.kind != store::SegmentKind::kAddressFilter;
     if (options.json) {
       json += first ? "\n  {\"path\":" : ",\n  {\"path\":";
       first = false;

@@ -30,6 +30,7 @@
 #include "query/filter.h"
 #include "query/group_table.h"
 #include "query/partitioned_groups.h"
+#include "store/address_filter.h"
 #include "store/catalog.h"
 #include "store/columns.h"
 #include "store/format.h"
@@ -338,6 +339,7 @@ struct Segment {
   std::string path;
   bool recover = false;  // no footer yet (.seg.open)
   bool window_inside = false;  // every flow is inside the window: no per-row check
+  std::string address_filter;  // its blocks' address filters, when the filter can use them
 };
 
 struct WorkItem {
@@ -414,6 +416,39 @@ bool BlockMayMatch(const store::BlockInfo& block, const std::optional<TimeWindow
   return filter.MayMatch(block);
 }
 
+// Removes from `kept` (block indexes of `blocks`) the blocks whose address filters (the
+// file at `path`) say that none of the filter's probe addresses (`keys`, their
+// AddressFilterKey()s) is in them, where the filter then cannot match. A filter file
+// that is missing, damaged or not of these blocks is not used: every block stays.
+void DropBlocksWithoutTheAddresses(const std::string& path, const std::vector<store::BlockInfo>& blocks,
+                                   const Filter& filter, std::span<const std::uint64_t> keys,
+                                   std::vector<std::uint32_t>& kept) {
+  auto filters = store::AddressFilterReader::Open(path);
+  if (!filters || (*filters)->block_count() != blocks.size()) {
+    return;
+  }
+  for (std::size_t block_idx = 0; block_idx < blocks.size(); ++block_idx) {
+    if ((*filters)->block_rows(block_idx) != blocks[block_idx].row_count) {
+      return;
+    }
+  }
+  std::vector<std::uint32_t> still;
+  std::unique_ptr<bool[]> present(new bool[keys.size()]);
+  for (const std::uint32_t block_idx : kept) {
+    for (std::size_t key_idx = 0; key_idx < keys.size(); ++key_idx) {
+      Result<bool> may = (*filters)->MayContain(block_idx, keys[key_idx]);
+      if (!may) {
+        return;  // unreadable: keep every block
+      }
+      present[key_idx] = *may;
+    }
+    if (filter.MayMatch(blocks[block_idx], std::span<const bool>(present.get(), keys.size()))) {
+      still.push_back(block_idx);
+    }
+  }
+  kept = std::move(still);
+}
+
 // Lists, opens and prunes the segments; the surviving blocks become work items.
 Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& filter,
                       std::size_t threads, QueryResult& result) {
@@ -422,7 +457,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
   std::vector<Segment> candidates;
   if (!spec.files.empty()) {
     for (const std::string& file : spec.files) {
-      candidates.push_back({file, std::string_view(file).ends_with(store::kOpenSuffix), false});
+      candidates.push_back({file, std::string_view(file).ends_with(store::kOpenSuffix), false, {}});
     }
     result.scan.segments_total = candidates.size();
   } else {
@@ -479,7 +514,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
         }
         hour_summarised.emplace(entry.name.source, entry.name.start);
         summarised_hours.emplace(entry.name.source, entry.name.start);
-        rollups.push_back({entry.path, false, false});
+        rollups.push_back({entry.path, false, false, {}});
       }
       for (const store::CatalogEntry& entry : *catalog) {
         if (!candidate_summary(entry, store::SegmentKind::kSummary) || entry.name.summary != kind ||
@@ -491,7 +526,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
         }
         summarised.emplace(entry.name.source, entry.name.start, entry.name.index);
         summarised_hours.emplace(entry.name.source, store::HourStart(entry.name.start));
-        rollups.push_back({entry.path, false, false});
+        rollups.push_back({entry.path, false, false, {}});
       }
     }
     if (summaries.hourly) {
@@ -501,7 +536,17 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
           continue;
         }
         rolled_up.emplace(entry.name.source, entry.name.start);
-        rollups.push_back({entry.path, false, false});
+        rollups.push_back({entry.path, false, false, {}});
+      }
+    }
+    // Detail segments with address filters, when the filter names addresses they judge.
+    std::set<std::tuple<std::string, std::int64_t, std::uint32_t>> address_filtered;
+    if (!filter.ProbeAddresses().empty()) {
+      for (const store::CatalogEntry& entry : *catalog) {
+        if (entry.name.kind == store::SegmentKind::kAddressFilter &&
+            entry.name.state == store::SegmentState::kSealed) {
+          address_filtered.emplace(entry.name.source, entry.name.start, entry.name.index);
+        }
       }
     }
     for (const store::CatalogEntry& entry : *catalog) {
@@ -518,7 +563,12 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       if (window && entry.name.start + kSlotNamePruneSlackMs <= window->from_ms) {
         continue;
       }
-      candidates.push_back({entry.path, entry.name.state == store::SegmentState::kOpen, false});
+      candidates.push_back({entry.path, entry.name.state == store::SegmentState::kOpen, false, {}});
+      if (entry.name.state == store::SegmentState::kSealed &&
+          address_filtered.contains({entry.name.source, entry.name.start, entry.name.index})) {
+        candidates.back().address_filter = store::AddressFilterPath(
+            spec.data_dir, entry.name.source, entry.name.start, entry.name.index);
+      }
     }
     // Roll-ups first, then the detail segments in catalogue order (start, source, index).
     result.scan.rollups_read = rollups.size();
@@ -539,6 +589,10 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
     store::TimeRange first;
   };
   std::vector<Probe> probes(candidates.size());
+  std::vector<std::uint64_t> probe_keys;
+  for (const flow::IpAddress& address : filter.ProbeAddresses()) {
+    probe_keys.push_back(store::AddressFilterKey(address));
+  }
   std::atomic<std::size_t> next{0};
   auto probe_loop = [&] {
     for (;;) {
@@ -564,8 +618,14 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       for (std::size_t block_idx = 0; block_idx < blocks.size(); ++block_idx) {
         if (BlockMayMatch(blocks[block_idx], probe.inside ? std::nullopt : window, filter)) {
           probe.kept.push_back(static_cast<std::uint32_t>(block_idx));
-          probe.kept_rows += blocks[block_idx].row_count;
         }
+      }
+      if (!candidates[idx].address_filter.empty()) {
+        DropBlocksWithoutTheAddresses(candidates[idx].address_filter, blocks, filter, probe_keys,
+                                      probe.kept);
+      }
+      for (const std::uint32_t block_idx : probe.kept) {
+        probe.kept_rows += blocks[block_idx].row_count;
       }
     }
   };

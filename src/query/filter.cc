@@ -3,6 +3,8 @@
 
 #include "query/filter.h"
 
+#include <array>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -49,6 +51,22 @@ bool Filter::MayMatch(const store::BlockInfo& block) const {
 bool Filter::MayMatch(const store::BlockInfo& block,
                       std::span<const std::span<const std::uint8_t>> dictionaries) const {
   return program_ == nullptr || program_->Judge(block, dictionaries) != filter::Tri::kNever;
+}
+
+std::vector<flow::IpAddress> Filter::ProbeAddresses() const {
+  std::vector<flow::IpAddress> addresses;
+  if (program_ != nullptr) {
+    for (const std::array<std::uint64_t, 2>& words : program_->probe_words()) {
+      flow::IpAddress address;
+      std::memcpy(address.bytes.data(), words.data(), address.bytes.size());
+      addresses.push_back(address);
+    }
+  }
+  return addresses;
+}
+
+bool Filter::MayMatch(const store::BlockInfo& block, std::span<const bool> present) const {
+  return program_ == nullptr || program_->Judge(block, present) != filter::Tri::kNever;
 }
 
 std::size_t Filter::Select(const flow::FlowBatch& batch, std::uint32_t* rows, std::size_t count) const {

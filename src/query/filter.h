@@ -22,6 +22,7 @@
 #include "common/result.h"
 #include "flow/field.h"
 #include "flow/flow_batch.h"
+#include "flow/ip_address.h"
 #include "store/format.h"
 
 namespace sluice::query {
@@ -62,6 +63,16 @@ class Filter {
   // bytes each, or is empty.
   bool MayMatch(const store::BlockInfo& block,
                 std::span<const std::span<const std::uint8_t>> dictionaries) const;
+
+  // The addresses a block's address filter (store/address_filter.h) can rule out: those
+  // named exactly by the filter's source and destination address predicates (`host A`,
+  // `dst ip in [A B]`), sorted, once each. Empty: address filters cannot help.
+  std::vector<flow::IpAddress> ProbeAddresses() const;
+
+  // As MayMatch(), with present[i] false when ProbeAddresses()[i] is certainly not in the
+  // block's source or destination column. REQUIRES: present.size() ==
+  // ProbeAddresses().size() (otherwise the answers are not used).
+  bool MayMatch(const store::BlockInfo& block, std::span<const bool> present) const;
 
   // Keeps, of the `count` row indexes in `rows` (ascending), those whose row of `batch`
   // matches; writes them to the front of `rows` in order and returns how many.

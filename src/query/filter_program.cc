@@ -567,9 +567,33 @@ Tri PrefixOnDictionary(const Node& node, std::span<const std::uint8_t> dictionar
   return !any ? Tri::kNever : Tri::kAlways;
 }
 
-// `dictionaries`: null, or kFieldCount spans (see FilterProgram::Judge()).
+// For a block: whether each of FilterProgram::probe_words() may be in its source or
+// destination column (an address filter said so), or none known.
+struct Presence {
+  std::span<const std::array<std::uint64_t, 2>> words;
+  std::span<const bool> present;
+};
+
+bool IsProbeLeaf(const Node& node) {
+  return node.kind == NodeKind::kPrefix && node.net_words.empty() && !node.exact_words.empty() &&
+         (node.field == flow::FieldId::kSrcAddr || node.field == flow::FieldId::kDstAddr);
+}
+
+// kNever if none of the leaf's addresses is in the block, by `presence`; else kMaybe.
+Tri PrefixOnPresence(const Node& node, const Presence& presence) {
+  for (const auto& words : node.exact_words) {
+    const auto found = std::find(presence.words.begin(), presence.words.end(), words);
+    if (found == presence.words.end() || presence.present[static_cast<std::size_t>(found - presence.words.begin())]) {
+      return Tri::kMaybe;
+    }
+  }
+  return Tri::kNever;
+}
+
+// `dictionaries`: null, or kFieldCount spans (see FilterProgram::Judge()); `presence`:
+// null, or the block's address filter answers.
 Tri Judge(const Node& node, const store::BlockInfo& block,
-          const std::span<const std::uint8_t>* dictionaries) {
+          const std::span<const std::uint8_t>* dictionaries, const Presence* presence) {
   switch (node.kind) {
     case NodeKind::kTrue:
       return Tri::kAlways;
@@ -578,7 +602,7 @@ Tri Judge(const Node& node, const store::BlockInfo& block,
     case NodeKind::kAnd: {
       Tri verdict = Tri::kAlways;
       for (const Node& child : node.children) {
-        const Tri t = Judge(child, block, dictionaries);
+        const Tri t = Judge(child, block, dictionaries, presence);
         if (t == Tri::kNever) {
           return Tri::kNever;
         }
@@ -591,7 +615,7 @@ Tri Judge(const Node& node, const store::BlockInfo& block,
     case NodeKind::kOr: {
       Tri verdict = Tri::kNever;
       for (const Node& child : node.children) {
-        const Tri t = Judge(child, block, dictionaries);
+        const Tri t = Judge(child, block, dictionaries, presence);
         if (t == Tri::kAlways) {
           return Tri::kAlways;
         }
@@ -602,8 +626,11 @@ Tri Judge(const Node& node, const store::BlockInfo& block,
       return verdict;
     }
     case NodeKind::kNot:
-      return NotTri(Judge(node.children[0], block, dictionaries));
+      return NotTri(Judge(node.children[0], block, dictionaries, presence));
     default:
+      if (presence != nullptr && IsProbeLeaf(node) && PrefixOnPresence(node, *presence) == Tri::kNever) {
+        return Tri::kNever;
+      }
       if (dictionaries != nullptr && node.kind == NodeKind::kPrefix &&
           !dictionaries[static_cast<std::size_t>(node.field)].empty()) {
         return PrefixOnDictionary(node, dictionaries[static_cast<std::size_t>(node.field)]);
@@ -614,20 +641,44 @@ Tri Judge(const Node& node, const store::BlockInfo& block,
 
 }  // namespace
 
+namespace {
+
+void CollectProbeWords(const Node& node, std::vector<std::array<std::uint64_t, 2>>& words) {
+  if (IsProbeLeaf(node)) {
+    words.insert(words.end(), node.exact_words.begin(), node.exact_words.end());
+  }
+  for (const Node& child : node.children) {
+    CollectProbeWords(child, words);
+  }
+}
+
+}  // namespace
+
 FilterProgram::FilterProgram(Node root) : root_(std::move(root)) {
   Prepare(root_, 0, depth_, fields_);
   std::sort(fields_.begin(), fields_.end());
   fields_.erase(std::unique(fields_.begin(), fields_.end()), fields_.end());
+  CollectProbeWords(root_, probe_words_);
+  std::sort(probe_words_.begin(), probe_words_.end());
+  probe_words_.erase(std::unique(probe_words_.begin(), probe_words_.end()), probe_words_.end());
 }
 
 Tri FilterProgram::Judge(const store::BlockInfo& block) const {
-  return filter::Judge(root_, block, nullptr);
+  return filter::Judge(root_, block, nullptr, nullptr);
 }
 
 Tri FilterProgram::Judge(const store::BlockInfo& block,
                          std::span<const std::span<const std::uint8_t>> dictionaries) const {
   return filter::Judge(root_, block,
-                       dictionaries.size() == flow::kFieldCount ? dictionaries.data() : nullptr);
+                       dictionaries.size() == flow::kFieldCount ? dictionaries.data() : nullptr, nullptr);
+}
+
+Tri FilterProgram::Judge(const store::BlockInfo& block, std::span<const bool> present) const {
+  if (present.size() != probe_words_.size()) {
+    return filter::Judge(root_, block, nullptr, nullptr);
+  }
+  const Presence presence{probe_words_, present};
+  return filter::Judge(root_, block, nullptr, &presence);
 }
 
 std::size_t FilterProgram::Select(const flow::FlowBatch& batch, std::uint32_t* rows, std::size_t count) const {

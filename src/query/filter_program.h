@@ -15,6 +15,7 @@
 
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -47,6 +48,16 @@ class FilterProgram {
   Tri Judge(const store::BlockInfo& block,
             std::span<const std::span<const std::uint8_t>> dictionaries) const;
 
+  // The exact addresses of the filter's source and destination address leaves that name
+  // no network (`host A`, `src ip in [A B]`), as raw words (memory order), sorted, once
+  // each: what a block's address filter can rule out.
+  std::span<const std::array<std::uint64_t, 2>> probe_words() const { return probe_words_; }
+
+  // As Judge(), with present[i] false when probe_words()[i] is certainly in neither the
+  // source nor the destination column of the block (its address filter said so); the
+  // leaves naming only absent addresses are then judged never.
+  Tri Judge(const store::BlockInfo& block, std::span<const bool> present) const;
+
   std::size_t Select(const flow::FlowBatch& batch, std::uint32_t* rows, std::size_t count) const;
 
   std::string Describe() const { return DescribeNode(root_); }
@@ -54,6 +65,7 @@ class FilterProgram {
  private:
   Node root_;
   std::vector<flow::FieldId> fields_;
+  std::vector<std::array<std::uint64_t, 2>> probe_words_;
   std::size_t depth_ = 0;  // OR/NOT nesting, for the scratch size
 };
 

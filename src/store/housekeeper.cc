@@ -22,15 +22,17 @@ constexpr auto kFirstRunDelay = std::chrono::seconds(5);
 }  // namespace
 
 std::string HousekeeperStats::ToJson() const {
-  char text[256];
+  char text[320];
   std::snprintf(text, sizeof text,
                 "{\"runs\":%llu,\"rollups_written\":%llu,\"summaries_written\":%llu,"
-                "\"hour_summaries_written\":%llu,\"segments_deleted\":%llu,"
+                "\"hour_summaries_written\":%llu,\"address_filters_written\":%llu,"
+                "\"segments_deleted\":%llu,"
                 "\"bytes_deleted\":%llu,\"errors\":%llu}",
                 static_cast<unsigned long long>(runs),
                 static_cast<unsigned long long>(rollups_written),
                 static_cast<unsigned long long>(summaries_written),
                 static_cast<unsigned long long>(hour_summaries_written),
+                static_cast<unsigned long long>(address_filters_written),
                 static_cast<unsigned long long>(segments_deleted),
                 static_cast<unsigned long long>(bytes_deleted),
                 static_cast<unsigned long long>(errors));
@@ -101,6 +103,7 @@ void Housekeeper::Loop() {
     stats_.rollups_written += report.rollups_written;
     stats_.summaries_written += report.summaries_written;
     stats_.hour_summaries_written += report.hour_summaries_written;
+    stats_.address_filters_written += report.address_filters_written;
     stats_.segments_deleted += report.segments_deleted;
     stats_.bytes_deleted += report.bytes_deleted;
     stats_.errors += report.errors;

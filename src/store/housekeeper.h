@@ -26,6 +26,7 @@ struct HousekeeperStats {
   std::uint64_t rollups_written = 0;
   std::uint64_t summaries_written = 0;
   std::uint64_t hour_summaries_written = 0;
+  std::uint64_t address_filters_written = 0;
   std::uint64_t segments_deleted = 0;
   std::uint64_t bytes_deleted = 0;
   std::uint64_t errors = 0;

@@ -146,16 +146,17 @@ std::string SummaryDayDir(std::string_view data_dir, std::string_view source, st
 
 namespace {
 
-// "/HHMM.seg" or "/HHMM-N.seg".
-std::string SlotFileName(UnixMillis slot_start, std::uint32_t index) {
+// "/HHMM.seg" or "/HHMM-N.seg" (or another suffix).
+std::string SlotFileName(UnixMillis slot_start, std::uint32_t index,
+                         std::string_view suffix = kSegmentSuffix) {
   const CivilTime civil = ToCivil(slot_start);
   char name[32];
   if (index == 0) {
-    std::snprintf(name, sizeof name, "/%02d%02d.seg", civil.hour, civil.minute);
+    std::snprintf(name, sizeof name, "/%02d%02d", civil.hour, civil.minute);
   } else {
-    std::snprintf(name, sizeof name, "/%02d%02d-%u.seg", civil.hour, civil.minute, index);
+    std::snprintf(name, sizeof name, "/%02d%02d-%u", civil.hour, civil.minute, index);
   }
-  return name;
+  return name + std::string(suffix);
 }
 
 }  // namespace
@@ -168,6 +169,17 @@ std::string DetailSegmentPath(std::string_view data_dir, std::string_view source
 std::string SummaryPath(std::string_view data_dir, std::string_view source, std::size_t summary,
                         UnixMillis slot_start, std::uint32_t index) {
   return SummaryDayDir(data_dir, source, summary, slot_start) + SlotFileName(slot_start, index);
+}
+
+std::string AddressFilterDayDir(std::string_view data_dir, std::string_view source, UnixMillis t) {
+  return Join(data_dir, std::string(source) + "/" + std::string(kRollupDir) + "/" +
+                            std::string(kAddressFilterDir) + "/" + DayPath(ToCivil(t)));
+}
+
+std::string AddressFilterPath(std::string_view data_dir, std::string_view source,
+                              UnixMillis slot_start, std::uint32_t index) {
+  return AddressFilterDayDir(data_dir, source, slot_start) +
+         SlotFileName(slot_start, index, kAddressFilterSuffix);
 }
 
 namespace {
@@ -206,7 +218,10 @@ std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path) {
   const auto* summary =
       parts.size() == 7 ? std::find(kSummaryDirs.begin(), kSummaryDirs.end(), parts[2])
                         : kSummaryDirs.end();
-  if (parts.size() == 7 && parts[1] == kRollupDir && summary != kSummaryDirs.end()) {
+  if (parts.size() == 7 && parts[1] == kRollupDir && parts[2] == kAddressFilterDir) {
+    name.kind = SegmentKind::kAddressFilter;
+    parts.erase(parts.begin() + 1, parts.begin() + 3);
+  } else if (parts.size() == 7 && parts[1] == kRollupDir && summary != kSummaryDirs.end()) {
     name.kind = SegmentKind::kSummary;
     name.summary = static_cast<std::size_t>(summary - kSummaryDirs.begin());
     parts.erase(parts.begin() + 1, parts.begin() + 3);
@@ -232,7 +247,9 @@ std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path) {
   } else if (ConsumeSuffix(file, kOpenSuffix)) {
     name.state = SegmentState::kOpen;
   }
-  if (!ConsumeSuffix(file, kSegmentSuffix)) {
+  if (!ConsumeSuffix(file, name.kind == SegmentKind::kAddressFilter ? kAddressFilterSuffix
+                                                                    : kSegmentSuffix) ||
+      (name.kind == SegmentKind::kAddressFilter && name.state == SegmentState::kOpen)) {
     return std::nullopt;
   }
   if (name.kind == SegmentKind::kSummary && file.size() == 2) {

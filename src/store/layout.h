@@ -17,6 +17,10 @@
 //                                            the hour summary: the merge of that summary
 //                                            of every detail segment of hour HH:00 UTC
 //                                            (only for kHourSummaries, store/rollup.h)
+//   DATA/<source>/rollup/address-filter/YYYY/MM/DD/HHMM[-N].flt
+//                                            the address filters of the blocks of the
+//                                            detail segment of the same name
+//                                            (store/address_filter.h)
 //   DATA/<source>/.../<name>.tmp             a file being sealed (temporary; removed at
 //                                            the next start)
 //
@@ -41,7 +45,9 @@ inline constexpr std::string_view kRollupDir = "rollup";
 // SegmentName's `summary` is an index into this list.
 inline constexpr std::array<std::string_view, 6> kSummaryDirs = {"minute", "src", "dst", "port",
                                                                   "port-slot", "src-port-slot"};
+inline constexpr std::string_view kAddressFilterDir = "address-filter";
 inline constexpr std::string_view kSegmentSuffix = ".seg";
+inline constexpr std::string_view kAddressFilterSuffix = ".flt";
 inline constexpr std::string_view kOpenSuffix = ".open";
 inline constexpr std::string_view kTempSuffix = ".tmp";
 
@@ -54,6 +60,7 @@ enum class SegmentKind : std::uint8_t {
   kRollup,  // hourly aggregates
   kSummary,  // a summary of one detail segment (same start and index): see `summary`
   kHourSummary,  // summary `summary` of every detail segment of one hour (start = the hour)
+  kAddressFilter,  // the address filters of one detail segment's blocks (same start and index)
 };
 
 enum class SegmentState : std::uint8_t {
@@ -111,13 +118,23 @@ std::string SummaryPath(std::string_view data_dir, std::string_view source, std:
 std::string HourSummaryPath(std::string_view data_dir, std::string_view source, std::size_t summary,
                             UnixMillis hour_start);
 
+// "DATA/<source>/rollup/address-filter/YYYY/MM/DD" for the address filters of the day
+// holding `t`.
+std::string AddressFilterDayDir(std::string_view data_dir, std::string_view source, UnixMillis t);
+
+// The final path of the address filters of detail segment `index` of the slot starting
+// at `slot_start`.
+std::string AddressFilterPath(std::string_view data_dir, std::string_view source,
+                              UnixMillis slot_start, std::uint32_t index);
+
 // `final_path` + ".open" / ".tmp".
 std::string OpenPathFor(std::string_view final_path);
 std::string TempPathFor(std::string_view final_path);
 
 // Parses a path relative to the data directory ("core/2026/11/23/1620.seg",
 // "core/rollup/2026/11/23/16.seg", "core/rollup/src/2026/11/23/1620.seg",
-// "core/rollup/src/2026/11/23/16.seg", ...). nullopt for anything that is not a store file.
+// "core/rollup/src/2026/11/23/16.seg", "core/rollup/address-filter/2026/11/23/1620.flt",
+// ...). nullopt for anything that is not a store file.
 std::optional<SegmentName> ParseSegmentPath(std::string_view relative_path);
 
 // Parses exactly `digits` decimal digits (the YYYY, MM, DD, HHMM parts of store paths).

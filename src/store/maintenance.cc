@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -13,6 +14,8 @@
 #include <tuple>
 #include <utility>
 
+#include "store/address_filter.h"
+#include "store/segment_reader.h"
 
 namespace sluice::store {
 namespace {
@@ -134,6 +137,12 @@ MaintenanceReport Maintainer::RunOnce(UnixMillis now) {
   bool room = WriteSummaries(*catalog, now, report);
   if (!(catalog = scan())) {
     return report;
+  }
+  if (room) {
+    room = WriteAddressFilters(*catalog, now, report);
+    if (!(catalog = scan())) {
+      return report;
+    }
   }
   if (room) {
     room = WriteHourSummaries(*catalog, now, report);
@@ -276,6 +285,168 @@ bool Maintainer::WriteSummaries(const std::vector<CatalogEntry>& catalog, UnixMi
           "summaries: the disk is full; the remaining summaries wait for the next pass");
       return false;
     }
+    ++written;
+  }
+  return true;
+}
+
+namespace {
+
+// Reads a block's source and destination addresses into an AddressFilterBuilder: the
+// distinct values of a dictionary-coded column (no row is read), else every row's.
+class AddressCollector final : public RowSelector {
+ public:
+  explicit AddressCollector(AddressFilterBuilder& builder) : builder_(&builder) {}
+
+  bool MayKeep(const BlockInfo& /*block*/,
+               std::span<const std::span<const std::uint8_t>> dictionaries) override {
+    rows_needed_ = {true, true};
+    for (std::size_t side = 0; side < kAddressFields.size(); ++side) {
+      const std::span<const std::uint8_t> values =
+          dictionaries[static_cast<std::size_t>(kAddressFields[side])];
+      if (values.empty()) {
+        continue;
+      }
+      rows_needed_[side] = false;
+      for (std::size_t offset = 0; offset + 16 <= values.size(); offset += 16) {
+        flow::IpAddress address;
+        std::memcpy(address.bytes.data(), values.data() + offset, 16);
+        builder_->Add(AddressFilterKey(address));
+      }
+    }
+    return rows_needed_[0] || rows_needed_[1];
+  }
+
+  std::size_t Select(const flow::FlowBatch& batch, std::size_t /*start*/,
+                     std::uint32_t* /*rows*/) override {
+    const flow::FlowColumns& cols = batch.cols();
+    for (std::size_t row = 0; row < batch.size(); ++row) {
+      if (rows_needed_[0]) {
+        builder_->Add(AddressFilterKey(cols.src_addr[row]));
+      }
+      if (rows_needed_[1]) {
+        builder_->Add(AddressFilterKey(cols.dst_addr[row]));
+      }
+    }
+    return 0;
+  }
+
+  // Called before each block: a block with no dictionary-coded column gets no MayKeep().
+  void StartBlock() { rows_needed_ = {true, true}; }
+
+  static constexpr std::array<flow::FieldId, 2> kAddressFields = {flow::FieldId::kSrcAddr,
+                                                                  flow::FieldId::kDstAddr};
+
+ private:
+  AddressFilterBuilder* builder_;
+  std::array<bool, 2> rows_needed_ = {true, true};
+};
+
+class DiscardSink final : public flow::FlowSink {
+ public:
+  void Consume(flow::FlowBatch& /*batch*/) override {}
+};
+
+}  // namespace
+
+bool Maintainer::WriteAddressFilters(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                                     MaintenanceReport& report) {
+  const UnixMillis slot_ms = UnixMillis{options_.rotation_minutes} * kMillisPerMinute;
+  using Key = std::tuple<std::string, UnixMillis, std::uint32_t>;
+  std::set<Key> have;
+  std::set<Key> details;
+  for (const CatalogEntry& entry : catalog) {
+    const Key key{entry.name.source, entry.name.start, entry.name.index};
+    if (entry.name.kind == SegmentKind::kAddressFilter && entry.name.state == SegmentState::kSealed) {
+      have.insert(key);
+    } else if (entry.name.kind == SegmentKind::kDetail) {
+      details.insert(key);
+    }
+  }
+  // Filters whose segment is gone (deleted by the size cap, say) are of no use.
+  for (const CatalogEntry& entry : catalog) {
+    if (entry.name.kind == SegmentKind::kAddressFilter && entry.name.state == SegmentState::kSealed &&
+        !details.contains({entry.name.source, entry.name.start, entry.name.index})) {
+      Delete(entry, report);
+    }
+  }
+  const UnixMillis retention = options_.detail_retention_ms;
+  std::size_t written = 0;
+  for (auto it = catalog.rbegin(); it != catalog.rend(); ++it) {
+    const CatalogEntry& entry = *it;
+    if (entry.name.kind != SegmentKind::kDetail || entry.name.state != SegmentState::kSealed ||
+        have.contains({entry.name.source, entry.name.start, entry.name.index}) ||
+        (retention > 0 && entry.name.start + slot_ms <= now - retention)) {
+      continue;
+    }
+    if (written == options_.summaries_per_run || Stopping()) {
+      return true;
+    }
+    const std::string final_path =
+        AddressFilterPath(options_.data_dir, entry.name.source, entry.name.start, entry.name.index);
+    const std::string dir = AddressFilterDayDir(options_.data_dir, entry.name.source, entry.name.start);
+    const auto fail = [&](const Error& error) {
+      ++report.errors;
+      report.messages.push_back("address filter of " + entry.path +
+                                " not written: " + std::string(error.Message()));
+      return error.Code() != ErrorCode::kNoSpace;
+    };
+    auto reader = SegmentReader::Open(entry.path);
+    if (!reader) {
+      if (reader.error().Code() == ErrorCode::kCorruption) {
+        continue;  // a damaged segment gets no filter: queries read all of it
+      }
+      if (!fail(reader.error())) {
+        return false;
+      }
+      continue;
+    }
+    AddressFilterBuilder builder;
+    AddressCollector collector(builder);
+    DiscardSink discard;
+    bool damaged = false;
+    for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
+      if (Stopping()) {
+        return true;
+      }
+      collector.StartBlock();
+      auto read = (*reader)->ReadSelected(block_idx, AddressCollector::kAddressFields, collector, {}, discard);
+      if (!read) {
+        damaged = true;
+        break;
+      }
+      builder.FinishBlock((*reader)->blocks()[block_idx].row_count);
+    }
+    if (damaged) {
+      continue;
+    }
+    if (Status created = file_system_->CreateDirectories(dir); !created) {
+      if (!fail(created.error())) {
+        return false;
+      }
+      continue;
+    }
+    const std::string temp = TempPathFor(final_path);
+    Status published = builder.WriteTo(temp, *file_system_);
+    if (published) {
+      published = file_system_->Rename(temp, final_path);
+    }
+    if (!published) {
+      std::error_code ec;
+      if (fs::exists(temp, ec)) {
+        (void)file_system_->Remove(temp);
+      }
+      if (!fail(published.error())) {
+        return false;
+      }
+      continue;
+    }
+    if (Status synced = file_system_->SyncDirectory(dir); !synced) {
+      ++report.errors;
+      report.messages.push_back("address filter " + final_path + " written but not synced: " +
+                                std::string(synced.error().Message()));
+    }
+    ++report.address_filters_written;
     ++written;
   }
   return true;
@@ -504,6 +675,8 @@ UnixMillis Maintainer::RetentionOf(const SegmentName& name) const {
       return options_.detail_retention_ms;
     case SegmentKind::kRollup:
       return options_.rollup_retention_ms;
+    case SegmentKind::kAddressFilter:
+      return options_.detail_retention_ms;
     case SegmentKind::kSummary:
     case SegmentKind::kHourSummary:
       // The minute summary is tiny and kept like the roll-ups; the others can be a good
@@ -630,6 +803,8 @@ void Maintainer::RemoveEmptyDirectories(UnixMillis now) {
     }
     RemoveEmptyDateDirectories(it->path(), cutoff);
     RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir), cutoff);
+    RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir) / std::string(kAddressFilterDir),
+                               cutoff);
     for (const std::string_view summary : kSummaryDirs) {
       RemoveEmptyDateDirectories(it->path() / std::string(kRollupDir) / std::string(summary),
                                  cutoff);

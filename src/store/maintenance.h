@@ -39,6 +39,7 @@ struct MaintenanceReport {
   std::uint64_t rollups_written = 0, rollup_input_rows = 0, rollup_rows = 0;
   std::uint64_t summaries_written = 0;  // files (each detail segment gets kSummaryDirs.size())
   std::uint64_t hour_summaries_written = 0;  // files (each hour gets kHourSummaries.size())
+  std::uint64_t address_filters_written = 0;  // files (one per sealed detail segment)
   std::uint64_t segments_deleted = 0, bytes_deleted = 0;
   std::uint64_t errors = 0;
   std::vector<std::string> messages;  // one line per error or notable action, for the log
@@ -53,6 +54,11 @@ struct MaintenanceReport {
 //     the summary's key (kSummaryShapes in store/rollup.h), bytes/packets/flows summed,
 //     time_received = the slot start, first = min, last = max. A damaged detail segment
 //     gets none (queries read it as detail);
+//  2b. for each sealed detail segment without its address filters (not past its
+//     retention), newest first and at most summaries_per_run of them, reads its source
+//     and destination addresses and publishes DATA/<source>/rollup/address-filter/...
+//     /HHMM[-N].flt (store/address_filter.h) the same way; a damaged segment gets none,
+//     and a filter whose segment is gone is deleted;
 //  3. for each source and hour H whose detail segments are all sealed (no *.seg.open, no
 //     younger *.tmp of H) with now >= H + 1 h + rotation + 60 s, and no roll-up yet, reads
 //     the hour's sealed detail segments and publishes DATA/<source>/rollup/.../HH.seg
@@ -101,6 +107,9 @@ class Maintainer {
   // False if the disk is full.
   bool WriteHourSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                           MaintenanceReport& report);
+  // False if the disk is full.
+  bool WriteAddressFilters(const std::vector<CatalogEntry>& catalog, UnixMillis now,
+                           MaintenanceReport& report);
   // False if the disk is full.
   bool WriteSummaries(const std::vector<CatalogEntry>& catalog, UnixMillis now,
                       MaintenanceReport& report);

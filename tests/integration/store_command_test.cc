@@ -436,7 +436,7 @@ TEST_F(StoreCommandTest, StatsJsonCountsEverySourceAndDayExactly) {
 
   const Json& totals = *doc->Find("totals");
   EXPECT_EQ(totals.Keys(),
-            (std::vector<std::string>{"detail", "rollup", "summary", "temp_files", "temp_bytes",
+            (std::vector<std::string>{"detail", "rollup", "summary", "address_filters", "temp_files", "temp_bytes",
                                       "damaged"}));
   const Json& detail_total = *totals.Find("detail");
   EXPECT_EQ(detail_total.Keys(), kTallyKeys);

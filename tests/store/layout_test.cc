@@ -165,6 +165,42 @@ TEST(LayoutTest, HourSummaryPathsRoundTripForEveryHourOfAwkwardDays) {
   EXPECT_FALSE(ParseSegmentPath("core/rollup/src/2026/11/23/24.seg"));
 }
 
+TEST(LayoutTest, AddressFilterPathsRoundTripAndAreNeverOpen) {
+  for (const UnixMillis day : AwkwardDays()) {
+    for (UnixMillis slot = day; slot < day + kMillisPerDay; slot += 5 * kMillisPerMinute) {
+      for (const std::uint32_t index : {0u, 1u, 12u}) {
+        const std::string relative = AddressFilterPath("", "core", slot, index);
+        const std::optional<SegmentName> name = ParseSegmentPath(relative);
+        ASSERT_TRUE(name) << relative;
+        EXPECT_EQ(name->kind, SegmentKind::kAddressFilter);
+        EXPECT_EQ(name->state, SegmentState::kSealed);
+        EXPECT_EQ(name->source, "core");
+        EXPECT_EQ(name->start, slot) << relative;
+        EXPECT_EQ(name->index, index);
+        // A filter and its detail segment name the same slot and index.
+        const std::optional<SegmentName> detail =
+            ParseSegmentPath(DetailSegmentPath("", "core", slot, index));
+        ASSERT_TRUE(detail);
+        EXPECT_EQ(detail->start, name->start);
+        EXPECT_EQ(detail->index, name->index);
+        const std::optional<SegmentName> temp = ParseSegmentPath(TempPathFor(relative));
+        ASSERT_TRUE(temp);
+        EXPECT_EQ(temp->kind, SegmentKind::kAddressFilter);
+        EXPECT_EQ(temp->state, SegmentState::kTemp);
+        EXPECT_FALSE(ParseSegmentPath(OpenPathFor(relative))) << "a filter is never open";
+      }
+    }
+  }
+  EXPECT_EQ(AddressFilterPath("d", "core", At(kDay, 7, 5), 0),
+            "d/core/rollup/address-filter/2026/11/23/0705.flt");
+  EXPECT_EQ(AddressFilterPath("d", "core", At(kDay, 7, 5), 2),
+            "d/core/rollup/address-filter/2026/11/23/0705-2.flt");
+  EXPECT_FALSE(ParseSegmentPath("core/rollup/address-filter/2026/11/23/0705.seg"));
+  EXPECT_FALSE(ParseSegmentPath("core/rollup/address-filter/2026/11/23/07.flt"));
+  EXPECT_FALSE(ParseSegmentPath("core/rollup/minute/2026/11/23/0705.flt"));
+  EXPECT_FALSE(ParseSegmentPath("core/2026/11/23/0705.flt"));
+}
+
 TEST(LayoutTest, OpenAndTempNamesKeepWhatTheyNameAndSayTheirState) {
   for (const std::string& final_path : {DetailSegmentPath("", "core", At(kDay, 16, 20), 0),
                                         DetailSegmentPath("", "core", At(kLeapDay, 0, 0), 3),

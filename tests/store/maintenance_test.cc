@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "segment_test_util.h"
+#include "store/address_filter.h"
 #include "store/catalog.h"
 #include "store/layout.h"
 #include "store/rollup.h"
@@ -559,6 +560,88 @@ TEST_F(MaintenanceTest, SummariesSumTheirDetailSegmentPerKey) {
   EXPECT_FALSE(fs::exists(src0));       // the address summaries go with the detail
   Run(kHour + 11 * kMillisPerDay);
   EXPECT_FALSE(fs::exists(summary(0)));
+}
+
+// Every sealed detail segment gets an address filter (newest first, a bounded number per
+// run) with one filter per block that holds every source and destination address of the
+// block's rows; an open segment gets none; a filter whose segment is gone is deleted, and
+// filters go with the detail's retention.
+TEST_F(MaintenanceTest, AddressFiltersHoldEveryAddressOfTheirBlock) {
+  options_.summaries_per_run = 2;
+  std::vector<std::string> sealed;
+  for (int slot = 0; slot < 3; ++slot) {
+    sealed.push_back(Detail(kHour + slot * kSlot));
+    WriteDetailAt(sealed.back(), kHour + slot * kSlot, 3000, 700);
+  }
+  WriteDetailAt(OpenPathFor(Detail(kHour + 3 * kSlot)), kHour + 3 * kSlot, 100);
+  auto filter = [&](int slot) { return AddressFilterPath(data_dir_, "core", kHour + slot * kSlot, 0); };
+
+  MaintenanceReport report = Run(kHour + 20 * kMillisPerMinute);
+  EXPECT_EQ(report.errors, 0u) << Messages(report);
+  EXPECT_EQ(report.address_filters_written, 2u);
+  EXPECT_FALSE(fs::exists(filter(0)));  // the oldest waits for the next run
+  EXPECT_TRUE(fs::exists(filter(1)));
+  EXPECT_TRUE(fs::exists(filter(2)));
+  EXPECT_EQ(Run(kHour + 25 * kMillisPerMinute).address_filters_written, 1u);
+  EXPECT_FALSE(fs::exists(filter(3)));  // open: not yet
+  EXPECT_EQ(Run(kHour + 30 * kMillisPerMinute).address_filters_written, 0u);
+
+  for (int slot = 0; slot < 3; ++slot) {
+    auto segment = SegmentReader::Open(sealed[slot]);
+    ASSERT_TRUE(segment);
+    auto reader = AddressFilterReader::Open(filter(slot));
+    ASSERT_TRUE(reader) << reader.error().Message();
+    EXPECT_TRUE((*reader)->Verify());
+    ASSERT_EQ((*reader)->block_count(), (*segment)->blocks().size());
+    ASSERT_EQ((*reader)->total_rows(), 3000u);
+    const CollectingSink rows = ReadRows(sealed[slot]);
+    std::size_t row_idx = 0;
+    for (std::size_t block_idx = 0; block_idx < (*reader)->block_count(); ++block_idx) {
+      ASSERT_EQ((*reader)->block_rows(block_idx), (*segment)->blocks()[block_idx].row_count);
+      for (std::uint32_t n = 0; n < (*reader)->block_rows(block_idx); ++n, ++row_idx) {
+        const auto& c = rows[row_idx].cols();
+        const std::size_t row = rows[row_idx].row;
+        ASSERT_TRUE((*reader)->MayContain(block_idx, AddressFilterKey(c.src_addr[row])).value());
+        ASSERT_TRUE((*reader)->MayContain(block_idx, AddressFilterKey(c.dst_addr[row])).value());
+      }
+      // An address the traffic never holds is (almost always) known to be absent.
+      std::size_t maybe = 0;
+      for (std::uint32_t other = 0; other < 1000; ++other) {
+        maybe += (*reader)->MayContain(block_idx, AddressFilterKey(flow::IpAddress::FromV4(0x08000000u + other)))
+                         .value()
+                     ? 1
+                     : 0;
+      }
+      EXPECT_LT(maybe, 50u) << block_idx;
+    }
+    EXPECT_EQ(row_idx, rows.size());
+  }
+
+  // The filter of a segment that is gone goes too.
+  fs::remove(sealed[2]);
+  Run(kHour + 35 * kMillisPerMinute);
+  EXPECT_FALSE(fs::exists(filter(2)));
+  EXPECT_TRUE(fs::exists(filter(0)));
+  // Retention: filters go with the detail.
+  options_.detail_retention_ms = kMillisPerHour;
+  Run(kHour + 3 * kMillisPerHour);
+  EXPECT_FALSE(fs::exists(sealed[0]));
+  EXPECT_FALSE(fs::exists(filter(0)));
+  EXPECT_FALSE(fs::exists(filter(1)));
+}
+
+// A segment whose addresses cannot be read gets no filter (queries read all of it) and
+// no error: the summaries' step already reports the damage.
+TEST_F(MaintenanceTest, ADamagedSegmentGetsNoAddressFilter) {
+  const std::string path = Detail(kHour);
+  WriteDetailAt(path, kHour, 300, 64);
+  test::WriteBytes(path, std::vector<std::uint8_t>(100, 0x42));
+  const std::string good = Detail(kHour + kSlot);
+  WriteDetailAt(good, kHour + kSlot, 300, 64);
+  const MaintenanceReport report = Run(kHour + 20 * kMillisPerMinute);
+  EXPECT_EQ(report.address_filters_written, 1u) << Messages(report);
+  EXPECT_FALSE(fs::exists(AddressFilterPath(data_dir_, "core", kHour, 0)));
+  EXPECT_TRUE(fs::exists(AddressFilterPath(data_dir_, "core", kHour + kSlot, 0)));
 }
 
 // Per key, what the rows of `paths` sum to; how many rows stood for a key is free.
