@@ -210,7 +210,6 @@ bool IsFreshOpenSegment(const store::CatalogEntry& entry) {
          entry.size_bytes < store::kFileHeaderSize;
 }
 
-// REQUIRES: entry.name.state is not kTemp.
 // What an address filter file says (rows: of the detail segment it covers; no times).
 SegmentFacts InspectAddressFilter(const store::CatalogEntry& entry) {
   SegmentFacts facts;
@@ -226,6 +225,7 @@ SegmentFacts InspectAddressFilter(const store::CatalogEntry& entry) {
   return facts;
 }
 
+// REQUIRES: entry.name.state is not kTemp.
 SegmentFacts Inspect(const store::CatalogEntry& entry) {
   SegmentFacts facts;
   if (entry.name.kind == store::SegmentKind::kAddressFilter) {
