@@ -19,9 +19,7 @@ build: deps
 run: build
 	build/sluice serve $(ARGS)
 
-# The ASan+UBSan build also runs with 2-row batches (every batch boundary exercised);
-# `make test-tiny` is the same without the sanitizers, for a debugger.
-test: deps test-release test-asan
+test: deps test-release test-asan test-tiny
 
 test-release: build
 	ctest --preset release -j $(JOBS)
