@@ -2010,6 +2010,317 @@ bool DecodeAddressIndexes(std::span<const std::uint8_t> raw, std::size_t rows, B
   return rows == 0 || largest < n;
 }
 
+namespace {
+
+// Calls put(row, delta) for the rows `selected` of a kFrame layout (see DecodeFrame()):
+// `k` byte planes of `rows` values each.
+template <typename Put>
+void ForSelectedFrameDeltas(const std::uint8_t* planes, unsigned k, std::size_t rows,
+                            std::span<const std::uint32_t> selected, Put put) {
+  for (const std::uint32_t row : selected) {
+    std::uint64_t delta = 0;
+    for (unsigned plane = 0; plane < k; ++plane) {
+      delta |= std::uint64_t{planes[plane * rows + row]} << (8 * plane);
+    }
+    put(row, delta);
+  }
+}
+
+// Parses the kFrame header (k, base of B bytes) and points `planes` at the planes.
+template <typename B>
+bool ParseFrame(std::span<const std::uint8_t> raw, std::size_t rows, B& base, unsigned& k,
+                const std::uint8_t*& planes) {
+  Cursor in(raw);
+  k = in.U8();
+  const auto base_bytes = in.Bytes(sizeof(B));
+  if (!in.ok() || k > sizeof(B) || in.remaining() != rows * k) {
+    return false;
+  }
+  std::memcpy(&base, base_bytes.data(), sizeof(B));
+  planes = in.position();
+  return true;
+}
+
+template <typename T>
+SparseDecode DecodeIntRows(Encoding encoding, std::span<const std::uint8_t> raw, std::size_t rows,
+                           std::span<const std::uint32_t> selected, std::uint8_t* out) {
+  Cursor in(raw);
+  switch (encoding) {
+    case Encoding::kConstant:
+      if (raw.size() != sizeof(T)) {
+        return SparseDecode::kMalformed;
+      }
+      for (const std::uint32_t row : selected) {
+        std::memcpy(out + std::size_t{row} * sizeof(T), raw.data(), sizeof(T));
+      }
+      return SparseDecode::kDecoded;
+    case Encoding::kPlain:
+      if (raw.size() != rows * sizeof(T)) {
+        return SparseDecode::kMalformed;
+      }
+      for (const std::uint32_t row : selected) {
+        std::memcpy(out + std::size_t{row} * sizeof(T), raw.data() + std::size_t{row} * sizeof(T),
+                    sizeof(T));
+      }
+      return SparseDecode::kDecoded;
+    case Encoding::kFrame: {
+      using U = std::make_unsigned_t<T>;
+      U base = 0;
+      unsigned k = 0;
+      const std::uint8_t* planes = nullptr;
+      if (!ParseFrame(raw, rows, base, k, planes)) {
+        return SparseDecode::kMalformed;
+      }
+      ForSelectedFrameDeltas(planes, k, rows, selected, [&](std::size_t row, std::uint64_t delta) {
+        Store<U>(out, row, static_cast<U>(base + static_cast<U>(delta)));
+      });
+      return SparseDecode::kDecoded;
+    }
+    case Encoding::kBitPack: {
+      if constexpr (std::is_signed_v<T>) {
+        return SparseDecode::kMalformed;
+      } else {
+        const std::uint8_t width = in.U8();
+        const auto base_bytes = in.Bytes(sizeof(T));
+        if (!in.ok() || (width != 1 && width != 2 && width != 4)) {
+          return SparseDecode::kMalformed;
+        }
+        const auto packed = in.Bytes(PackedBytes(rows, width));
+        if (!in.ok() || !in.AtEnd() || !PaddingIsZero(packed, rows, width)) {
+          return SparseDecode::kMalformed;
+        }
+        T base;
+        std::memcpy(&base, base_bytes.data(), sizeof(T));
+        for (const std::uint32_t row : selected) {
+          Store<T>(out, row, static_cast<T>(base + PackedCode(packed.data(), row, width)));
+        }
+        return SparseDecode::kDecoded;
+      }
+    }
+    case Encoding::kDictionary:
+    case Encoding::kDictPacked:
+    case Encoding::kWideDictionary: {
+      if constexpr (std::is_signed_v<T>) {
+        if (encoding != Encoding::kDictionary) {
+          return SparseDecode::kMalformed;
+        }
+      }
+      const std::size_t max = encoding == Encoding::kDictionary   ? kMaxDictionarySize
+                              : encoding == Encoding::kDictPacked ? kMaxPackedDictionarySize
+                                                                  : kMaxWideDictionarySize;
+      std::size_t n = 0;
+      const auto dict = DictValues(in, rows, max, sizeof(T), n);
+      if (!in.ok() || (encoding == Encoding::kDictionary && in.remaining() != rows)) {
+        return SparseDecode::kMalformed;
+      }
+      auto put = [&](std::size_t row, std::size_t idx) {
+        if (idx >= n) {
+          return false;
+        }
+        std::memcpy(out + row * sizeof(T), dict.data() + idx * sizeof(T), sizeof(T));
+        return true;
+      };
+      if (encoding == Encoding::kDictPacked) {
+        const unsigned width = DictPackWidth(n);
+        const auto packed = in.Bytes(PackedBytes(rows, width));
+        if (!in.ok() || !in.AtEnd() || !PaddingIsZero(packed, rows, width)) {
+          return SparseDecode::kMalformed;
+        }
+        for (const std::uint32_t row : selected) {
+          if (!put(row, PackedCode(packed.data(), row, width))) {
+            return SparseDecode::kMalformed;
+          }
+        }
+        return SparseDecode::kDecoded;
+      }
+      const bool wide = encoding == Encoding::kWideDictionary;
+      const auto low = in.Bytes(rows);
+      const auto high = in.Bytes(wide ? rows : 0);
+      if (!in.ok() || !in.AtEnd()) {
+        return SparseDecode::kMalformed;
+      }
+      for (const std::uint32_t row : selected) {
+        if (!put(row, low[row] | (wide ? std::size_t{high[row]} << 8 : 0))) {
+          return SparseDecode::kMalformed;
+        }
+      }
+      return SparseDecode::kDecoded;
+    }
+    case Encoding::kPatchedDictionary:
+      if constexpr (std::is_same_v<T, std::uint16_t>) {
+        const std::uint64_t size = in.Varint();
+        if (!in.ok() || size == 0 || size > 255) {
+          return SparseDecode::kMalformed;
+        }
+        const auto n = static_cast<std::size_t>(size);
+        const auto dict = in.Bytes(n * 2);
+        const auto codes = in.Bytes(rows);
+        if (!in.ok()) {
+          return SparseDecode::kMalformed;
+        }
+        // Every code is checked and the exceptions counted, as the whole decode does: the
+        // layout after the codes depends on the count.
+        std::size_t count = 0;
+        bool bad = false;
+        for (const std::uint8_t code : codes) {
+          bad |= code > n;
+          count += code == n ? 1 : 0;
+        }
+        const std::uint8_t k = in.U8();
+        const auto base_bytes = in.Bytes(2);
+        if (bad || !in.ok() || k > 2 || in.remaining() != count * k) {
+          return SparseDecode::kMalformed;
+        }
+        const auto base = Load<std::uint16_t>(base_bytes.data(), 0);
+        const std::uint8_t* planes = in.position();
+        // A selected exception's delta is the one of its rank among the exceptions.
+        std::size_t rank = 0;
+        std::size_t counted_to = 0;
+        for (const std::uint32_t row : selected) {
+          for (; counted_to < row; ++counted_to) {
+            rank += codes[counted_to] == n ? 1 : 0;
+          }
+          const std::size_t code = codes[row];
+          if (code < n) {
+            Store<std::uint16_t>(out, row, Load<std::uint16_t>(dict.data(), code));
+            continue;
+          }
+          unsigned delta = 0;
+          for (unsigned plane = 0; plane < k; ++plane) {
+            delta |= unsigned{planes[plane * count + rank]} << (8 * plane);
+          }
+          Store<std::uint16_t>(out, row, static_cast<std::uint16_t>(base + delta));
+        }
+        return SparseDecode::kDecoded;
+      } else {
+        return SparseDecode::kMalformed;
+      }
+    case Encoding::kVarint:
+    case Encoding::kDelta:
+      return SparseDecode::kUnsupported;  // sequential: decoded whole
+    case Encoding::kIpv4:
+    case Encoding::kIpMixed:
+    case Encoding::kRelative:
+    case Encoding::kRelativeFrame:
+    case Encoding::kAddressDictionary:
+    case Encoding::kRatio:
+      return SparseDecode::kMalformed;  // not integer encodings, as for DecodeColumn()
+  }
+  return SparseDecode::kMalformed;
+}
+
+}  // namespace
+
+SparseDecode DecodeColumnRows(FieldType type, Encoding encoding, std::span<const std::uint8_t> raw,
+                              std::size_t rows, const std::uint8_t* reference,
+                              std::span<const std::uint32_t> selected, Buffer& values) {
+  if (!selected.empty() && selected.back() >= rows) {
+    return SparseDecode::kMalformed;  // a caller's error, never the file's
+  }
+  if (encoding == Encoding::kRatio) {
+    if (type != FieldType::kUint64 || reference == nullptr) {
+      return SparseDecode::kMalformed;
+    }
+    Cursor in(raw);
+    std::array<std::uint64_t, 2> base{};
+    std::array<unsigned, 2> k{};
+    std::array<const std::uint8_t*, 2> planes{};
+    for (std::size_t part = 0; part < 2; ++part) {
+      k[part] = in.U8();
+      base[part] = in.Fixed64();
+      if (!in.ok() || k[part] > 8) {
+        return SparseDecode::kMalformed;
+      }
+      planes[part] = in.Bytes(rows * k[part]).data();
+    }
+    if (!in.ok() || !in.AtEnd()) {
+      return SparseDecode::kMalformed;
+    }
+    values.Resize(rows * 8);
+    for (const std::uint32_t row : selected) {
+      std::array<std::uint64_t, 2> part_value = base;
+      for (std::size_t part = 0; part < 2; ++part) {
+        for (unsigned plane = 0; plane < k[part]; ++plane) {
+          part_value[part] += std::uint64_t{planes[part][plane * rows + row]} << (8 * plane);
+        }
+      }
+      Store<std::uint64_t>(values.data(), row,
+                           part_value[0] * Load<std::uint64_t>(reference, row) + part_value[1]);
+    }
+    return SparseDecode::kDecoded;
+  }
+  switch (type) {
+    case FieldType::kTimeMillis:
+      if (encoding == Encoding::kRelative) {
+        return SparseDecode::kUnsupported;
+      }
+      values.Resize(rows * sizeof(std::int64_t));
+      if (encoding == Encoding::kRelativeFrame) {
+        if (reference == nullptr) {
+          return SparseDecode::kMalformed;
+        }
+        std::uint64_t base = 0;
+        unsigned k = 0;
+        const std::uint8_t* planes = nullptr;
+        if (!ParseFrame(raw, rows, base, k, planes)) {
+          return SparseDecode::kMalformed;
+        }
+        ForSelectedFrameDeltas(planes, k, rows, selected, [&](std::size_t row, std::uint64_t delta) {
+          const auto ref = static_cast<std::uint64_t>(Load<std::int64_t>(reference, row));
+          Store<std::uint64_t>(values.data(), row, ref + base + delta);
+        });
+        return SparseDecode::kDecoded;
+      }
+      return DecodeIntRows<std::int64_t>(encoding, raw, rows, selected, values.data());
+    case FieldType::kUint8:
+      values.Resize(rows);
+      return DecodeIntRows<std::uint8_t>(encoding, raw, rows, selected, values.data());
+    case FieldType::kUint16:
+    case FieldType::kCountry:
+      values.Resize(rows * 2);
+      return DecodeIntRows<std::uint16_t>(encoding, raw, rows, selected, values.data());
+    case FieldType::kUint32:
+      values.Resize(rows * 4);
+      return DecodeIntRows<std::uint32_t>(encoding, raw, rows, selected, values.data());
+    case FieldType::kUint64:
+    case FieldType::kMacAddress:
+      values.Resize(rows * 8);
+      return DecodeIntRows<std::uint64_t>(encoding, raw, rows, selected, values.data());
+    case FieldType::kIpAddress:
+    case FieldType::kString:
+      return SparseDecode::kUnsupported;
+  }
+  return SparseDecode::kMalformed;
+}
+
+bool DecodeAddressIndexRows(std::span<const std::uint8_t> raw, std::size_t rows,
+                            std::span<const std::uint32_t> selected, Buffer& dictionary,
+                            Buffer& indexes) {
+  if (!selected.empty() && selected.back() >= rows) {
+    return false;
+  }
+  std::size_t n = 0;
+  std::span<const std::uint8_t> low;
+  std::span<const std::uint8_t> high;
+  auto place = [&](std::size_t entries) {
+    dictionary.Resize(entries * 16);
+    return dictionary.data();
+  };
+  if (!ParseAddressDictionary(raw, rows, place, n, low, high)) {
+    return false;
+  }
+  indexes.Resize(rows * sizeof(std::uint16_t));
+  std::uint8_t* out = indexes.data();
+  for (const std::uint32_t row : selected) {
+    const auto idx = static_cast<std::uint16_t>(low[row] | (n > 256 ? high[row] << 8 : 0));
+    if (idx >= n) {
+      return false;
+    }
+    Store<std::uint16_t>(out, row, idx);
+  }
+  return true;
+}
+
 void PutStats(FieldType type, const ColumnStats& stats, Buffer& out) {
   switch (type) {
     case FieldType::kTimeMillis:

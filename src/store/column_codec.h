@@ -87,6 +87,24 @@ bool DecodeColumn(flow::FieldType type, Encoding encoding, std::span<const std::
 bool DecodeAddressIndexes(std::span<const std::uint8_t> raw, std::size_t rows, Buffer& dictionary,
                           Buffer& indexes);
 
+// DecodeColumn() for the rows `selected` only (ascending, each < `rows`), for a query
+// that keeps few rows of a block: their values are written at their own places in
+// `values` (sized for `rows`; the other rows' bytes are left as they are). The layout and
+// the selected rows' indexes are checked as DecodeColumn() checks them (kMalformed).
+// Encodings that decode only in sequence (varint, delta, relative times, addresses other
+// than kAddressDictionary, strings) are kUnsupported: decode those with DecodeColumn().
+enum class SparseDecode { kDecoded, kMalformed, kUnsupported };
+SparseDecode DecodeColumnRows(flow::FieldType type, Encoding encoding,
+                              std::span<const std::uint8_t> raw, std::size_t rows,
+                              const std::uint8_t* reference, std::span<const std::uint32_t> selected,
+                              Buffer& values);
+
+// DecodeAddressIndexes() for the rows `selected` only (as DecodeColumnRows()): the whole
+// dictionary, and the indexes of the selected rows at their places in `indexes`.
+bool DecodeAddressIndexRows(std::span<const std::uint8_t> raw, std::size_t rows,
+                            std::span<const std::uint32_t> selected, Buffer& dictionary,
+                            Buffer& indexes);
+
 // Writes / parses the statistics of a column chunk (part of the block directory).
 void PutStats(flow::FieldType type, const ColumnStats& stats, Buffer& out);
 ColumnStats GetStats(flow::FieldType type, Cursor& in);

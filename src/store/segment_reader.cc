@@ -45,6 +45,11 @@ struct ZstdDctxDeleter {
 
 constexpr std::uint8_t kMaxFieldType = static_cast<std::uint8_t>(flow::FieldType::kString);
 
+// ReadSelected() decodes the fields it hands out at the kept rows only when a block has at
+// least this many rows per kept row (a row decoded alone costs a few times one decoded in
+// a run of all of them).
+constexpr std::size_t kSparseRowsPerKept = 8;
+
 // The largest encoded size a column of `rows` values of `type` can have.
 std::uint64_t MaxRawLength(flow::FieldType type, std::uint64_t rows) {
   switch (type) {
@@ -236,7 +241,11 @@ class SegmentReader::Impl {
     }
     FieldSet wanted;
     FieldSet defaulted;
-    if (Status loaded = LoadFields(block_idx, fields, wanted, defaulted); !loaded) {
+    // Few rows kept: the other fields are decoded at those rows only.
+    const std::span<const std::uint32_t> sparse_rows =
+        kept * kSparseRowsPerKept <= block.row_count ? std::span<const std::uint32_t>(kept_.data(), kept)
+                                                     : std::span<const std::uint32_t>();
+    if (Status loaded = LoadFields(block_idx, fields, wanted, defaulted, sparse_rows); !loaded) {
       return tl::unexpected(loaded.error());
     }
     // The dictionary column, as indexes, when its chunk is a dictionary and the selection
@@ -606,9 +615,13 @@ class SegmentReader::Impl {
   // A kAddressDictionary is kept as its dictionary (in values_) and the rows' indexes (in
   // indexes_, marked in coded_): the rows' values are copied from the dictionary straight
   // into the batches, and only for the rows handed over.
-  Status LoadChunk(std::size_t block_idx, const ColumnChunk& chunk, int depth) {
+  // Decodes a chunk of the block: every row, or with `selected` (ascending rows of the
+  // block, not empty) at least those rows (DecodeColumnRows()). Within one block the
+  // selected rows are always the same ones (ReadSelected()'s kept rows).
+  Status LoadChunk(std::size_t block_idx, const ColumnChunk& chunk, int depth,
+                   std::span<const std::uint32_t> selected = {}) {
     const auto field_idx = static_cast<std::size_t>(chunk.field);
-    if (loaded_[field_idx]) {
+    if (loaded_[field_idx] && (!sparse_[field_idx] || !selected.empty())) {
       return OkStatus();
     }
     const flow::FieldInfo& info = flow::Info(chunk.field);
@@ -616,16 +629,18 @@ class SegmentReader::Impl {
       return tl::unexpected(CorruptBlock(block_idx, "column " + std::string(info.name) + ": " + what));
     };
     const std::uint8_t* reference = nullptr;
+    bool reference_sparse = false;  // then this chunk too is right at the selected rows only
     if (UsesReference(chunk.encoding)) {
       const std::optional<flow::FieldId> ref = ReferenceField(chunk.field);
       const ColumnChunk* ref_chunk = ref ? blocks_[block_idx].Find(*ref) : nullptr;
       if (ref_chunk == nullptr || depth >= 2) {
         return fail("relative encoding without its reference column");
       }
-      if (Status loaded = LoadChunk(block_idx, *ref_chunk, depth + 1); !loaded) {
+      if (Status loaded = LoadChunk(block_idx, *ref_chunk, depth + 1, selected); !loaded) {
         return loaded;
       }
       reference = values_[static_cast<std::size_t>(*ref)].data();
+      reference_sparse = sparse_[static_cast<std::size_t>(*ref)];
     }
     if (Status read = ReadAt(chunk.offset, chunk.stored_length, scratch_); !read) {
       return read;
@@ -673,14 +688,31 @@ class SegmentReader::Impl {
     const bool coded = info.type == flow::FieldType::kIpAddress &&
                        chunk.encoding == Encoding::kAddressDictionary;
     coded_[field_idx] = coded;
-    if (coded ? !DecodeAddressIndexes(raw, blocks_[block_idx].row_count, values_[field_idx],
-                                      indexes_[field_idx])
-              : !DecodeColumn(info.type, chunk.encoding, raw, blocks_[block_idx].row_count,
-                              reference, values_[field_idx], strings_[field_idx])) {
+    const std::size_t rows = blocks_[block_idx].row_count;
+    bool ok = false;
+    bool sparse = false;
+    if (!selected.empty()) {
+      if (coded) {
+        ok = DecodeAddressIndexRows(raw, rows, selected, values_[field_idx], indexes_[field_idx]);
+        sparse = true;
+      } else {
+        const SparseDecode decoded = DecodeColumnRows(info.type, chunk.encoding, raw, rows, reference,
+                                                      selected, values_[field_idx]);
+        ok = decoded == SparseDecode::kDecoded;
+        sparse = decoded != SparseDecode::kUnsupported;
+      }
+    }
+    if (!sparse) {
+      ok = coded ? DecodeAddressIndexes(raw, rows, values_[field_idx], indexes_[field_idx])
+                 : DecodeColumn(info.type, chunk.encoding, raw, rows, reference, values_[field_idx],
+                                strings_[field_idx]);
+    }
+    if (!ok) {
       coded_[field_idx] = false;
       return fail(std::string(EncodingName(chunk.encoding)) + " encoding is malformed");
     }
     loaded_.set(field_idx);
+    sparse_[field_idx] = sparse || reference_sparse;
     return OkStatus();
   }
 
@@ -693,13 +725,15 @@ class SegmentReader::Impl {
                        path_ + ": no block " + std::to_string(block_idx));
     }
     loaded_.reset();
+    sparse_.reset();
     return CheckBlockHeader(block_idx);
   }
 
   // Loads the chunks of `fields` of the block (those not loaded yet); sets `wanted` for
   // the fields that have a chunk and `defaulted` for those read as a non-zero default.
   Status LoadFields(std::size_t block_idx, std::span<const flow::FieldId> fields,
-                    FieldSet& wanted, FieldSet& defaulted) {
+                    FieldSet& wanted, FieldSet& defaulted,
+                    std::span<const std::uint32_t> selected = {}) {
     const BlockInfo& block = blocks_[block_idx];
     for (const flow::FieldId field : fields) {
       const auto field_idx = static_cast<std::size_t>(field);
@@ -711,7 +745,7 @@ class SegmentReader::Impl {
         defaulted[field_idx] = fields_with_defaults_[field_idx];
         continue;
       }
-      if (Status loaded = LoadChunk(block_idx, *chunk, 0); !loaded) {
+      if (Status loaded = LoadChunk(block_idx, *chunk, 0, selected); !loaded) {
         return loaded;
       }
       wanted.set(field_idx);
@@ -947,6 +981,7 @@ class SegmentReader::Impl {
   std::array<Buffer, flow::kFieldCount> indexes_;
   std::bitset<flow::kFieldCount> coded_;
   std::bitset<flow::kFieldCount> loaded_;  // chunks decoded by the current ReadBlock()
+  std::bitset<flow::kFieldCount> sparse_;  // ... of which only at ReadSelected()'s kept rows
   std::bitset<flow::kFieldCount> fields_with_defaults_;  // see FindFieldsWithDefaults()
   flow::FlowBatch batch_;
   // ReadSelected(): the selection fields of one batch of rows (made on first use), the

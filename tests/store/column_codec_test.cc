@@ -42,6 +42,55 @@ struct Encoded {
   std::vector<std::uint8_t> raw;
 };
 
+// Subsets of the rows of a column: all, every third, the first, the last, none.
+std::vector<std::vector<std::uint32_t>> RowSubsets(std::size_t rows) {
+  std::vector<std::vector<std::uint32_t>> subsets(5);
+  for (std::size_t row = 0; row < rows; ++row) {
+    subsets[0].push_back(static_cast<std::uint32_t>(row));
+    if (row % 3 == 1) {
+      subsets[1].push_back(static_cast<std::uint32_t>(row));
+    }
+  }
+  if (rows > 0) {
+    subsets[2].push_back(0);
+    subsets[3].push_back(static_cast<std::uint32_t>(rows - 1));
+  }
+  return subsets;
+}
+
+// DecodeColumnRows() (or DecodeAddressIndexRows()) at subsets of the rows gives the rows'
+// values of `expected` (the column as FlowColumns lays it out), or is kUnsupported.
+void ExpectSparseDecodeMatches(FieldType type, Encoding encoding, std::span<const std::uint8_t> raw,
+                               std::size_t rows, const std::uint8_t* reference,
+                               const std::vector<std::uint8_t>& expected) {
+  const std::size_t width = rows == 0 ? 0 : expected.size() / rows;
+  for (const std::vector<std::uint32_t>& selected : RowSubsets(rows)) {
+    Buffer values;
+    if (encoding == Encoding::kAddressDictionary) {
+      Buffer indexes;
+      ASSERT_TRUE(DecodeAddressIndexRows(raw, rows, selected, values, indexes));
+      for (const std::uint32_t row : selected) {
+        std::uint16_t idx = 0;
+        std::memcpy(&idx, indexes.data() + std::size_t{row} * 2, 2);
+        ASSERT_LT(std::size_t{idx} * 16, values.size());
+        EXPECT_EQ(std::memcmp(values.data() + std::size_t{idx} * 16, expected.data() + row * width, 16), 0)
+            << "address row " << row;
+      }
+      continue;
+    }
+    const SparseDecode decoded = DecodeColumnRows(type, encoding, raw, rows, reference, selected, values);
+    if (decoded == SparseDecode::kUnsupported) {
+      return;
+    }
+    ASSERT_EQ(decoded, SparseDecode::kDecoded) << EncodingName(encoding);
+    ASSERT_EQ(values.size(), expected.size());
+    for (const std::uint32_t row : selected) {
+      EXPECT_EQ(std::memcmp(values.data() + row * width, expected.data() + row * width, width), 0)
+          << EncodingName(encoding) << " row " << row << " of " << rows;
+    }
+  }
+}
+
 // Encodes and decodes `values`; expects the same bytes back and returns the encoding.
 // `reference` holds the values of the field's ReferenceField() (times, or packets for
 // bytes).
@@ -70,6 +119,8 @@ Encoded RoundTrip(FieldType type, const std::vector<T>& values,
   EXPECT_EQ(decoded.size(), in.size());
   EXPECT_TRUE(decoded.size() == in.size() && std::memcmp(decoded.data(), in.data(), in.size()) == 0)
       << EncodingName(encoded->encoding) << " rows " << values.size();
+  ExpectSparseDecodeMatches(type, encoded->encoding, out.span(), values.size(),
+                            reference != nullptr ? ref.data() : nullptr, in);
   return result;
 }
 
@@ -85,12 +136,20 @@ void ExpectDamageIsSafe(FieldType type, Encoding encoding, const std::vector<std
                                            raw.begin() + static_cast<std::ptrdiff_t>(length));
     EXPECT_FALSE(DecodeColumn(type, encoding, prefix, rows, reference, values, strings))
         << EncodingName(encoding) << " accepted a prefix of " << length << " bytes";
+    for (const std::vector<std::uint32_t>& selected : RowSubsets(rows)) {
+      EXPECT_NE(DecodeColumnRows(type, encoding, prefix, rows, reference, selected, values),
+                SparseDecode::kDecoded)
+          << EncodingName(encoding) << " accepted a prefix of " << length << " bytes, sparse";
+    }
   }
   std::mt19937_64 rng(7);
   for (int trial = 0; trial < 200 && !raw.empty(); ++trial) {
     std::vector<std::uint8_t> damaged = raw;
     damaged[rng() % damaged.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
     (void)DecodeColumn(type, encoding, damaged, rows, reference, values, strings);
+    for (const std::vector<std::uint32_t>& selected : RowSubsets(rows)) {
+      (void)DecodeColumnRows(type, encoding, damaged, rows, reference, selected, values);
+    }
   }
   std::vector<std::uint8_t> longer = raw;
   longer.push_back(0);

@@ -97,12 +97,15 @@ TEST(SegmentSelectTest, KeptRowsComeBackWholeAndInOrderAcrossBoundaries) {
     SegmentWriterOptions options;
     options.rows_per_block = c.rows_per_block;
     WriteSegment(path, c.rows, FillEveryField, options);
-    for (const int mode : {0, 1, 2}) {
-      // Every row; every third and the last of each batch; only rows past the middle.
+    for (const int mode : {0, 1, 2, 3, 4}) {
+      // Every row; every third and the last of each batch; only rows past the middle;
+      // few rows (decoded at those rows only, DecodeColumnRows()); the last row alone.
       auto keep = [&](std::uint64_t n) {
-        return mode == 0 ? true
+        return mode == 0   ? true
                : mode == 1 ? n % 3 == 0 || n % cap == cap - 1
-                           : n >= c.rows / 2;
+               : mode == 2 ? n >= c.rows / 2
+               : mode == 3 ? n % 97 == 5
+                           : n == c.rows - 1;
       };
       CountingSink sink;
       std::vector<std::size_t> kept;
