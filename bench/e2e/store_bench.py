@@ -89,19 +89,22 @@ def wait_with_rusage(proc, timeout):
 class SluiceStore:
     """sluice serve --data WORKDIR/data; compression through a TOML file unless zstd."""
 
-    def __init__(self, binary, compression, writer_threads=1):
+    def __init__(self, binary, compression, writer_threads=1, receive_offload=True):
         self.binary = binary
         self.compression = compression
         self.writer_threads = writer_threads
+        self.receive_offload = receive_offload
         self.name = f"sluice {compression}" + (
-            f" ({writer_threads} writer threads)" if writer_threads > 1 else "")
+            f" ({writer_threads} writer threads)" if writer_threads > 1 else "") + (
+            "" if receive_offload else " (no UDP_GRO)")
 
     def command(self, port, workdir):
         command = [self.binary, "serve", "--http", "off", "--listen", f"127.0.0.1:{port}", "--rcvbuf", "64M",
                    "--stats-interval", "0", "--ready-file", os.path.join(workdir, "ready"),
                    "--stats-file", os.path.join(workdir, "stats.json"),
                    "--data", os.path.join(workdir, "data"),
-                   "--writer-threads", str(self.writer_threads)]
+                   "--writer-threads", str(self.writer_threads),
+                   "--receive-offload", "on" if self.receive_offload else "off"]
         if self.compression != "zstd":
             command += ["--config", os.path.join(workdir, "sluice.toml")]
         return command
@@ -390,6 +393,8 @@ def main():
     available = {
         "sluice-zstd": SluiceStore(sluice, "zstd"),
         "sluice-zstd-2w": SluiceStore(sluice, "zstd", writer_threads=2),
+        "sluice-zstd-nogro": SluiceStore(sluice, "zstd", receive_offload=False),
+        "sluice-zstd-2w-nogro": SluiceStore(sluice, "zstd", writer_threads=2, receive_offload=False),
         "sluice-lz4": SluiceStore(sluice, "lz4"),
         "sluice-none": SluiceStore(sluice, "none"),
         "nfcapd": Nfcapd("", "uncompressed"),

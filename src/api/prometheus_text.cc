@@ -218,6 +218,9 @@ std::string RenderMetrics(const ServiceSnapshot& snapshot) {
   writer.Sample("sluice_datagrams_dropped_total", {{"reason", "not_allowed"}},
                 pipeline.not_allowed);
   Counter(writer, "sluice_receive_errors_total", "Failed recvmmsg calls.", pipeline.receive_errors);
+  Counter(writer, "sluice_receive_coalesced_total",
+          "Buffers of several datagrams of one exporter that the kernel passed at once (UDP_GRO).",
+          pipeline.coalesced);
   Counter(writer, "sluice_datagrams_decoded_total", "Datagrams taken off the queues and decoded.",
           pipeline.datagrams_decoded);
   Counter(writer, "sluice_datagram_decode_failures_total",

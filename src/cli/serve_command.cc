@@ -60,6 +60,8 @@ constexpr const char* kServeUsage =
     "  --decode-threads N     decode threads; exporters are spread over them (default: cores-1)\n"
     "  --rcvbuf BYTES         socket receive buffer, suffix K/M/G allowed (default 64M)\n"
     "  --queue BYTES          queue from each receive to each decode thread (default 16M)\n"
+    "  --receive-offload on|off  let the kernel pass consecutive datagrams of an exporter\n"
+    "                         as one buffer (UDP_GRO; default on)\n"
     "  --allow PREFIX         accept only exporters in PREFIX (repeatable; e.g. 10.0.0.0/8)\n"
     "  --sampling ADDR=RATE   override the sampling rate of exporter ADDR (repeatable)\n"
     "  --stats-interval T     time between stats lines (10, 10s, 1m), 0 = only at exit\n"
@@ -203,6 +205,7 @@ std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConf
   check(old_pipeline.receive_threads != new_pipeline.receive_threads, "collector.receive_threads");
   check(old_pipeline.decode_threads != new_pipeline.decode_threads, "collector.decode_threads");
   check(old_pipeline.rcvbuf_bytes != new_pipeline.rcvbuf_bytes, "collector.rcvbuf");
+  check(old_pipeline.receive_offload != new_pipeline.receive_offload, "collector.receive_offload");
   check(old_pipeline.queue_bytes != new_pipeline.queue_bytes, "collector.queue");
   check(prefixes(old_pipeline.allow) != prefixes(new_pipeline.allow), "collector.allow");
   check(old_decoder.sampling_overrides != new_decoder.sampling_overrides, "exporter.sampling_rate");

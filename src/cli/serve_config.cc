@@ -121,6 +121,15 @@ const Setting kSettings[] = {
        return true;
      },
      nullptr},
+    {"collector", "receive_offload", "--receive-offload", ValueKind::kString, "\"on\" or \"off\"",
+     [](std::string_view text, ServeConfig& config) {
+       if (text != "on" && text != "off") {
+         return false;
+       }
+       config.pipeline.receive_offload = text == "on";
+       return true;
+     },
+     nullptr},
     {"collector", "queue", "--queue", ValueKind::kIntegerOrString,
      "a size like 16M, from 64K to 4G",
      [](std::string_view text, ServeConfig& config) {

@@ -33,6 +33,7 @@ std::string PipelineStats::ToJson() const {
   add("not_allowed", not_allowed);
   add("kernel_drops", kernel_drops);
   add("receive_errors", receive_errors);
+  add("coalesced", coalesced);
   add("dropped_queue_full", dropped_queue_full);
   add("datagrams_decoded", datagrams_decoded);
   add("records", records);
@@ -47,7 +48,8 @@ std::string PipelineStats::ToLogLine() const {
          " kernel_drops=" + std::to_string(kernel_drops) +
          " dropped_queue_full=" + std::to_string(dropped_queue_full) +
          " truncated=" + std::to_string(truncated) + " not_allowed=" + std::to_string(not_allowed) +
-         " receive_errors=" + std::to_string(receive_errors);
+         " receive_errors=" + std::to_string(receive_errors) +
+         " coalesced=" + std::to_string(coalesced);
 }
 
 Pipeline::Pipeline(PipelineOptions options, const SinkFactory& make_sink, const Clock& clock)
@@ -92,6 +94,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(PipelineOptions options,
   receiver_options.batch_size = opts.batch_size;
   receiver_options.slot_bytes = opts.slot_bytes;
   receiver_options.allow = opts.allow;
+  receiver_options.coalesce = opts.receive_offload;
   for (auto& thread_sockets : sockets) {
     pipeline->receivers_.push_back(
         std::make_unique<net::UdpReceiver>(std::move(thread_sockets), receiver_options, clock));
@@ -129,7 +132,7 @@ void Pipeline::Receive(std::size_t receiver_idx) {
   while (!stop_receiving_.load(std::memory_order_acquire)) {
     const auto batch = receiver.ReceiveBatch(kReceivePollMs);
     forward(batch);
-    if (!batch.empty() && batch.size() < options_.batch_size && options_.coalesce_us != 0) {
+    if (!batch.empty() && !receiver.LastBatchFull() && options_.coalesce_us != 0) {
       std::this_thread::sleep_for(coalesce);
     }
   }
@@ -165,6 +168,7 @@ PipelineStats Pipeline::Stats() const {
     stats.not_allowed += counters.not_allowed.Get();
     stats.kernel_drops += counters.kernel_drops.Get();
     stats.receive_errors += counters.errors.Get();
+    stats.coalesced += counters.coalesced.Get();
   }
   const DecodeStats decode = workers_->Stats();
   stats.dropped_queue_full = decode.dropped_queue_full;

@@ -36,6 +36,9 @@ struct PipelineOptions {
   std::size_t batch_size = 64;                                 // datagrams per recvmmsg
   std::size_t slot_bytes = 65536;                              // longer datagrams: truncated
   std::vector<flow::IpPrefix> allow;                            // empty: any exporter
+  // UDP_GRO on the sockets: the kernel may pass consecutive datagrams of one exporter
+  // as one buffer, which the receive thread splits (net::UdpReceiverOptions::coalesce).
+  bool receive_offload = true;
   // After a batch that did not fill, a receive thread waits this long before reading
   // again, so that datagrams arrive in batches rather than one wake-up each (interrupt
   // coalescing). The socket buffer holds what arrives meanwhile; 0 = never wait.
@@ -51,6 +54,7 @@ struct PipelineStats {
   std::uint64_t not_allowed = 0;         // exporter outside the allow-list, dropped
   std::uint64_t kernel_drops = 0;        // dropped by the kernel (socket buffer full)
   std::uint64_t receive_errors = 0;      // recvmmsg failures
+  std::uint64_t coalesced = 0;           // buffers of several datagrams (UDP_GRO), split
   std::uint64_t dropped_queue_full = 0;  // a decode worker's ring was full
   std::uint64_t datagrams_decoded = 0;
   std::uint64_t records = 0;        // flow records decoded

@@ -3,10 +3,12 @@
 #include "net/udp_receiver.h"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -21,6 +23,19 @@ std::string Errno(int error) {
 
 int SetInt(int fd, int level, int name, int value) {
   return ::setsockopt(fd, level, name, &value, sizeof value);
+}
+
+// The segment size of a UDP_GRO message (0: the message is one datagram).
+std::size_t SegmentBytes(msghdr& header) {
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg != nullptr;
+       cmsg = CMSG_NXTHDR(&header, cmsg)) {
+    if (cmsg->cmsg_level == SOL_UDP && cmsg->cmsg_type == UDP_GRO) {
+      int segment = 0;
+      std::memcpy(&segment, CMSG_DATA(cmsg), sizeof segment);
+      return segment > 0 ? static_cast<std::size_t>(segment) : 0;
+    }
+  }
+  return 0;
 }
 
 }  // namespace
@@ -111,7 +126,8 @@ UdpReceiver::UdpReceiver(std::vector<UdpSocket> sockets, const UdpReceiverOption
     options_.slot_bytes = 1;
   }
   const std::size_t batch = options_.batch_size;
-  control_bytes_per_message_ = CMSG_SPACE(sizeof(std::uint32_t));
+  // SO_RXQ_OVFL's drop count, then UDP_GRO's segment size.
+  control_bytes_per_message_ = CMSG_SPACE(sizeof(std::uint32_t)) + CMSG_SPACE(sizeof(int));
   slots_.resize(batch * options_.slot_bytes);
   sources_.resize(batch);
   iovecs_.resize(batch);
@@ -119,8 +135,12 @@ UdpReceiver::UdpReceiver(std::vector<UdpSocket> sockets, const UdpReceiverOption
   control_.resize(batch * control_bytes_per_message_);
   datagrams_.resize(batch);
   socket_drops_.assign(sockets_.size(), 0);
+  coalescing_ = options_.coalesce && options_.slot_bytes >= kMaxCoalescedBytes && !sockets_.empty();
   for (const UdpSocket& socket : sockets_) {
     pollfds_.push_back(pollfd{socket.fd(), POLLIN, 0});
+    if (coalescing_ && SetInt(socket.fd(), SOL_UDP, UDP_GRO, 1) != 0) {
+      coalescing_ = false;  // an old kernel: the sockets already set keep it, harmlessly
+    }
   }
 }
 
@@ -180,6 +200,7 @@ std::size_t UdpReceiver::ReceiveFrom(std::size_t socket_idx) {
 }
 
 std::span<const flow::Datagram> UdpReceiver::ReceiveBatch(int timeout_ms) {
+  last_messages_ = 0;
   if (sockets_.empty()) {
     return {};
   }
@@ -203,18 +224,19 @@ std::span<const flow::Datagram> UdpReceiver::ReceiveBatch(int timeout_ms) {
   if (count == 0) {
     return {};
   }
+  last_messages_ = count;
   const UnixMillis now = clock_->NowMillis();
   std::size_t kept = 0;
   std::uint64_t bytes = 0;
   std::uint64_t truncated = 0;
   std::uint64_t not_allowed = 0;
+  std::uint64_t coalesced = 0;
   for (std::size_t msg_idx = 0; msg_idx < count; ++msg_idx) {
-    const mmsghdr& message = messages_[msg_idx];
+    mmsghdr& message = messages_[msg_idx];
     if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
       ++truncated;
       continue;
     }
-    flow::Datagram& datagram = datagrams_[kept];
     Endpoint source;
     if (!FromSockaddr(sources_[msg_idx], source)) {
       continue;
@@ -223,13 +245,25 @@ std::span<const flow::Datagram> UdpReceiver::ReceiveBatch(int timeout_ms) {
       ++not_allowed;
       continue;
     }
-    datagram.exporter = source.address;
-    datagram.exporter_port = source.port;
-    datagram.time_received = now;
-    datagram.payload = std::span<const std::uint8_t>(slots_.data() + msg_idx * options_.slot_bytes,
-                                                     message.msg_len);
+    const std::span<const std::uint8_t> received(slots_.data() + msg_idx * options_.slot_bytes,
+                                                 message.msg_len);
+    const std::size_t segment_bytes = coalescing_ ? SegmentBytes(message.msg_hdr) : 0;
+    const std::size_t step = segment_bytes == 0 ? received.size() : segment_bytes;
+    coalesced += step < received.size() ? 1 : 0;
+    std::size_t offset = 0;
+    do {
+      if (kept == datagrams_.size()) {
+        datagrams_.emplace_back();
+      }
+      flow::Datagram& datagram = datagrams_[kept];
+      datagram.exporter = source.address;
+      datagram.exporter_port = source.port;
+      datagram.time_received = now;
+      datagram.payload = received.subspan(offset, std::min(step, received.size() - offset));
+      offset += step;
+      ++kept;
+    } while (offset < received.size());
     bytes += message.msg_len;
-    ++kept;
   }
   counters_.datagrams.Add(kept);
   counters_.bytes.Add(bytes);
@@ -238,6 +272,9 @@ std::span<const flow::Datagram> UdpReceiver::ReceiveBatch(int timeout_ms) {
   }
   if (not_allowed != 0) {
     counters_.not_allowed.Add(not_allowed);
+  }
+  if (coalesced != 0) {
+    counters_.coalesced.Add(coalesced);
   }
   return std::span<const flow::Datagram>(datagrams_.data(), kept);
 }

@@ -96,17 +96,27 @@ struct ReceiveCounters {
   RelaxedCounter not_allowed;   // datagrams from exporters outside the allow-list, dropped
   RelaxedCounter kernel_drops;  // the sockets' SO_RXQ_OVFL counts, summed
   RelaxedCounter errors;        // recvmmsg failures other than "no data"
+  RelaxedCounter coalesced;     // messages that held several datagrams (UDP_GRO)
 };
 
+// The most bytes the kernel coalesces into one UDP_GRO buffer (the IP length limit).
+inline constexpr std::size_t kMaxCoalescedBytes = 65535;
+
 struct UdpReceiverOptions {
-  std::size_t batch_size = 64;     // datagrams per recvmmsg call
-  std::size_t slot_bytes = 65536;  // bytes per datagram slot; longer datagrams are truncated
+  std::size_t batch_size = 64;     // messages per recvmmsg call
+  std::size_t slot_bytes = 65536;  // bytes per message slot; longer datagrams are truncated
+  // UDP_GRO (Linux >= 5.0): the kernel may hand over consecutive datagrams of one sender
+  // as one buffer with their segment size, which the receiver splits again; it saves
+  // the kernel a socket enqueue and a message per datagram. Asked for only when a slot
+  // holds kMaxCoalescedBytes; best effort (without it, every datagram comes alone).
+  bool coalesce = true;
   std::vector<flow::IpPrefix> allow;     // empty: every exporter; otherwise only these prefixes
 };
 
-// Reads datagrams from one or more sockets with recvmmsg, a batch at a time, and stamps
-// each batch with one clock read. The datagrams of the last batch are views into the
-// receiver's slot buffers, valid until the next ReceiveBatch().
+// Reads datagrams from one or more sockets with recvmmsg, a batch of messages at a time,
+// and stamps each batch with one clock read. A message is one datagram, or with UDP_GRO
+// several of one sender, split here at their segment size. The datagrams of the last
+// batch are views into the receiver's slot buffers, valid until the next ReceiveBatch().
 //
 // Ownership: owns its sockets and buffers (allocated once). Thread-safety: one thread
 // calls ReceiveBatch(); counters() may be read from any thread.
@@ -122,6 +132,13 @@ class UdpReceiver {
   // not wait) when none has. Returns the datagrams kept (allowed and whole); empty when
   // nothing arrived in time.
   std::span<const flow::Datagram> ReceiveBatch(int timeout_ms);
+
+  // Whether the last ReceiveBatch() took as many messages as a batch holds (more were
+  // probably waiting).
+  bool LastBatchFull() const { return last_messages_ == options_.batch_size; }
+
+  // Whether UDP_GRO is on for every socket.
+  bool coalescing() const { return coalescing_; }
 
   const ReceiveCounters& counters() const { return counters_; }
 
@@ -145,7 +162,9 @@ class UdpReceiver {
   std::size_t control_bytes_per_message_ = 0;
   std::vector<pollfd> pollfds_;
   std::vector<std::uint32_t> socket_drops_;  // latest SO_RXQ_OVFL value per socket
-  std::vector<flow::Datagram> datagrams_;
+  std::vector<flow::Datagram> datagrams_;  // grows to the most datagrams a batch held
+  std::size_t last_messages_ = 0;
+  bool coalescing_ = false;
   ReceiveCounters counters_;
 };
 

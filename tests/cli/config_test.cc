@@ -67,6 +67,7 @@ void ExpectSameSettings(const ServeConfig& actual, const ServeConfig& expected) 
   EXPECT_EQ(a.receive_threads, e.receive_threads);
   EXPECT_EQ(a.decode_threads, e.decode_threads);
   EXPECT_EQ(a.rcvbuf_bytes, e.rcvbuf_bytes);
+  EXPECT_EQ(a.receive_offload, e.receive_offload);
   EXPECT_EQ(a.queue_bytes, e.queue_bytes);
   EXPECT_EQ(Prefixes(actual), Prefixes(expected));
   EXPECT_EQ(actual.stats_interval, expected.stats_interval);
@@ -131,6 +132,7 @@ TEST(ServeConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(config.pipeline.receive_threads, 1u);
   EXPECT_EQ(config.pipeline.decode_threads, 0u);
   EXPECT_EQ(config.pipeline.rcvbuf_bytes, 64u << 20);
+  EXPECT_TRUE(config.pipeline.receive_offload);
   EXPECT_EQ(config.pipeline.queue_bytes, 16u << 20);
   EXPECT_TRUE(config.pipeline.allow.empty());
   EXPECT_EQ(config.stats_interval, seconds(10));
@@ -174,6 +176,7 @@ listen = ["127.0.0.1:9995", "[::1]:4739"]
 receive_threads = 2
 decode_threads = 3
 rcvbuf = "8M"
+receive_offload = "off"
 queue = 1048576
 allow = ["10.0.0.0/8", "2001:db8::/32"]
 stats_interval = "1m"
@@ -211,6 +214,7 @@ listen = "[::1]:9090"
   EXPECT_EQ(config.pipeline.receive_threads, 2u);
   EXPECT_EQ(config.pipeline.decode_threads, 3u);
   EXPECT_EQ(config.pipeline.rcvbuf_bytes, 8u << 20);
+  EXPECT_FALSE(config.pipeline.receive_offload);
   EXPECT_EQ(config.pipeline.queue_bytes, 1u << 20);
   EXPECT_EQ(Prefixes(config), (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"}));
   EXPECT_EQ(config.stats_interval, seconds(60));
@@ -254,6 +258,8 @@ TEST(ServeConfigTest, ErrorsNameTheFileTheLineAndTheKey) {
             "sluice.toml:4: collector.rcvbuf: expected a size like 64M, at most 1G (0 = the "
             "kernel's default)");
   ExpectErrorStartsWith("[collector]\nrcvbuf = \"2G\"\n", "sluice.toml:2: collector.rcvbuf:");
+  EXPECT_EQ(ParseError("[collector]\nreceive_offload = \"yes\"\n"),
+            "sluice.toml:2: collector.receive_offload: expected \"on\" or \"off\"");
   ExpectErrorStartsWith("[collector]\nreceive_threads = \"2\"\n",
                         "sluice.toml:2: collector.receive_threads:");
   ExpectErrorStartsWith("[collector]\nreceive_threads = 65\n",
@@ -361,6 +367,8 @@ rotation = "10m"
                      "3",
                      "--queue",
                      "1M",
+                     "--receive-offload",
+                     "off",
                      "--config",
                      "ignored.toml"},
                     config));
@@ -379,6 +387,7 @@ rotation = "10m"
   EXPECT_EQ(config.pipeline.decode_threads, 2u);
   EXPECT_EQ(config.pipeline.receive_threads, 3u);
   EXPECT_EQ(config.pipeline.queue_bytes, 1u << 20);
+  EXPECT_FALSE(config.pipeline.receive_offload);
 
   ASSERT_TRUE(Flags({"--allow", "192.0.2.0/24", "--exit-after", "2m", "--stats-file", "s.json",
                      "--ready-file", "r"},
@@ -391,7 +400,7 @@ rotation = "10m"
 
 TEST(ServeFlagsTest, BadFlagsAreErrorsNamingTheFlag) {
   const std::vector<std::vector<std::string_view>> bad = {
-      {"--listen", "nowhere"},     {"--allow", "10.0.0.0/99"}, {"--rcvbuf", "2G"},
+      {"--listen", "nowhere"},     {"--allow", "10.0.0.0/99"}, {"--rcvbuf", "2G"}, {"--receive-offload", "1"},
       {"--queue", "5G"},           {"--receive-threads", "0"}, {"--decode-threads", "65"},
       {"--stats-interval", "2d"},  {"--rotation", "61m"},      {"--retention", "5m"},
       {"--flush-interval", "10m"}, {"--http", "localhost:80"}, {"--sampling", "1.2.3.4"},

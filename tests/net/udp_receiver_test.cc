@@ -121,6 +121,78 @@ TEST(UdpReceiverTest, ReceivesEveryDatagramOverIpv6WithTheExporterAddress) {
   ExpectReceivesAllFrom("::1");
 }
 
+// Segmented sends (UDP_SEGMENT) of 40 datagrams of 1000 bytes and one of 37 bytes
+// reach the receiver as coalesced buffers when it asks for UDP_GRO, and as 41 messages
+// when it does not; either way it hands out the 41 datagrams, in order, each whole.
+void ExpectSplitsCoalescedDatagrams(bool coalesce) {
+  std::vector<UdpSocket> sockets;
+  sockets.push_back(BindOrDie(Local("127.0.0.1"), 8 << 20));
+  const Endpoint bound = sockets.front().local();
+  UdpReceiverOptions options;
+  options.coalesce = coalesce;
+  options.batch_size = 4;  // fewer messages than datagrams: batches of several buffers
+  SystemClock clock;
+  UdpReceiver receiver(std::move(sockets), options, clock);
+  auto sender = UdpSender::Connect(bound);
+  ASSERT_TRUE(sender.has_value());
+
+  constexpr std::uint32_t kSends = 6;
+  constexpr std::uint32_t kPerSend = 41;
+  std::vector<Bytes> expected;
+  std::uint32_t next = 0;
+  for (std::uint32_t send_idx = 0; send_idx < kSends; ++send_idx) {
+    Bytes contiguous;
+    for (std::uint32_t idx = 0; idx < kPerSend; ++idx) {
+      const Bytes datagram = Payload(next++, idx + 1 == kPerSend ? 37 : 1000);
+      contiguous.insert(contiguous.end(), datagram.begin(), datagram.end());
+      expected.push_back(datagram);
+    }
+    ASSERT_TRUE(sender->SendSegmented(contiguous, 1000).has_value());
+    SendAll(*sender, {Payload(next)});  // a lone datagram between the bursts
+    expected.push_back(Payload(next++));
+  }
+
+  std::vector<Bytes> received;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (received.size() < expected.size() && std::chrono::steady_clock::now() < deadline) {
+    for (const flow::Datagram& datagram : receiver.ReceiveBatch(100)) {
+      received.emplace_back(datagram.payload.begin(), datagram.payload.end());
+      EXPECT_EQ(datagram.exporter, bound.address);
+    }
+  }
+  ASSERT_EQ(received.size(), expected.size());
+  for (std::size_t idx = 0; idx < expected.size(); ++idx) {
+    ASSERT_EQ(received[idx], expected[idx]) << "datagram " << idx;
+  }
+  EXPECT_EQ(receiver.counters().datagrams.Get(), expected.size());
+  EXPECT_EQ(receiver.counters().truncated.Get(), 0u);
+  if (coalesce) {
+    EXPECT_TRUE(receiver.coalescing()) << "UDP_GRO needs Linux 5.0";
+    EXPECT_GT(receiver.counters().coalesced.Get(), 0u);
+  } else {
+    EXPECT_FALSE(receiver.coalescing());
+    EXPECT_EQ(receiver.counters().coalesced.Get(), 0u);
+  }
+}
+
+TEST(UdpReceiverTest, SplitsDatagramsTheKernelCoalesced) {
+  ExpectSplitsCoalescedDatagrams(true);
+}
+
+TEST(UdpReceiverTest, ReceivesSegmentedSendsOneByOneWithoutCoalescing) {
+  ExpectSplitsCoalescedDatagrams(false);
+}
+
+TEST(UdpReceiverTest, DoesNotCoalesceIntoSlotsTooSmallForA64KiBBuffer) {
+  std::vector<UdpSocket> sockets;
+  sockets.push_back(BindOrDie(Local("127.0.0.1")));
+  UdpReceiverOptions options;
+  options.slot_bytes = 2048;
+  SystemClock clock;
+  const UdpReceiver receiver(std::move(sockets), options, clock);
+  EXPECT_FALSE(receiver.coalescing());
+}
+
 TEST(UdpReceiverTest, ReceivesFromSeveralSocketsOfOneThread) {
   std::vector<UdpSocket> sockets;
   sockets.push_back(BindOrDie(Local("127.0.0.1")));
