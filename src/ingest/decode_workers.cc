@@ -99,16 +99,28 @@ std::size_t DecodeWorkers::WorkerFor(const flow::IpAddress& exporter) const {
 }
 
 bool DecodeWorkers::Push(std::size_t producer_idx, const flow::Datagram& datagram) {
+  if (!TryPush(producer_idx, datagram)) {
+    CountRefused(producer_idx, 1);
+    return false;
+  }
+  return true;
+}
+
+bool DecodeWorkers::TryPush(std::size_t producer_idx, const flow::Datagram& datagram) {
   SLUICE_DCHECK(producer_idx < producers_.size(), "producer index out of range");
   Producer& producer = *producers_[producer_idx];
   const std::size_t worker_idx = WorkerFor(datagram.exporter);
   if (!workers_[worker_idx]->rings[producer_idx]->TryPush(datagram)) {
-    producer.queue_full.Add(1);
     return false;
   }
   producer.queued.Add(1);
   producer.dirty_workers |= std::uint64_t{1} << (worker_idx % 64);
   return true;
+}
+
+void DecodeWorkers::CountRefused(std::size_t producer_idx, std::uint64_t count) {
+  SLUICE_DCHECK(producer_idx < producers_.size(), "producer index out of range");
+  producers_[producer_idx]->queue_full.Add(count);
 }
 
 void DecodeWorkers::Publish(std::size_t producer_idx) {

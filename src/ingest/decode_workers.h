@@ -7,8 +7,8 @@
 // are decoded in the order they were received. Each producer (receive thread) has its
 // own ring to each worker, so every ring has one producer and one consumer.
 //
-// Producers never wait: a datagram whose ring is full is dropped and counted
-// (dropped_queue_full). A worker with nothing to do sleeps on a doorbell that producers
+// Producers never wait here: a datagram whose ring is full is refused, and dropped and
+// counted (dropped_queue_full) unless the producer tries again. A worker with nothing to do sleeps on a doorbell that producers
 // ring once per published batch, after flushing its partial FlowBatch to its sink.
 
 #pragma once
@@ -81,6 +81,13 @@ class DecodeWorkers {
   // Copies `datagram` into the ring from `producer_idx` to its exporter's worker.
   // Returns false (and counts it) if that ring is full. Never blocks.
   bool Push(std::size_t producer_idx, const flow::Datagram& datagram);
+
+  // Push() that does not count a refusal: the caller may try again, or give up and
+  // CountRefused().
+  bool TryPush(std::size_t producer_idx, const flow::Datagram& datagram);
+
+  // Counts `count` datagrams of `producer_idx` that were refused for good.
+  void CountRefused(std::size_t producer_idx, std::uint64_t count);
 
   // Makes the datagrams pushed by `producer_idx` visible and wakes their workers.
   void Publish(std::size_t producer_idx);

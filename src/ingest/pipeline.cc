@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "common/thread_name.h"
@@ -13,6 +14,9 @@ namespace {
 
 // How long a receive thread sleeps in poll() before looking at the stop flag.
 constexpr int kReceivePollMs = 100;
+
+// Between two tries of a datagram whose ring was full.
+constexpr auto kRingRetry = std::chrono::microseconds(100);
 
 }  // namespace
 
@@ -122,9 +126,33 @@ void Pipeline::Start() {
 
 void Pipeline::Receive(std::size_t receiver_idx) {
   net::UdpReceiver& receiver = *receivers_[receiver_idx];
+  using SteadyClock = std::chrono::steady_clock;
+  const auto ring_wait = std::chrono::microseconds(options_.ring_wait_us);
+  SteadyClock::time_point no_wait_until{};
+  // Tries a refused datagram again until it fits or the wait runs out.
+  auto wait_for_room = [&](const flow::Datagram& datagram) {
+    if (ring_wait.count() == 0) {
+      return false;
+    }
+    const SteadyClock::time_point started = SteadyClock::now();
+    if (started < no_wait_until) {
+      return false;
+    }
+    workers_->Publish(receiver_idx);  // the worker may be waiting for what is queued
+    while (SteadyClock::now() - started < ring_wait) {
+      std::this_thread::sleep_for(kRingRetry);
+      if (workers_->TryPush(receiver_idx, datagram)) {
+        return true;
+      }
+    }
+    no_wait_until = SteadyClock::now() + 10 * ring_wait;
+    return false;
+  };
   auto forward = [&](std::span<const flow::Datagram> batch) {
     for (const flow::Datagram& datagram : batch) {
-      (void)workers_->Push(receiver_idx, datagram);  // a full ring is counted by Push()
+      if (!workers_->TryPush(receiver_idx, datagram) && !wait_for_room(datagram)) {
+        workers_->CountRefused(receiver_idx, 1);
+      }
     }
     workers_->Publish(receiver_idx);
   };

@@ -5,7 +5,9 @@
 //
 // Receive thread r owns socket r of every listen address (SO_REUSEPORT spreads exporters
 // over the threads), reads them with recvmmsg and copies each datagram into the ring of
-// its exporter's decode worker. It never waits on decoding: a full ring is counted.
+// its exporter's decode worker. A full ring makes it wait a little (ring_wait_us) while
+// the kernel's socket buffer holds what arrives; what still does not fit is dropped and
+// counted.
 
 #pragma once
 
@@ -43,6 +45,13 @@ struct PipelineOptions {
   // again, so that datagrams arrive in batches rather than one wake-up each (interrupt
   // coalescing). The socket buffer holds what arrives meanwhile; 0 = never wait.
   std::uint32_t coalesce_us = 200;
+  // When a decode worker's ring is full, the receive thread stops reading and tries the
+  // datagram again for up to this long, so that the socket buffer (rcvbuf) absorbs a
+  // short stall of decoding or storing instead of the datagram being dropped. After a
+  // wait that ran out, it does not wait again for ten times as long (a worker that
+  // cannot keep up must not hold back the other workers' exporters): full rings then
+  // drop at once. 0 = never wait.
+  std::uint32_t ring_wait_us = 100'000;
   decode::DecoderOptions decoder;
 };
 

@@ -99,6 +99,90 @@ TEST(PipelineTest, ReceivesDecodesAndCountsFromSeveralExportersOverIpv4AndIpv6) 
             std::string::npos);
 }
 
+// A sink whose first batch takes `stall` (a store writer held up for a moment).
+class StallingSink final : public flow::FlowSink {
+ public:
+  explicit StallingSink(std::chrono::milliseconds stall) : stall_(stall) {}
+
+  void Consume(flow::FlowBatch& batch) override {
+    if (!stalled_) {
+      stalled_ = true;
+      std::this_thread::sleep_for(stall_);
+    }
+    records_.Add(batch.size());
+  }
+
+  std::uint64_t records() const { return records_.Get(); }
+
+ private:
+  std::chrono::milliseconds stall_;
+  bool stalled_ = false;
+  net::RelaxedCounter records_;
+};
+
+// 400 datagrams sent while decoding stalls for 300 ms behind a ring that holds a few
+// dozen: with the ring wait, the socket buffer keeps them and none is lost; without it,
+// the ring refuses most of them (counted).
+PipelineStats RunThroughAStall(std::uint32_t ring_wait_us, std::uint64_t& sent,
+                               std::uint64_t& sunk) {
+  const auto v5 = ReadDatagrams("flows/akvorado/netflow/nfv5.pcap");
+  EXPECT_FALSE(v5.empty());
+  PipelineOptions options;
+  options.listen = {net::Endpoint{*flow::IpAddress::Parse("127.0.0.1"), 0}};
+  options.decode_threads = 1;
+  options.rcvbuf_bytes = 8 << 20;
+  options.queue_bytes = 64 << 10;
+  options.ring_wait_us = ring_wait_us;
+  SystemClock clock;
+  StallingSink* sink = nullptr;
+  auto created = Pipeline::Create(
+      options,
+      [&sink](std::size_t) {
+        auto made = std::make_unique<StallingSink>(std::chrono::milliseconds(300));
+        sink = made.get();
+        return made;
+      },
+      clock);
+  EXPECT_TRUE(created.has_value());
+  Pipeline& pipeline = **created;
+  pipeline.Start();
+  auto sender = net::UdpSender::Connect(pipeline.sockets()[0].local());
+  EXPECT_TRUE(sender.has_value());
+  std::vector<std::span<const std::uint8_t>> spans;
+  while (spans.size() < 400) {
+    spans.insert(spans.end(), v5.begin(), v5.end());
+  }
+  EXPECT_TRUE(sender->Send(spans).has_value());
+  sent = spans.size();
+  WaitFor([&] {
+    const PipelineStats stats = pipeline.Stats();
+    return stats.datagrams_decoded + stats.dropped_queue_full + stats.kernel_drops >= sent;
+  });
+  pipeline.Stop();
+  sunk = sink->records();
+  return pipeline.Stats();
+}
+
+TEST(PipelineTest, AFullRingWaitsWhileTheSocketBufferHoldsWhatArrives) {
+  std::uint64_t sent = 0;
+  std::uint64_t sunk = 0;
+  const PipelineStats stats = RunThroughAStall(2'000'000, sent, sunk);
+  EXPECT_EQ(stats.dropped_queue_full, 0u) << stats.ToLogLine();
+  EXPECT_EQ(stats.kernel_drops, 0u);
+  EXPECT_EQ(stats.datagrams_decoded, sent);
+  EXPECT_EQ(sunk, stats.records);
+  EXPECT_EQ(stats.records, 29 * sent);
+}
+
+TEST(PipelineTest, WithoutTheRingWaitAFullRingDropsAndCounts) {
+  std::uint64_t sent = 0;
+  std::uint64_t sunk = 0;
+  const PipelineStats stats = RunThroughAStall(0, sent, sunk);
+  EXPECT_GT(stats.dropped_queue_full, 0u);
+  EXPECT_EQ(stats.datagrams_decoded + stats.dropped_queue_full, sent) << stats.ToLogLine();
+  EXPECT_EQ(sunk, stats.records);
+}
+
 TEST(PipelineTest, FailsClearlyWhenAPortIsTaken) {
   PipelineOptions options;
   options.listen = {net::Endpoint{*flow::IpAddress::Parse("127.0.0.1"), 0}};
