@@ -8,8 +8,9 @@
 // own ring to each worker, so every ring has one producer and one consumer.
 //
 // Producers never wait here: a datagram whose ring is full is refused, and dropped and
-// counted (dropped_queue_full) unless the producer tries again. A worker with nothing to do sleeps on a doorbell that producers
-// ring once per published batch, after flushing its partial FlowBatch to its sink.
+// counted (dropped_queue_full) unless the producer tries again. A worker with nothing to
+// do sleeps on a doorbell that producers ring once per published batch, after flushing
+// its partial FlowBatch to its sink.
 
 #pragma once
 

@@ -139,7 +139,7 @@ UdpReceiver::UdpReceiver(std::vector<UdpSocket> sockets, const UdpReceiverOption
   for (const UdpSocket& socket : sockets_) {
     pollfds_.push_back(pollfd{socket.fd(), POLLIN, 0});
     if (coalescing_ && SetInt(socket.fd(), SOL_UDP, UDP_GRO, 1) != 0) {
-      coalescing_ = false;  // an old kernel: the sockets already set keep it, harmlessly
+      coalescing_ = false;  // an old kernel; a socket set before still has its buffers split
     }
   }
 }
@@ -247,7 +247,8 @@ std::span<const flow::Datagram> UdpReceiver::ReceiveBatch(int timeout_ms) {
     }
     const std::span<const std::uint8_t> received(slots_.data() + msg_idx * options_.slot_bytes,
                                                  message.msg_len);
-    const std::size_t segment_bytes = coalescing_ ? SegmentBytes(message.msg_hdr) : 0;
+    // Parsed whether or not coalescing_: a socket that has UDP_GRO on always says so.
+    const std::size_t segment_bytes = SegmentBytes(message.msg_hdr);
     const std::size_t step = segment_bytes == 0 ? received.size() : segment_bytes;
     coalesced += step < received.size() ? 1 : 0;
     std::size_t offset = 0;
