@@ -89,12 +89,13 @@ def wait_with_rusage(proc, timeout):
 class SluiceStore:
     """sluice serve --data WORKDIR/data; compression through a TOML file unless zstd."""
 
-    def __init__(self, binary, compression, writer_threads=1, receive_offload=True):
+    def __init__(self, binary, compression, writer_threads=1, receive_offload=True, zstd_level=None):
         self.binary = binary
         self.compression = compression
         self.writer_threads = writer_threads
         self.receive_offload = receive_offload
-        self.name = f"sluice {compression}" + (
+        self.zstd_level = zstd_level  # None: the default
+        self.name = f"sluice {compression}" + (f" level {zstd_level}" if zstd_level is not None else "") + (
             f" ({writer_threads} writer threads)" if writer_threads > 1 else "") + (
             "" if receive_offload else " (no UDP_GRO)")
 
@@ -105,13 +106,15 @@ class SluiceStore:
                    "--data", os.path.join(workdir, "data"),
                    "--writer-threads", str(self.writer_threads),
                    "--receive-offload", "on" if self.receive_offload else "off"]
-        if self.compression != "zstd":
+        if self.compression != "zstd" or self.zstd_level is not None:
             command += ["--config", os.path.join(workdir, "sluice.toml")]
         return command
 
     def start(self, port, workdir):
         with open(os.path.join(workdir, "sluice.toml"), "w") as config:
             config.write(f'[store]\ncompression = "{self.compression}"\n')
+            if self.zstd_level is not None:
+                config.write(f"zstd_level = {self.zstd_level}\n")
         with open(os.path.join(workdir, "collector.log"), "w") as log:
             proc = subprocess.Popen(self.command(port, workdir), stdout=log, stderr=subprocess.STDOUT)
         if not wait_for_file(os.path.join(workdir, "ready")):
@@ -394,6 +397,7 @@ def main():
         "sluice-zstd": SluiceStore(sluice, "zstd"),
         "sluice-zstd-2w": SluiceStore(sluice, "zstd", writer_threads=2),
         "sluice-zstd-nogro": SluiceStore(sluice, "zstd", receive_offload=False),
+        "sluice-zstd-level1": SluiceStore(sluice, "zstd", zstd_level=1),
         "sluice-zstd-2w-nogro": SluiceStore(sluice, "zstd", writer_threads=2, receive_offload=False),
         "sluice-lz4": SluiceStore(sluice, "lz4"),
         "sluice-none": SluiceStore(sluice, "none"),

@@ -179,6 +179,7 @@ store::MaintenanceOptions MaintenanceOptionsOf(const StoreConfig& store) {
   options.rollup_retention_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(store.rollup_retention).count();
   options.segment.compression = StoreCompression(store.compression);
+  options.segment.zstd_level = store.zstd_level;
   return options;
 }
 
@@ -224,6 +225,7 @@ std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConf
   check(old_store.rotation != new_store.rotation, "store.rotation");
   check(old_store.flush_interval != new_store.flush_interval, "store.flush_interval");
   check(old_store.compression != new_store.compression, "store.compression");
+  check(old_store.zstd_level != new_store.zstd_level, "store.zstd_level");
   check(old_store.writer_threads != new_store.writer_threads, "store.writer_threads");
   check(!(running.http.listen == wanted.http.listen), "http.listen");
   check(prefixes(running.local_networks) != prefixes(wanted.local_networks), "networks.local");
@@ -353,6 +355,7 @@ int RunServe(std::span<const std::string_view> args) {
   store_options.flush_interval_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(config.store.flush_interval).count();
   store_options.segment.compression = StoreCompression(config.store.compression);
+  store_options.segment.zstd_level = config.store.zstd_level;
   store_options.writer_threads = config.store.writer_threads;
   store_options.touch_queue_pages = true;
   for (const ExporterConfig& exporter : config.exporters) {

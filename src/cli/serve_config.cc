@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include "common/log.h"
 #include "common/toml_text.h"
 #include "store/layout.h"
+#include "store/segment_writer.h"
 
 namespace sluice::cli {
 namespace {
@@ -67,6 +69,17 @@ bool SetUnsigned(std::string_view text, std::uint64_t min, std::uint64_t max, T&
     return false;
   }
   target = static_cast<T>(*value);
+  return true;
+}
+
+// Sets `target` to a whole number, negative or not, in [min, max].
+bool SetInt(std::string_view text, int min, int max, int& target) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    return false;
+  }
+  target = value;
   return true;
 }
 
@@ -244,6 +257,11 @@ const Setting kSettings[] = {
          }
        }
        return false;
+     },
+     nullptr},
+    {"store", "zstd_level", "", ValueKind::kInteger, "a number from -32 to 19",
+     [](std::string_view text, ServeConfig& config) {
+       return SetInt(text, store::kMinZstdLevel, 19, config.store.zstd_level);
      },
      nullptr},
     {"store", "writer_threads", "--writer-threads", ValueKind::kInteger, "a number from 1 to 16",

@@ -16,6 +16,7 @@
 #include "flow/ip_address.h"
 #include "ingest/pipeline.h"
 #include "net/socket_address.h"
+#include "store/segment_writer.h"
 
 namespace sluice::cli {
 
@@ -38,6 +39,7 @@ struct StoreConfig {
   std::uint64_t max_size_bytes = 0;                        // cap on the data directory; 0 = none
   std::chrono::seconds flush_interval{5};                  // 1 s to 5 min, at most the rotation
   Compression compression = Compression::kZstd;            // of the blocks
+  int zstd_level = store::kDefaultZstdLevel;               // -32..19 (with zstd)
   std::size_t writer_threads = 1;                          // segments written in parallel per slot
   std::chrono::seconds rollup_retention{365 * 24 * 3600};  // hourly roll-ups
 };

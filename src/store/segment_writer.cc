@@ -16,6 +16,9 @@
 #include <utility>
 
 #include <lz4.h>
+// For ZSTD_c_literalCompressionMode, an experimental parameter of the stable
+// ZSTD_CCtx_setParameter(); no experimental function is called.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "common/crc32.h"
@@ -354,8 +357,15 @@ class SegmentWriter::Impl {
           (void)ZSTD_CCtx_reset(ws_->zstd.get(), ZSTD_reset_session_and_parameters);
           (void)ZSTD_CCtx_setParameter(ws_->zstd.get(), ZSTD_c_compressionLevel,
                                        options_.zstd_level);
-          if (options_.zstd_level >= 1 && options_.zstd_level <= 2) {
+          if (options_.zstd_level <= 2) {
             (void)ZSTD_CCtx_setParameter(ws_->zstd.get(), ZSTD_c_minMatch, kFastLevelMinMatch);
+          }
+          if (options_.zstd_level < 1) {
+            // Negative levels store literals raw unless told otherwise; here the entropy
+            // coder is where nearly all the saving comes from. A library that does not
+            // know the parameter refuses it, and the frames stay valid, only larger.
+            (void)ZSTD_CCtx_setParameter(ws_->zstd.get(), ZSTD_c_literalCompressionMode,
+                                         ZSTD_ps_enable);
           }
           zstd_level_set_ = true;
         }
@@ -490,8 +500,9 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(const std::string& 
     return MakeError(ErrorCode::kInvalidArgument,
                      path + ": rows_per_block must be 1.." + std::to_string(kMaxRowsPerBlock));
   }
-  if (options.zstd_level < -7 || options.zstd_level > 22) {
-    return MakeError(ErrorCode::kInvalidArgument, path + ": zstd level must be -7..22");
+  if (options.zstd_level < kMinZstdLevel || options.zstd_level > 22) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     path + ": zstd level must be " + std::to_string(kMinZstdLevel) + "..22");
   }
   PosixFileSystem posix;
   FileSystem& file_system = options.file_system != nullptr ? *options.file_system : posix;
