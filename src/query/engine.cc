@@ -1129,7 +1129,7 @@ class ItemReader {
   Status Read(const Plan& plan, const WorkItem& item, std::span<const FieldId> select_fields,
               Selector& selector, std::span<const FieldId> fields, flow::FlowSink& sink,
               ScanStats& scan, std::vector<std::string>& warnings,
-              store::DictionaryColumn* dictionary = nullptr) {
+              store::DictionaryColumn* dictionary = nullptr, std::size_t max_kept = SIZE_MAX) {
     const Segment& segment = plan.segments[item.segment];
     if (item.segment != segment_) {
       reader_.reset();
@@ -1152,7 +1152,8 @@ class ItemReader {
     }
     selector.set_check_window(!segment.window_inside);
     Result<std::size_t> kept =
-        reader_->ReadSelected(item.block, select_fields, selector, fields, sink, dictionary);
+        reader_->ReadSelected(item.block, select_fields, selector, fields, sink, dictionary,
+                              max_kept);
     if (!kept) {
       if (!IsDamage(kept.error()) && kept.error().Code() != ErrorCode::kInvalidArgument) {
         return tl::unexpected(kept.error());
@@ -1313,8 +1314,12 @@ class ParallelListing {
         error = Error(ErrorCode::kCancelled, "the query was cancelled or ran past its time limit");
       } else {
         SlotSink sink(*this, slot);
+        // Unordered, no item can hand on more than the limit: an item keeps at most that
+        // many rows, so `-c 10` decodes ten rows of a block, not the block.
+        const std::size_t max_kept =
+            !ordered_ && shape_->spec->limit > 0 ? shape_->spec->limit : SIZE_MAX;
         Status read = reader.Read(*plan_, plan_->items[item_idx], select_fields_, selector, fields_,
-                                  sink, slot.scan, slot.warnings);
+                                  sink, slot.scan, slot.warnings, nullptr, max_kept);
         if (!read) {
           error = read.error();
         }

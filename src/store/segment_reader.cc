@@ -155,7 +155,11 @@ class SegmentReader::Impl {
   Result<std::size_t> ReadSelected(std::size_t block_idx,
                                    std::span<const flow::FieldId> select_fields,
                                    RowSelector& selector, std::span<const flow::FieldId> fields,
-                                   flow::FlowSink& sink, DictionaryColumn* dictionary) {
+                                   flow::FlowSink& sink, DictionaryColumn* dictionary,
+                                   std::size_t max_kept) {
+    if (max_kept == 0) {
+      return std::size_t{0};
+    }
     if (dictionary != nullptr) {
       dictionary->coded = false;
       dictionary->dictionary = {};
@@ -201,7 +205,8 @@ class SegmentReader::Impl {
         return std::size_t{0};
       }
     }
-    for (std::size_t start = 0; start < block.row_count; start += flow::FlowBatch::kCapacity) {
+    for (std::size_t start = 0; start < block.row_count && kept < max_kept;
+         start += flow::FlowBatch::kCapacity) {
       const std::size_t n = std::min<std::size_t>(flow::FlowBatch::kCapacity, block.row_count - start);
       // Only the selection fields are ever written to this batch, and all of their rows
       // [0, n) each time, so it need not be cleared (which would zero every column) unless
@@ -227,7 +232,8 @@ class SegmentReader::Impl {
           ZeroRange(selecting, field_idx, n);
         }
       }
-      const std::size_t count = selector.Select(selecting, start, selection_.data());
+      const std::size_t count =
+          std::min(selector.Select(selecting, start, selection_.data()), max_kept - kept);
       for (std::size_t i = 0; i < count; ++i) {
         kept_[kept + i] = static_cast<std::uint32_t>(start + selection_[i]);
       }
@@ -1050,8 +1056,10 @@ Result<std::size_t> SegmentReader::ReadSelected(std::size_t block_idx,
                                                 std::span<const flow::FieldId> select_fields,
                                                 RowSelector& selector,
                                                 std::span<const flow::FieldId> fields,
-                                                flow::FlowSink& sink, DictionaryColumn* dictionary) {
-  return impl_->ReadSelected(block_idx, select_fields, selector, fields, sink, dictionary);
+                                                flow::FlowSink& sink, DictionaryColumn* dictionary,
+                                                std::size_t max_kept) {
+  return impl_->ReadSelected(block_idx, select_fields, selector, fields, sink, dictionary,
+                             max_kept);
 }
 
 Status SegmentReader::ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink) {

@@ -116,11 +116,14 @@ class SegmentReader {
   // them by swapping it with an empty, cleared batch (std::swap), which the reader then
   // uses. With `dictionary` (not null; its field may be among `fields`), that field is
   // handed out as dictionary indexes when its chunk in this block is a dictionary and it
-  // is not among `select_fields` (see DictionaryColumn).
+  // is not among `select_fields` (see DictionaryColumn). At most `max_kept` rows are kept
+  // (the first ones the selector keeps; the selector is not asked about later rows), so a
+  // caller that needs only a few rows has only those decoded.
   Result<std::size_t> ReadSelected(std::size_t block_idx,
                                    std::span<const flow::FieldId> select_fields,
                                    RowSelector& selector, std::span<const flow::FieldId> fields,
-                                   flow::FlowSink& sink, DictionaryColumn* dictionary = nullptr);
+                                   flow::FlowSink& sink, DictionaryColumn* dictionary = nullptr,
+                                   std::size_t max_kept = SIZE_MAX);
 
   // ReadBlock() for every block in order.
   Status ReadAll(std::span<const flow::FieldId> fields, flow::FlowSink& sink);

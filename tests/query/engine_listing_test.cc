@@ -147,6 +147,17 @@ TEST(EngineListingTest, LimitAndStopAcrossThreads) {
     return flows;
   }());
 
+  // Each item keeps at most the limit's rows (ReadSelected's max_kept): the first ones
+  // still come out, for limits under and over what a block holds.
+  for (const std::size_t limit : {std::size_t{1}, want.size() / 2, want.size() - 1}) {
+    spec.limit = limit;
+    Collector first;
+    auto limited = RunQuery(spec, &first);
+    ASSERT_TRUE(limited) << limited.error().Message();
+    EXPECT_EQ(first.seen, Seen(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(limit)))
+        << limit;
+  }
+
   spec.limit = 0;
   Collector stopper(2);
   auto stopped = RunQuery(spec, &stopper);

@@ -151,6 +151,44 @@ TEST(SegmentSelectTest, BlockWithNoKeptRowHandsNothingOver) {
   EXPECT_EQ(sink.rows[0].cols().bytes[sink.rows[0].row], 90u * 1500);
 }
 
+TEST(SegmentSelectTest, AtMostMaxKeptRowsAreKeptTheFirstOnes) {
+  TempDir dir;
+  const std::string path = dir.File("capped.seg");
+  const std::size_t cap = FlowBatch::kCapacity;
+  SegmentWriterOptions options;
+  options.rows_per_block = static_cast<std::uint32_t>(3 * cap);
+  WriteSegment(path, 3 * cap, FillEveryField, options);
+  const auto odd = [](std::uint64_t n) { return n % 2 == 1; };
+  const std::vector<FieldId> select = {FieldId::kDstPort};
+  // Fewer than a batch keeps, a batch's worth and more, more than the block keeps.
+  for (const std::size_t max_kept : {std::size_t{1}, std::size_t{10}, cap + 7, 3 * cap}) {
+    auto reader = SegmentReader::Open(path);
+    ASSERT_TRUE(reader) << reader.error().Message();
+    PredicateSelector selector(odd);
+    CountingSink sink;
+    auto kept = (*reader)->ReadSelected(0, select, selector, AllFields(), sink, nullptr, max_kept);
+    ASSERT_TRUE(kept) << kept.error().Message();
+    const std::size_t want = std::min(max_kept, 3 * cap / 2);
+    EXPECT_EQ(*kept, want) << max_kept;
+    ASSERT_EQ(sink.rows.size(), want) << max_kept;
+    for (std::size_t i = 0; i < want; ++i) {
+      EXPECT_EQ(sink.rows[i].cols().src_port[sink.rows[i].row],
+                static_cast<std::uint16_t>((2 * i + 1) * 31))
+          << "kept row " << i << " of " << max_kept;
+    }
+    // Once enough rows are kept the selector is not asked about the block's later rows.
+    EXPECT_EQ(selector.calls, max_kept <= cap / 2 ? 1u : max_kept <= cap ? 2u : 3u) << max_kept;
+  }
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  PredicateSelector selector(odd);
+  CountingSink sink;
+  auto none = (*reader)->ReadSelected(0, select, selector, AllFields(), sink, nullptr, 0);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0u);
+  EXPECT_EQ(sink.batches, 0u);
+}
+
 TEST(SegmentSelectTest, DamageInAnUnreadColumnIsNotSeenWhenNothingIsKept) {
   TempDir dir;
   const std::string path = dir.File("damaged.seg");
