@@ -51,6 +51,11 @@ class DatagramRing {
   template <typename Fn>
   std::size_t Drain(Fn&& fn, std::size_t max);
 
+  // Bytes published and not yet drained (either side may ask; a snapshot).
+  std::uint64_t PublishedBytes() const {
+    return published_.load(std::memory_order_acquire) - read_pos_.load(std::memory_order_acquire);
+  }
+
   // Consumer: true if nothing published is left to drain.
   bool Empty() const {
     return read_pos_.load(std::memory_order_relaxed) == published_.load(std::memory_order_acquire);

@@ -2,10 +2,12 @@
 
 #include "ingest/decode_workers.h"
 
+#include <chrono>
 #include <string>
 #include <utility>
 
 #include "common/check.h"
+#include "common/futex.h"
 #include "common/thread_name.h"
 #include "decode/decoder_state.h"
 #include "decode/exporter_json.h"
@@ -17,6 +19,17 @@ namespace {
 constexpr std::size_t kDrainChunk = 256;
 // How often a busy worker expires old templates and publishes a snapshot of its state.
 constexpr UnixMillis kExpireEveryMs = 10'000;
+// How long a worker whose rings ran empty keeps a partial batch (napping meanwhile)
+// before handing it to its sink.
+constexpr auto kBatchHoldMs = std::chrono::milliseconds(20);
+// While a worker naps, a producer wakes it only once a ring holds this share of its bytes.
+constexpr std::uint64_t kNapWakeShare = 4;  // a quarter
+
+// Wakes `worker` whatever it is doing (a stop, a snapshot request).
+void Ring(std::atomic<std::uint32_t>& doorbell) {
+  doorbell.fetch_add(1, std::memory_order_release);
+  FutexWake(doorbell);
+}
 
 }  // namespace
 
@@ -82,8 +95,7 @@ void DecodeWorkers::Stop() {
     return;
   }
   for (auto& worker : workers_) {
-    worker->doorbell.fetch_add(1, std::memory_order_release);
-    worker->doorbell.notify_all();
+    Ring(worker->doorbell);
   }
   for (auto& worker : workers_) {
     if (worker->thread.joinable()) {
@@ -133,9 +145,17 @@ void DecodeWorkers::Publish(std::size_t producer_idx) {
       continue;
     }
     Worker& worker = *workers_[worker_idx];
-    worker.rings[producer_idx]->Publish();
-    worker.doorbell.fetch_add(1, std::memory_order_release);
-    worker.doorbell.notify_one();
+    DatagramRing& ring = *worker.rings[producer_idx];
+    ring.Publish();
+    // Pairs with the fence in Run(): either the worker sees what was published, or this
+    // sees the state it set before it looked (so a sleeping worker is always woken).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const std::uint32_t state = worker.sleep_state.load(std::memory_order_relaxed);
+    if (state == Worker::kAsleep ||
+        (state == Worker::kNapping &&
+         ring.PublishedBytes() >= ring.capacity_bytes() / kNapWakeShare)) {
+      Ring(worker.doorbell);
+    }
   }
   producer.dirty_workers = 0;
 }
@@ -161,8 +181,7 @@ void DecodeWorkers::TakeSnapshot(Worker& worker) {
 void DecodeWorkers::RequestSnapshots() {
   snapshot_requests_.fetch_add(1, std::memory_order_release);
   for (auto& worker : workers_) {
-    worker->doorbell.fetch_add(1, std::memory_order_release);
-    worker->doorbell.notify_one();
+    Ring(worker->doorbell);
   }
 }
 
@@ -231,6 +250,8 @@ void DecodeWorkers::Run(Worker& worker) {
   std::uint64_t datagrams = 0;
   std::uint64_t records = 0;
   std::uint64_t errors = 0;
+  bool holding = false;  // a partial batch waits for more rows until hold_until
+  std::chrono::steady_clock::time_point hold_until{};
   auto decode_one = [&](const flow::Datagram& datagram) {
     const decode::DecodeOutcome outcome = worker.decoder.Decode(datagram, worker.writer);
     ++datagrams;
@@ -267,17 +288,51 @@ void DecodeWorkers::Run(Worker& worker) {
       worker.records.Add(records);
       worker.errors.Add(errors);
       datagrams = records = errors = 0;
+      if (!holding && !worker.writer.batch().empty()) {
+        holding = true;
+        hold_until = std::chrono::steady_clock::now() + kBatchHoldMs;
+      }
       continue;
     }
-    // Idle: hand the partial batch on, then sleep until a producer (or a snapshot
-    // request) rings.
+    // The rings are empty. A partial batch is kept while the hold lasts, so that a slow
+    // trickle of datagrams is decoded a few times a second, not once each.
+    if (holding && !stopping) {
+      const auto left = hold_until - std::chrono::steady_clock::now();
+      if (left > std::chrono::nanoseconds::zero()) {
+        Sleep(worker, Worker::kNapping, bell, left);
+        continue;
+      }
+    }
+    holding = false;
     worker.writer.Flush();
     if (stopping) {
       // `stopping` was read before draining, so everything published before Stop() is done.
       return;
     }
-    worker.doorbell.wait(bell, std::memory_order_acquire);
+    Sleep(worker, Worker::kAsleep, bell, std::chrono::nanoseconds(-1));
   }
+}
+
+bool DecodeWorkers::WakeWanted(const Worker& worker, std::uint32_t state) {
+  for (const auto& ring : worker.rings) {
+    const std::uint64_t published = ring->PublishedBytes();
+    if (state == Worker::kAsleep ? published != 0
+                                 : published >= ring->capacity_bytes() / kNapWakeShare) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void DecodeWorkers::Sleep(Worker& worker, std::uint32_t state, std::uint32_t bell,
+                          std::chrono::nanoseconds timeout) {
+  worker.sleep_state.store(state, std::memory_order_relaxed);
+  // Pairs with the fence in Publish() (see there).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!WakeWanted(worker, state)) {
+    FutexWait(worker.doorbell, bell, timeout);
+  }
+  worker.sleep_state.store(Worker::kAwake, std::memory_order_relaxed);
 }
 
 DecodeStats DecodeWorkers::Stats() const {

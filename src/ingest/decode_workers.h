@@ -8,13 +8,21 @@
 // own ring to each worker, so every ring has one producer and one consumer.
 //
 // Producers never wait here: a datagram whose ring is full is refused, and dropped and
-// counted (dropped_queue_full) unless the producer tries again. A worker with nothing to
-// do sleeps on a doorbell that producers ring once per published batch, after flushing
-// its partial FlowBatch to its sink.
+// counted (dropped_queue_full) unless the producer tries again.
+//
+// Wake-ups are few, because each costs a context switch (dear on a virtual machine). A
+// worker whose rings run empty keeps its partial FlowBatch and naps for up to
+// kBatchHoldMs (decode_workers.cc) while datagrams gather; a producer's Publish() wakes
+// it early only when a ring is a quarter full. Once the hold is over the partial batch
+// goes to the sink, and a worker with nothing at all to do sleeps until the next
+// Publish(). So at a low rate a worker wakes a few dozen times a second, not once per
+// datagram, and hands its sink a few batches a second; a flow reaches the sink at most
+// kBatchHoldMs after it was taken off the ring.
 
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -126,6 +134,11 @@ class DecodeWorkers {
   };
 
   void Run(Worker& worker);
+  // Whether a worker about to sleep in `state` should look at its rings again instead.
+  static bool WakeWanted(const Worker& worker, std::uint32_t state);
+  // Sleeps in `state` until rung (the doorbell moved on from `bell`) or `timeout`.
+  static void Sleep(Worker& worker, std::uint32_t state, std::uint32_t bell,
+                    std::chrono::nanoseconds timeout);
   static void TakeSnapshot(Worker& worker);
 
   DecodeWorkersOptions options_;
@@ -146,7 +159,10 @@ struct DecodeWorkers::Worker {
   std::unique_ptr<flow::FlowSink> sink;
   flow::BatchWriter writer;
   std::vector<std::unique_ptr<DatagramRing>> rings;  // one per producer
-  alignas(64) std::atomic<std::uint32_t> doorbell{0};
+  // What the worker is doing, for producers to decide whether to ring (decode_workers.cc).
+  enum : std::uint32_t { kAwake = 0, kNapping = 1, kAsleep = 2 };
+  alignas(64) std::atomic<std::uint32_t> doorbell{0};  // a futex word: changed, then woken
+  std::atomic<std::uint32_t> sleep_state{kAwake};
   alignas(64) net::RelaxedCounter datagrams;
   net::RelaxedCounter records;
   net::RelaxedCounter errors;

@@ -2,6 +2,7 @@
 
 #include "ingest/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -17,6 +18,28 @@ constexpr int kReceivePollMs = 100;
 
 // Between two tries of a datagram whose ring was full.
 constexpr auto kRingRetry = std::chrono::microseconds(100);
+
+// The longest wait after a batch that did not fill, and the rate its socket buffers must
+// be able to absorb for that long, twice over: 10 Gbit/s, in bytes per microsecond.
+constexpr std::uint64_t kMaxCoalesceUs = 4000;
+constexpr std::uint64_t kBurstBytesPerUs = 1250;
+
+// The wait after a batch that did not fill: `configured` (0: none), lengthened up to
+// kMaxCoalesceUs as far as the smallest socket buffer of the receiver holds half of a
+// 10 Gbit/s burst over it. A longer wait means fewer wake-ups at a low rate (each a
+// context switch); a batch that fills is never followed by a wait.
+std::chrono::microseconds CoalesceWait(std::uint32_t configured, const net::UdpReceiver& receiver) {
+  if (configured == 0) {
+    return std::chrono::microseconds(0);
+  }
+  std::size_t smallest = 0;
+  for (const net::UdpSocket& socket : receiver.sockets()) {
+    smallest = smallest == 0 ? socket.rcvbuf_effective() : std::min(smallest, socket.rcvbuf_effective());
+  }
+  const std::uint64_t held_us = smallest / 2 / kBurstBytesPerUs;
+  return std::chrono::microseconds(
+      std::max<std::uint64_t>(configured, std::min(kMaxCoalesceUs, held_us)));
+}
 
 }  // namespace
 
@@ -156,11 +179,11 @@ void Pipeline::Receive(std::size_t receiver_idx) {
     }
     workers_->Publish(receiver_idx);
   };
-  const auto coalesce = std::chrono::microseconds(options_.coalesce_us);
+  const std::chrono::microseconds coalesce = CoalesceWait(options_.coalesce_us, receiver);
   while (!stop_receiving_.load(std::memory_order_acquire)) {
     const auto batch = receiver.ReceiveBatch(kReceivePollMs);
     forward(batch);
-    if (!batch.empty() && !receiver.LastBatchFull() && options_.coalesce_us != 0) {
+    if (!batch.empty() && !receiver.LastBatchFull() && coalesce.count() != 0) {
       std::this_thread::sleep_for(coalesce);
     }
   }

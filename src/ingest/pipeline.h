@@ -41,9 +41,10 @@ struct PipelineOptions {
   // UDP_GRO on the sockets: the kernel may pass consecutive datagrams of one exporter
   // as one buffer, which the receive thread splits (net::UdpReceiverOptions::coalesce).
   bool receive_offload = true;
-  // After a batch that did not fill, a receive thread waits this long before reading
-  // again, so that datagrams arrive in batches rather than one wake-up each (interrupt
-  // coalescing). The socket buffer holds what arrives meanwhile; 0 = never wait.
+  // After a batch that did not fill, a receive thread waits at least this long before
+  // reading again, so that datagrams arrive in batches rather than one wake-up each
+  // (interrupt coalescing); up to 4 ms where its socket buffers can hold half of what a
+  // 10 Gbit/s burst brings meanwhile (pipeline.cc, CoalesceWait). 0 = never wait.
   std::uint32_t coalesce_us = 200;
   // When a decode worker's ring is full, the receive thread stops reading and tries the
   // datagram again for up to this long, so that the socket buffer (rcvbuf) absorbs a
