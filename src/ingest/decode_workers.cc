@@ -147,7 +147,7 @@ void DecodeWorkers::Publish(std::size_t producer_idx) {
     Worker& worker = *workers_[worker_idx];
     DatagramRing& ring = *worker.rings[producer_idx];
     ring.Publish();
-    // Pairs with the fence in Run(): either the worker sees what was published, or this
+    // Pairs with the fence in Sleep(): either the worker sees what was published, or this
     // sees the state it set before it looked (so a sleeping worker is always woken).
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const std::uint32_t state = worker.sleep_state.load(std::memory_order_relaxed);
