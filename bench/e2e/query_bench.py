@@ -55,7 +55,8 @@ QUERIES = [
     ("-s dstport/bytes -n 10, detail only", ["-s", "dstport/bytes", "-n", "10"],
      ["--no-rollups", "-s", "dstport/bytes", "-n", "10"]),
     ("-A 5-tuple -O bytes -n 10", ["-A", "srcip,dstip,srcport,dstport,proto", "-O", "bytes", "-n", "10"],
-     # 50 M flows are ~50 M distinct 5-tuples: more than the default 1 GiB budget.
+     # 50 M flows are ~50 M distinct 5-tuples: more than half of a small machine's memory
+     # (the default budget).
      ["-A", "srcip,dstip,srcport,dstport,proto", "-O", "bytes", "-n", "10", "--memory-budget", "12G"]),
     ("5-minute series", None, ["--bucket", "5m"]),
 ]

@@ -3,6 +3,9 @@
 // Parses the flags into a QuerySpec, runs it (query/engine.h) and prints the answer
 // through query/output.h.
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -68,7 +71,8 @@ constexpr const char* kQueryUsage =
     "tuning:\n"
     "  --threads N            scan threads (default: one per core)\n"
     "  --no-rollups           never read hourly roll-ups\n"
-    "  --memory-budget SIZE   limit for group-by tables (default 1G)\n"
+    "  --memory-budget SIZE   limit for group-by tables (default: half the machine's\n"
+    "                         memory, at least 1G)\n"
     "\n"
     "exit status: 0 ok, 1 the query failed (memory budget, unreadable store), 2 bad usage or\n"
     "filter syntax.\n";
@@ -104,10 +108,25 @@ bool ReadFile(const std::string& path, std::string& text) {
   return true;
 }
 
+// The default budget of a query run from the command line: half of the machine's
+// memory (at least 1 GiB). Like nfdump, the command is the machine's foreground work, and
+// an aggregation over tens of millions of distinct 5-tuples needs gigabytes; the HTTP API
+// keeps its own, smaller budget per query (serve's configuration).
+std::size_t DefaultMemoryBudget() {
+  constexpr std::size_t kFloor = std::size_t{1} << 30;
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_bytes = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_bytes <= 0) {
+    return kFloor;
+  }
+  return std::max(kFloor, static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_bytes) / 2);
+}
+
 }  // namespace
 
 int RunQuery(std::span<const std::string_view> args) {
   query::QuerySpec spec;
+  spec.memory_budget_bytes = DefaultMemoryBudget();
   query::OutputOptions output;
   output.local_time = query::UseLocalTime();
   std::vector<std::string> filter_words;
