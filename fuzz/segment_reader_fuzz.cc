@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzzes SegmentReader on whole files: Open() (header, trailer, footer, block index) and,
-// when it succeeds, reading every column of every block, whole and at every 16th row
-// (ReadSelected()); then Recover() on the same bytes.
+// when it succeeds, reading every column of every block, whole, at every 16th row
+// (ReadSelected()) and at the first few of those (its max_kept); then Recover() on the
+// same bytes.
 
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,9 @@ void ReadEverything(sluice::store::SegmentReader& reader) {
   const sluice::flow::FieldId select[] = {sluice::flow::FieldId::kFirst};
   for (std::size_t block_idx = 0; block_idx < reader.blocks().size(); ++block_idx) {
     (void)reader.ReadSelected(block_idx, select, selector, sluice::store::AllFields(), sink);
+    // And at most a few of those rows, as `sluice query -c N` reads them.
+    (void)reader.ReadSelected(block_idx, select, selector, sluice::store::AllFields(), sink,
+                              nullptr, block_idx % 4);
   }
 }
 
