@@ -25,6 +25,11 @@ constexpr auto kBatchHoldMs = std::chrono::milliseconds(20);
 // While a worker naps, a producer wakes it only once a ring holds this share of its bytes.
 constexpr std::uint64_t kNapWakeShare = 4;  // a quarter
 
+// Whether `ring` holds enough to end a worker's nap early.
+bool EndsANap(const DatagramRing& ring) {
+  return ring.PublishedBytes() >= ring.capacity_bytes() / kNapWakeShare;
+}
+
 // Wakes `worker` whatever it is doing (a stop, a snapshot request).
 void Ring(std::atomic<std::uint32_t>& doorbell) {
   doorbell.fetch_add(1, std::memory_order_release);
@@ -151,9 +156,7 @@ void DecodeWorkers::Publish(std::size_t producer_idx) {
     // sees the state it set before it looked (so a sleeping worker is always woken).
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const std::uint32_t state = worker.sleep_state.load(std::memory_order_relaxed);
-    if (state == Worker::kAsleep ||
-        (state == Worker::kNapping &&
-         ring.PublishedBytes() >= ring.capacity_bytes() / kNapWakeShare)) {
+    if (state == Worker::kAsleep || (state == Worker::kNapping && EndsANap(ring))) {
       Ring(worker.doorbell);
     }
   }
@@ -315,9 +318,7 @@ void DecodeWorkers::Run(Worker& worker) {
 
 bool DecodeWorkers::WakeWanted(const Worker& worker, std::uint32_t state) {
   for (const auto& ring : worker.rings) {
-    const std::uint64_t published = ring->PublishedBytes();
-    if (state == Worker::kAsleep ? published != 0
-                                 : published >= ring->capacity_bytes() / kNapWakeShare) {
+    if (state == Worker::kAsleep ? ring->PublishedBytes() != 0 : EndsANap(*ring)) {
       return true;
     }
   }
