@@ -219,6 +219,9 @@ void BM_SegmentWriterAppend(benchmark::State& state) {
   if (const char* rows = std::getenv("SLUICE_BENCH_ROWS_PER_BLOCK")) {  // for experiments
     options.rows_per_block = static_cast<std::uint32_t>(std::strtoul(rows, nullptr, 10));
   }
+  if (const char* rows = std::getenv("SLUICE_BENCH_CLUSTER_ROWS")) {  // for experiments
+    options.cluster_rows = static_cast<std::uint32_t>(std::strtoul(rows, nullptr, 10));
+  }
   auto writer = store::SegmentWriter::Create(path, options);
   if (!writer) {
     state.SkipWithError(std::string(writer.error().Message()).c_str());

@@ -180,6 +180,7 @@ store::MaintenanceOptions MaintenanceOptionsOf(const StoreConfig& store) {
       std::chrono::duration_cast<std::chrono::milliseconds>(store.rollup_retention).count();
   options.segment.compression = StoreCompression(store.compression);
   options.segment.zstd_level = store.zstd_level;
+  options.segment.cluster_rows = store.cluster_by_port ? store::kClusterRows : 0;
   return options;
 }
 
@@ -226,6 +227,7 @@ std::vector<std::string> NeedRestart(const ServeConfig& running, const ServeConf
   check(old_store.flush_interval != new_store.flush_interval, "store.flush_interval");
   check(old_store.compression != new_store.compression, "store.compression");
   check(old_store.zstd_level != new_store.zstd_level, "store.zstd_level");
+  check(old_store.cluster_by_port != new_store.cluster_by_port, "store.cluster_by_port");
   check(old_store.writer_threads != new_store.writer_threads, "store.writer_threads");
   check(!(running.http.listen == wanted.http.listen), "http.listen");
   check(prefixes(running.local_networks) != prefixes(wanted.local_networks), "networks.local");
@@ -356,6 +358,7 @@ int RunServe(std::span<const std::string_view> args) {
       std::chrono::duration_cast<std::chrono::milliseconds>(config.store.flush_interval).count();
   store_options.segment.compression = StoreCompression(config.store.compression);
   store_options.segment.zstd_level = config.store.zstd_level;
+  store_options.segment.cluster_rows = config.store.cluster_by_port ? store::kClusterRows : 0;
   store_options.writer_threads = config.store.writer_threads;
   store_options.touch_queue_pages = true;
   for (const ExporterConfig& exporter : config.exporters) {

@@ -34,6 +34,7 @@ enum class ValueKind : std::uint8_t {
   kString,           // a TOML string
   kIntegerOrString,  // 1000 or "1K", 300 or "5m"
   kStringList,       // ["a", "b"] (or one string)
+  kBoolean,          // a TOML boolean, given as "true" or "false"
 };
 
 // One setting, reachable as `section.key` in the file and (if `flag` is not empty) as a
@@ -80,6 +81,15 @@ bool SetInt(std::string_view text, int min, int max, int& target) {
     return false;
   }
   target = value;
+  return true;
+}
+
+// Sets `target` from "true" or "false".
+bool SetBool(std::string_view text, bool& target) {
+  if (text != "true" && text != "false") {
+    return false;
+  }
+  target = text == "true";
   return true;
 }
 
@@ -264,6 +274,11 @@ const Setting kSettings[] = {
        return SetInt(text, store::kMinZstdLevel, 19, config.store.zstd_level);
      },
      nullptr},
+    {"store", "cluster_by_port", "", ValueKind::kBoolean, "true or false",
+     [](std::string_view text, ServeConfig& config) {
+       return SetBool(text, config.store.cluster_by_port);
+     },
+     nullptr},
     {"store", "writer_threads", "--writer-threads", ValueKind::kInteger, "a number from 1 to 16",
      [](std::string_view text, ServeConfig& config) {
        return SetUnsigned(text, 1, 16, config.store.writer_threads);
@@ -391,7 +406,11 @@ std::optional<std::string> ScalarText(const toml::node& node, ValueKind kind) {
       integer != nullptr && (kind == ValueKind::kInteger || kind == ValueKind::kIntegerOrString)) {
     return std::to_string(integer->get());
   }
-  if (const auto* string = node.as_string(); string != nullptr && kind != ValueKind::kInteger) {
+  if (const auto* boolean = node.as_boolean(); boolean != nullptr && kind == ValueKind::kBoolean) {
+    return boolean->get() ? "true" : "false";
+  }
+  if (const auto* string = node.as_string();
+      string != nullptr && kind != ValueKind::kInteger && kind != ValueKind::kBoolean) {
     return string->get();
   }
   return std::nullopt;

@@ -103,6 +103,13 @@ class SegmentWriter::Impl {
     if (!status_) {
       return status_;
     }
+    if (clustered_) {
+      // A clustered block whose runs were not all written (disk full): its rows are
+      // reordered already, so it is finished before any row joins it.
+      if (Status sealed = SealBlock(); !sealed) {
+        return sealed;
+      }
+    }
     const flow::FlowColumns& cols = batch.cols();
     std::size_t row = 0;
     while (row < batch.size()) {
@@ -255,7 +262,8 @@ class SegmentWriter::Impl {
     }
   }
 
-  // Encodes, compresses and writes the buffered rows as one block.
+  // Encodes, compresses and writes the buffered rows: as one block, or (clustering) as
+  // runs of rows of nearby destination ports, one block each.
   Status SealBlock() {
     if (!status_) {
       return status_;
@@ -263,6 +271,127 @@ class SegmentWriter::Impl {
     if (block_rows_ == 0) {
       return OkStatus();
     }
+    if (options_.cluster_rows > 0 && block_rows_ >= 2 * std::size_t{options_.cluster_rows}) {
+      if (!clustered_) {
+        ClusterRows();
+        clustered_ = true;
+      }
+      while (cluster_next_ < cluster_cuts_.size()) {
+        const std::size_t begin = cluster_next_ == 0 ? 0 : cluster_cuts_[cluster_next_ - 1];
+        if (Status sealed = SealRows(begin, cluster_cuts_[cluster_next_] - begin); !sealed) {
+          return sealed;  // the runs written stay written; the next call goes on from here
+        }
+        ++cluster_next_;
+      }
+    } else if (Status sealed = SealRows(0, block_rows_); !sealed) {
+      return sealed;
+    }
+    clustered_ = false;
+    cluster_next_ = 0;
+    block_rows_ = 0;
+    for (Buffer& column : ws_->columns) {
+      column.clear();
+    }
+    for (std::string& arena : ws_->arenas) {
+      arena.clear();
+    }
+    return OkStatus();
+  }
+
+  // Orders the buffered rows by (protocol, destination port), stably, and cuts them into
+  // runs of at least options_.cluster_rows rows that end where the key changes.
+  void ClusterRows() {
+    const std::size_t rows = block_rows_;
+    std::vector<std::uint32_t>& keys = cluster_keys_;
+    keys.assign(rows, 0);
+    if (const Buffer& proto = ws_->columns[static_cast<std::size_t>(flow::FieldId::kProto)];
+        !proto.empty()) {
+      const std::uint8_t* values = proto.data();
+      for (std::size_t row = 0; row < rows; ++row) {
+        keys[row] = std::uint32_t{values[row]} << 16;
+      }
+    }
+    if (const Buffer& port = ws_->columns[static_cast<std::size_t>(flow::FieldId::kDstPort)];
+        !port.empty()) {
+      const std::uint8_t* values = port.data();
+      for (std::size_t row = 0; row < rows; ++row) {
+        std::uint16_t value;
+        std::memcpy(&value, values + row * 2, 2);
+        keys[row] |= value;
+      }
+    }
+    // A stable counting sort on the port, then on the protocol.
+    std::vector<std::uint32_t>& order = cluster_order_;
+    std::vector<std::uint32_t>& scratch = cluster_scratch_;
+    order.resize(rows);
+    scratch.resize(rows);
+    std::vector<std::uint32_t>& counts = cluster_counts_;
+    counts.assign(65536, 0);
+    std::array<std::uint32_t, 256> proto_counts{};
+    for (std::size_t row = 0; row < rows; ++row) {
+      ++counts[keys[row] & 0xFFFF];
+      ++proto_counts[keys[row] >> 16];
+    }
+    std::uint32_t sum = 0;
+    for (std::uint32_t& count : counts) {
+      sum += std::exchange(count, sum);
+    }
+    sum = 0;
+    for (std::uint32_t& count : proto_counts) {
+      sum += std::exchange(count, sum);
+    }
+    for (std::size_t row = 0; row < rows; ++row) {
+      scratch[counts[keys[row] & 0xFFFF]++] = static_cast<std::uint32_t>(row);
+    }
+    for (std::size_t pos = 0; pos < rows; ++pos) {
+      const std::uint32_t row = scratch[pos];
+      order[proto_counts[keys[row] >> 16]++] = row;
+    }
+    // Every column in that order.
+    for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+      Buffer& column = ws_->columns[field_idx];
+      if (column.empty()) {
+        continue;
+      }
+      VisitColumn(field_idx, [&](auto member) {
+        using T = std::decay_t<decltype((std::declval<flow::FlowColumns>().*member)[0])>;
+        cluster_gather_.Resize(rows * sizeof(T));
+        const std::uint8_t* from = column.data();
+        std::uint8_t* to = cluster_gather_.data();
+        for (std::size_t pos = 0; pos < rows; ++pos) {
+          std::memcpy(to + pos * sizeof(T), from + std::size_t{order[pos]} * sizeof(T), sizeof(T));
+        }
+        std::memcpy(column.data(), to, rows * sizeof(T));
+      });
+    }
+    // A run ends where the key changes once it has cluster_rows rows, or a quarter of that
+    // where the protocol changes or the port passes twice the run's first one (so that
+    // a run's statistics keep a narrow range of each); no run is shorter than a quarter.
+    cluster_cuts_.clear();
+    const std::size_t full = options_.cluster_rows;
+    const std::size_t least = std::max<std::size_t>(1, full / 4);
+    std::size_t begin = 0;
+    std::uint32_t first = keys[order[0]];
+    std::uint32_t previous = first;
+    for (std::size_t pos = 1; pos < rows; ++pos) {
+      const std::uint32_t key = keys[order[pos]];
+      if (key != previous && rows - pos >= least) {
+        const std::size_t length = pos - begin;
+        const bool other_protocol = (key >> 16) != (first >> 16);
+        const bool far_port = (key & 0xFFFF) > 2 * (first & 0xFFFF);
+        if (length >= full || (length >= least && (other_protocol || far_port))) {
+          cluster_cuts_.push_back(static_cast<std::uint32_t>(pos));
+          begin = pos;
+          first = key;
+        }
+      }
+      previous = key;
+    }
+    cluster_cuts_.push_back(static_cast<std::uint32_t>(rows));
+  }
+
+  // Encodes, compresses and writes buffered rows [begin, begin + rows) as one block.
+  Status SealRows(std::size_t begin, std::size_t rows) {
     ws_->entries.clear();
     ws_->data.clear();
     std::uint64_t column_count = 0;
@@ -273,15 +402,19 @@ class SegmentWriter::Impl {
       if (ws_->columns[field_idx].empty()) {
         continue;  // all default
       }
+      const std::size_t width = ws_->columns[field_idx].size() / block_rows_;
+      const std::uint8_t* values = ws_->columns[field_idx].data() + begin * width;
+      if (rows != block_rows_ && AllZero(values, rows * width)) {
+        continue;  // all default in this run
+      }
       ws_->raw.clear();
       const std::uint8_t* reference = nullptr;
       if (const std::optional<flow::FieldId> ref = ReferenceField(field)) {
         const Buffer& ref_values = ws_->columns[static_cast<std::size_t>(*ref)];
-        reference = ref_values.empty() ? nullptr : ref_values.data();
+        reference = ref_values.empty() ? nullptr : ref_values.data() + begin * (ref_values.size() / block_rows_);
       }
       const std::optional<EncodedColumn> encoded =
-          ws_->encoder.Encode(type, ws_->columns[field_idx].data(), block_rows_,
-                              ws_->arenas[field_idx], reference, ws_->raw);
+          ws_->encoder.Encode(type, values, rows, ws_->arenas[field_idx], reference, ws_->raw);
       if (!encoded) {
         continue;
       }
@@ -317,7 +450,7 @@ class SegmentWriter::Impl {
 
     ws_->block.clear();
     ws_->block.PutFixed32(kBlockMagic);
-    ws_->block.PutFixed32(static_cast<std::uint32_t>(block_rows_));
+    ws_->block.PutFixed32(static_cast<std::uint32_t>(rows));
     ws_->block.PutFixed32(static_cast<std::uint32_t>(ws_->directory.size()));
     ws_->block.PutFixed32(static_cast<std::uint32_t>(ws_->data.size()));
     ws_->block.PutFixed32(directory_crc);
@@ -329,20 +462,13 @@ class SegmentWriter::Impl {
       return written;
     }
     index_.PutVarint(block_offset);
-    index_.PutVarint(block_rows_);
+    index_.PutVarint(rows);
     index_.PutVarint(ws_->directory.size());
     index_.PutVarint(ws_->data.size());
     index_.PutFixed32(directory_crc);
     index_.Append(ws_->directory.span());
     ++block_count_;
-    sealed_rows_ += block_rows_;
-    block_rows_ = 0;
-    for (Buffer& column : ws_->columns) {
-      column.clear();
-    }
-    for (std::string& arena : ws_->arenas) {
-      arena.clear();
-    }
+    sealed_rows_ += rows;
     return OkStatus();
   }
 
@@ -475,6 +601,16 @@ class SegmentWriter::Impl {
   // (given back by the destructor) or the writer's own.
   std::unique_ptr<BlockWorkspace> ws_;
   std::size_t block_rows_ = 0;
+  // Clustering (options_.cluster_rows): the buffered rows once ordered, where their runs
+  // end, and how many runs are written.
+  bool clustered_ = false;
+  std::size_t cluster_next_ = 0;
+  std::vector<std::uint32_t> cluster_cuts_;
+  std::vector<std::uint32_t> cluster_order_;
+  std::vector<std::uint32_t> cluster_scratch_;
+  std::vector<std::uint32_t> cluster_counts_;
+  std::vector<std::uint32_t> cluster_keys_;
+  Buffer cluster_gather_;
 
   // For the footer.
   Buffer index_;

@@ -27,10 +27,19 @@ inline constexpr int kMinZstdLevel = -32;
 // (docs/BENCHMARKS.md, "zstd level -8 with compressed literals").
 inline constexpr int kDefaultZstdLevel = -8;
 
+// The rows of a clustered run (SegmentWriterOptions::cluster_rows) that `[store]
+// cluster_by_port` asks for (docs/BENCHMARKS.md, "Blocks clustered by port").
+inline constexpr std::uint32_t kClusterRows = 16384;
+
 struct SegmentWriterOptions {
   Compression compression = Compression::kZstd;
   int zstd_level = kDefaultZstdLevel;     // kMinZstdLevel..22
   std::uint32_t rows_per_block = 131072;  // 1..kMaxRowsPerBlock
+  // When > 0, a full block's rows are ordered by (protocol, destination port) and written
+  // as several blocks, each of about this many rows or fewer where the protocol changes
+  // or the port range would widen, so that block statistics skip most of them for a port
+  // or protocol filter (kClusterRows: the service's `[store] cluster_by_port`).
+  std::uint32_t cluster_rows = 0;
   bool sync = true;                       // fdatasync() in Finish() ...
   bool sync_on_flush = true;              // ... and in Flush() (if sync)
   FileSystem* file_system = nullptr;      // nullptr: the real one (PosixFileSystem)

@@ -85,6 +85,7 @@ void ExpectSameSettings(const ServeConfig& actual, const ServeConfig& expected) 
   EXPECT_EQ(actual.store.flush_interval, expected.store.flush_interval);
   EXPECT_EQ(actual.store.compression, expected.store.compression);
   EXPECT_EQ(actual.store.zstd_level, expected.store.zstd_level);
+  EXPECT_EQ(actual.store.cluster_by_port, expected.store.cluster_by_port);
   EXPECT_EQ(actual.store.writer_threads, expected.store.writer_threads);
   EXPECT_EQ(actual.store.rollup_retention, expected.store.rollup_retention);
   EXPECT_EQ(actual.http.listen, expected.http.listen);
@@ -149,6 +150,7 @@ TEST(ServeConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(config.store.flush_interval, seconds(5));
   EXPECT_EQ(config.store.compression, Compression::kZstd);
   EXPECT_EQ(config.store.zstd_level, -8);
+  EXPECT_FALSE(config.store.cluster_by_port);
   EXPECT_EQ(config.store.writer_threads, 1u);
   EXPECT_EQ(config.store.rollup_retention, seconds(365 * 86400));
   EXPECT_EQ(config.http.listen, At("127.0.0.1", 8080));
@@ -207,6 +209,7 @@ max_size = "100G"
 flush_interval = 10
 compression = "lz4"
 zstd_level = -3
+cluster_by_port = true
 rollup_retention = "52w"
 
 [http]
@@ -242,6 +245,7 @@ listen = "[::1]:9090"
   EXPECT_EQ(config.store.flush_interval, seconds(10));
   EXPECT_EQ(config.store.compression, Compression::kLz4);
   EXPECT_EQ(config.store.zstd_level, -3);
+  EXPECT_TRUE(config.store.cluster_by_port);
   EXPECT_EQ(config.store.rollup_retention, seconds(52 * 7 * 86400));
   EXPECT_EQ(config.http.listen, At("::1", 9090));
 }
@@ -288,6 +292,10 @@ TEST(ServeConfigTest, ErrorsNameTheFileTheLineAndTheKey) {
                         "sluice.toml:2: decoder.template_lifetime:");
   ExpectErrorStartsWith("[store]\ncompression = \"gzip\"\n", "sluice.toml:2: store.compression: ");
   ExpectErrorStartsWith("[store]\nzstd_level = 20\n", "sluice.toml:2: store.zstd_level: ");
+  ExpectErrorStartsWith("[store]\ncluster_by_port = \"yes\"\n",
+                        "sluice.toml:2: store.cluster_by_port: expected true or false");
+  ExpectErrorStartsWith("[store]\ncluster_by_port = 1\n",
+                        "sluice.toml:2: store.cluster_by_port: expected true or false");
   ExpectErrorStartsWith("[store]\nzstd_level = -33\n", "sluice.toml:2: store.zstd_level: ");
   ExpectErrorStartsWith("[store]\nzstd_level = \"fast\"\n", "sluice.toml:2: store.zstd_level: ");
   ExpectErrorStartsWith("[store]\nrotation = \"90s\"\n", "sluice.toml:2: store.rotation: ");

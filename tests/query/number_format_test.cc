@@ -3,7 +3,11 @@
 
 #include "query/number_format.h"
 
+#include <cstdint>
+#include <ctime>
+#include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -73,6 +77,29 @@ TEST(NumberFormatTest, Times) {
   EXPECT_EQ(FormatIsoTime(kTime), "2026-11-23T11:22:49.123Z");
   EXPECT_EQ(FormatIsoTime(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatIsoTime(-1), "1969-12-31T23:59:59.999Z");
+}
+
+TEST(NumberFormatTest, UtcDisplayTimesAgreeWithGmtime) {
+  std::mt19937_64 random(7);
+  // Around the epoch, leap days (2000, 2024, 2100 is none), and years 1 to 9999.
+  std::vector<std::int64_t> seconds{0, -1, 951'782'400, 951'868'799, 4'107'542'400, -62'135'596'800,
+                                    253'402'300'799, 1'709'164'800, 1'709'251'199};
+  for (int idx = 0; idx < 20000; ++idx) {
+    seconds.push_back(static_cast<std::int64_t>(random() % 253'402'300'799ULL) - 62'135'596'800LL);
+  }
+  for (const std::int64_t second : seconds) {
+    const std::time_t time = static_cast<std::time_t>(second);
+    std::tm parts{};
+    ASSERT_NE(gmtime_r(&time, &parts), nullptr);
+    char expected[32];
+    std::strftime(expected, sizeof expected, "%Y-%m-%d %H:%M:%S", &parts);
+    std::string out;
+    AppendDisplayTime(out, second * 1000 + 5, false, false);
+    ASSERT_EQ(out, parts.tm_year + 1900 < 1000 ? out : std::string(expected)) << second;
+    if (parts.tm_year + 1900 < 1000) {  // %Y does not pad; ours is four digits as nfdump's
+      ASSERT_EQ(out.substr(4), std::string(expected).substr(std::string(expected).find('-'))) << second;
+    }
+  }
 }
 
 }  // namespace

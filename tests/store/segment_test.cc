@@ -16,6 +16,7 @@
 #include "segment_test_util.h"
 #include "store/block_workspace.h"
 #include "store/format.h"
+#include "testing/faulty_file_system.h"
 
 namespace sluice::store {
 namespace {
@@ -424,6 +425,104 @@ TEST(SegmentTest, FlushedBlocksAreSealedAndTheSegmentStillFinishes) {
   ASSERT_TRUE(reader);
   EXPECT_EQ((*reader)->blocks().size(), 3u);
   ExpectSameRows(ExpectedRows(6, FillEveryField), ReadEverything(**reader));
+}
+
+// Rows of many protocols and destination ports, each told apart by its time_received.
+void FillManyPorts(FlowBatch& batch, std::size_t row, std::uint64_t n) {
+  FillEveryField(batch, row, n);
+  auto& c = batch.cols();
+  static constexpr std::array<std::uint8_t, 5> kProtocols{6, 17, 1, 47, 6};
+  static constexpr std::array<std::uint16_t, 6> kServices{443, 80, 53, 445, 22, 3389};
+  c.proto[row] = kProtocols[n * 2654435761u % kProtocols.size()];
+  c.dst_port[row] = n % 2 == 0 ? kServices[n / 2 % kServices.size()]
+                               : static_cast<std::uint16_t>(32768 + n * 40503u % 28000);
+}
+
+std::vector<std::string> SortedJson(const test::CollectingSink& rows) {
+  std::vector<std::string> texts;
+  for (std::size_t idx = 0; idx < rows.size(); ++idx) {
+    texts.push_back(rows.Json(idx));
+  }
+  std::sort(texts.begin(), texts.end());
+  return texts;
+}
+
+TEST(SegmentTest, ClusteredBlocksHoldEveryRowInRunsOfNearbyPorts) {
+  TempDir dir;
+  const std::string path = dir.File("clustered.seg");
+  SegmentWriterOptions options;
+  options.rows_per_block = 8192;
+  options.cluster_rows = 1024;
+  constexpr std::uint64_t kRows = 3 * 8192 + 700;  // the short last block stays as it is
+  WriteSegment(path, kRows, FillManyPorts, options);
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ((*reader)->summary().row_count, kRows);
+  EXPECT_EQ(SortedJson(ReadEverything(**reader)), SortedJson(ExpectedRows(kRows, FillManyPorts)));
+
+  // Each full block became several, no run shorter than a quarter of cluster_rows, each
+  // ordered by (protocol, port) and holding one protocol where it could.
+  const auto& blocks = (*reader)->blocks();
+  EXPECT_GT(blocks.size(), 3u * 4);
+  std::size_t one_protocol = 0;
+  std::uint64_t rows = 0;
+  const test::CollectingSink all = ReadEverything(**reader);
+  for (std::size_t block_idx = 0; block_idx + 1 < blocks.size(); ++block_idx) {
+    const BlockInfo& block = blocks[block_idx];
+    EXPECT_GE(block.row_count, options.cluster_rows / 4) << block_idx;
+    const ColumnChunk* proto = block.Find(flow::FieldId::kProto);
+    ASSERT_NE(proto, nullptr);
+    one_protocol += proto->stats.min == proto->stats.max ? 1 : 0;
+    for (std::uint64_t row = rows + 1; row < rows + block.row_count; ++row) {
+      const auto key = [&](std::uint64_t idx) {
+        return std::uint32_t{all[idx].cols().proto[all[idx].row]} << 16 | all[idx].cols().dst_port[all[idx].row];
+      };
+      ASSERT_LE(key(row - 1), key(row)) << "block " << block_idx << " row " << row;
+    }
+    rows += block.row_count;
+  }
+  EXPECT_GT(one_protocol, blocks.size() / 2);
+  EXPECT_EQ(blocks.back().row_count, 700u);
+}
+
+TEST(SegmentTest, AClusteredBlockCutShortByAFullDiskIsWrittenWholeBeforeMoreRows) {
+  TempDir dir;
+  const std::string path = dir.File("clustered-full.seg");
+  test::FaultyFileSystem file_system;
+  SegmentWriterOptions options;
+  options.rows_per_block = 4096;
+  options.cluster_rows = 512;
+  options.file_system = &file_system;
+  auto writer = SegmentWriter::Create(path, options);
+  ASSERT_TRUE(writer);
+  FlowBatch batch;
+  std::uint64_t n = 0;
+  auto append = [&](std::uint64_t rows) {
+    for (std::uint64_t idx = 0; idx < rows; ++idx) {
+      FillManyPorts(batch, batch.AppendRow(), n++);
+      if (batch.full() || idx + 1 == rows) {
+        Status appended = (*writer)->Append(batch);
+        batch.Clear();
+        if (!appended) {
+          return appended;
+        }
+      }
+    }
+    return OkStatus();
+  };
+  ASSERT_TRUE(append(3000));
+  // The flush writes the first runs, then the disk fills up.
+  file_system.appends_before_full = 4;
+  EXPECT_FALSE((*writer)->Flush());
+  file_system.disk_full = false;
+  file_system.appends_before_full = -1;
+  // More rows: the rest of the reordered block goes first, then the new rows.
+  ASSERT_TRUE(append(2000));
+  ASSERT_TRUE((*writer)->Finish());
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader) << reader.error().Message();
+  EXPECT_EQ((*reader)->summary().row_count, 5000u);
+  EXPECT_EQ(SortedJson(ReadEverything(**reader)), SortedJson(ExpectedRows(5000, FillManyPorts)));
 }
 
 TEST(SegmentTest, WritersSharingAWorkspacePoolWriteTheSameBytesAsWritersOfTheirOwn) {

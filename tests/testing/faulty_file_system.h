@@ -22,6 +22,8 @@ class FaultyFileSystem final : public store::FileSystem {
   std::atomic<bool> fail_sync{false};     // Sync and SyncDirectory fail: EIO
   std::atomic<bool> fail_rename{false};   // Rename fails: EIO
   std::atomic<int> append_failures{0};    // failed appends so far
+  // When >= 0: so many more appends succeed, then the disk is full (disk_full is set).
+  std::atomic<int> appends_before_full{-1};
 
   Result<std::unique_ptr<store::WritableFile>> Create(const std::string& path) override {
     if (disk_full) {
@@ -68,6 +70,9 @@ class FaultyFileSystem final : public store::FileSystem {
         : owner_(&owner), path_(std::move(path)), real_(std::move(real)) {}
 
     Status Append(std::span<const std::uint8_t> bytes) override {
+      if (owner_->appends_before_full >= 0 && owner_->appends_before_full-- == 0) {
+        owner_->disk_full = true;
+      }
       if (owner_->disk_full) {
         ++owner_->append_failures;
         return tl::unexpected(store::ErrnoError(ENOSPC, path_, "write"));
