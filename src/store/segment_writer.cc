@@ -298,8 +298,9 @@ class SegmentWriter::Impl {
     return OkStatus();
   }
 
-  // Orders the buffered rows by (protocol, destination port), stably, and cuts them into
-  // runs of at least options_.cluster_rows rows that end where the key changes.
+  // Cuts the buffered rows, in (protocol, destination port) order, into runs of about
+  // options_.cluster_rows rows that end where the key changes, and moves every row to its
+  // run, keeping the order received within each run.
   void ClusterRows() {
     const std::size_t rows = block_rows_;
     std::vector<std::uint32_t>& keys = cluster_keys_;
@@ -347,23 +348,6 @@ class SegmentWriter::Impl {
       const std::uint32_t row = scratch[pos];
       order[proto_counts[keys[row] >> 16]++] = row;
     }
-    // Every column in that order.
-    for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
-      Buffer& column = ws_->columns[field_idx];
-      if (column.empty()) {
-        continue;
-      }
-      VisitColumn(field_idx, [&](auto member) {
-        using T = std::decay_t<decltype((std::declval<flow::FlowColumns>().*member)[0])>;
-        cluster_gather_.Resize(rows * sizeof(T));
-        const std::uint8_t* from = column.data();
-        std::uint8_t* to = cluster_gather_.data();
-        for (std::size_t pos = 0; pos < rows; ++pos) {
-          std::memcpy(to + pos * sizeof(T), from + std::size_t{order[pos]} * sizeof(T), sizeof(T));
-        }
-        std::memcpy(column.data(), to, rows * sizeof(T));
-      });
-    }
     // A run ends where the key changes once it has cluster_rows rows, or a quarter of that
     // where the protocol changes or the port passes twice the run's first one (so that
     // a run's statistics keep a narrow range of each); no run is shorter than a quarter.
@@ -388,6 +372,40 @@ class SegmentWriter::Impl {
       previous = key;
     }
     cluster_cuts_.push_back(static_cast<std::uint32_t>(rows));
+    // Each run is a range of keys (a key never spans two runs): the rows go to their
+    // run in the order received, a stable partition, which reads every column forwards
+    // (a full sort's gather jumps about the block) and keeps each run in arrival order.
+    cluster_run_keys_.clear();
+    cluster_offsets_.clear();
+    std::size_t run_begin = 0;
+    for (const std::uint32_t cut : cluster_cuts_) {
+      cluster_run_keys_.push_back(keys[order[run_begin]]);
+      cluster_offsets_.push_back(static_cast<std::uint32_t>(run_begin));
+      run_begin = cut;
+    }
+    for (std::size_t row = 0; row < rows; ++row) {
+      const auto run = static_cast<std::size_t>(
+          std::upper_bound(cluster_run_keys_.begin(), cluster_run_keys_.end(), keys[row]) -
+          cluster_run_keys_.begin() - 1);
+      order[cluster_offsets_[run]++] = static_cast<std::uint32_t>(row);
+    }
+    // Every column in that order.
+    for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
+      Buffer& column = ws_->columns[field_idx];
+      if (column.empty()) {
+        continue;
+      }
+      VisitColumn(field_idx, [&](auto member) {
+        using T = std::decay_t<decltype((std::declval<flow::FlowColumns>().*member)[0])>;
+        cluster_gather_.Resize(rows * sizeof(T));
+        const std::uint8_t* from = column.data();
+        std::uint8_t* to = cluster_gather_.data();
+        for (std::size_t pos = 0; pos < rows; ++pos) {
+          std::memcpy(to + pos * sizeof(T), from + std::size_t{order[pos]} * sizeof(T), sizeof(T));
+        }
+        std::memcpy(column.data(), to, rows * sizeof(T));
+      });
+    }
   }
 
   // Encodes, compresses and writes buffered rows [begin, begin + rows) as one block.
@@ -610,6 +628,8 @@ class SegmentWriter::Impl {
   std::vector<std::uint32_t> cluster_scratch_;
   std::vector<std::uint32_t> cluster_counts_;
   std::vector<std::uint32_t> cluster_keys_;
+  std::vector<std::uint32_t> cluster_run_keys_;  // the first key of each run
+  std::vector<std::uint32_t> cluster_offsets_;
   Buffer cluster_gather_;
 
   // For the footer.

@@ -35,10 +35,11 @@ struct SegmentWriterOptions {
   Compression compression = Compression::kZstd;
   int zstd_level = kDefaultZstdLevel;     // kMinZstdLevel..22
   std::uint32_t rows_per_block = 131072;  // 1..kMaxRowsPerBlock
-  // When > 0, a full block's rows are ordered by (protocol, destination port) and written
-  // as several blocks, each of about this many rows or fewer where the protocol changes
-  // or the port range would widen, so that block statistics skip most of them for a port
-  // or protocol filter (kClusterRows: the service's `[store] cluster_by_port`).
+  // When > 0, a full block's rows are cut into runs by (protocol, destination port), each
+  // a range of that key of about this many rows (fewer where the protocol changes or the
+  // port range would widen), and each run is written as a block, its rows in the order
+  // appended: block statistics then skip most blocks for a port or protocol filter
+  // (kClusterRows: the service's `[store] cluster_by_port`).
   std::uint32_t cluster_rows = 0;
   bool sync = true;                       // fdatasync() in Finish() ...
   bool sync_on_flush = true;              // ... and in Flush() (if sync)

@@ -460,25 +460,36 @@ TEST(SegmentTest, ClusteredBlocksHoldEveryRowInRunsOfNearbyPorts) {
   EXPECT_EQ((*reader)->summary().row_count, kRows);
   EXPECT_EQ(SortedJson(ReadEverything(**reader)), SortedJson(ExpectedRows(kRows, FillManyPorts)));
 
-  // Each full block became several, no run shorter than a quarter of cluster_rows, each
-  // ordered by (protocol, port) and holding one protocol where it could.
+  // Each full block became several, no run shorter than a quarter of cluster_rows: each
+  // a range of (protocol, port) above the one before it, holding one protocol where it
+  // could, its rows in the order appended.
   const auto& blocks = (*reader)->blocks();
   EXPECT_GT(blocks.size(), 3u * 4);
   std::size_t one_protocol = 0;
   std::uint64_t rows = 0;
+  std::uint32_t previous_max = 0;
   const test::CollectingSink all = ReadEverything(**reader);
+  const auto key = [&](std::uint64_t idx) {
+    return std::uint32_t{all[idx].cols().proto[all[idx].row]} << 16 | all[idx].cols().dst_port[all[idx].row];
+  };
   for (std::size_t block_idx = 0; block_idx + 1 < blocks.size(); ++block_idx) {
     const BlockInfo& block = blocks[block_idx];
     EXPECT_GE(block.row_count, options.cluster_rows / 4) << block_idx;
     const ColumnChunk* proto = block.Find(flow::FieldId::kProto);
     ASSERT_NE(proto, nullptr);
     one_protocol += proto->stats.min == proto->stats.max ? 1 : 0;
+    std::uint32_t min_key = key(rows);
+    std::uint32_t max_key = key(rows);
     for (std::uint64_t row = rows + 1; row < rows + block.row_count; ++row) {
-      const auto key = [&](std::uint64_t idx) {
-        return std::uint32_t{all[idx].cols().proto[all[idx].row]} << 16 | all[idx].cols().dst_port[all[idx].row];
-      };
-      ASSERT_LE(key(row - 1), key(row)) << "block " << block_idx << " row " << row;
+      ASSERT_LT(all[row - 1].cols().time_received[all[row - 1].row], all[row].cols().time_received[all[row].row])
+          << "block " << block_idx << " row " << row;
+      min_key = std::min(min_key, key(row));
+      max_key = std::max(max_key, key(row));
     }
+    if (rows % options.rows_per_block != 0) {  // not the first run of a block
+      EXPECT_LT(previous_max, min_key) << "block " << block_idx;
+    }
+    previous_max = max_key;
     rows += block.row_count;
   }
   EXPECT_GT(one_protocol, blocks.size() / 2);
