@@ -426,7 +426,8 @@ int RunServe(std::span<const std::string_view> args) {
           " (segments of " + std::to_string(store_options.rotation_minutes) + " min, " +
           std::to_string(store_options.writer_threads) + " writer thread" +
           (store_options.writer_threads == 1 ? ", " : "s, ") +
-          std::string(CompressionName(config.store.compression)) + ", flushed every " +
+          std::string(CompressionName(config.store.compression)) +
+          (config.store.cluster_by_port ? ", blocks clustered by port" : "") + ", flushed every " +
           std::to_string(config.store.flush_interval.count()) + " s)");
   store.Start();
   housekeeper.Start();

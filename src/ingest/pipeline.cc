@@ -80,7 +80,7 @@ std::string PipelineStats::ToLogLine() const {
 }
 
 Pipeline::Pipeline(PipelineOptions options, const SinkFactory& make_sink, const Clock& clock)
-    : options_(std::move(options)), clock_(&clock) {
+    : options_(std::move(options)) {
   if (options_.receive_threads == 0) {
     options_.receive_threads = 1;
   }

@@ -110,7 +110,6 @@ class Pipeline {
   void Receive(std::size_t receiver_idx);
 
   PipelineOptions options_;
-  const Clock* clock_;
   std::vector<std::unique_ptr<net::UdpReceiver>> receivers_;
   std::unique_ptr<DecodeWorkers> workers_;
   std::vector<std::thread> threads_;

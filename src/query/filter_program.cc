@@ -548,7 +548,7 @@ Tri PrefixOnDictionary(const Node& node, std::span<const std::uint8_t> dictionar
     for (std::size_t entry = 0; entry < entries; ++entry) {
       std::array<std::uint64_t, 2> words;
       std::memcpy(words.data(), dictionary.data() + entry * 16, 16);
-      hits += (words[0] == want[0]) & (words[1] == want[1]) ? 1 : 0;
+      hits += static_cast<std::size_t>(words[0] == want[0]) & static_cast<std::size_t>(words[1] == want[1]);
     }
     return hits == 0 ? Tri::kNever : hits == entries ? Tri::kAlways : Tri::kMaybe;
   }
