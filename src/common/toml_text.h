@@ -14,7 +14,8 @@
 namespace sluice {
 
 // The 1-based line of the first byte >= 0x80 that is not in a line whose first
-// non-blank character is '#', if any.
+// non-blank character is '#' (before any triple quote: such a line may be inside a
+// multi-line string), if any.
 std::optional<std::size_t> NonAsciiOutsideComments(std::string_view toml_text);
 
 }  // namespace sluice

@@ -21,6 +21,10 @@ TEST(TomlTextTest, NonAsciiElsewhereNamesItsLine) {
   EXPECT_EQ(NonAsciiOutsideComments("[[p]]\nprefix =0\"20.0\xc8\xa4[\n"), 2u);
   EXPECT_EQ(NonAsciiOutsideComments("r = ++\"+++\xef\xbb\xbb+\n"), 1u);
   EXPECT_EQ(NonAsciiOutsideComments("[\"\"\";.0.2.*\"\\\\\xef\xbb\xbb\\\\"), 1u);
+  // A '#' line inside a multi-line string is no comment (fuzz_serve_config, 2026-12-07).
+  EXPECT_EQ(NonAsciiOutsideComments("\"\"\"\n# U`[\"\\\xef\xb1\xbf\x1d iwt\n"), 2u);
+  EXPECT_EQ(NonAsciiOutsideComments("a = \'\'\'\n# caf\xc3\xa9\n\'\'\'\n"), 2u);
+  EXPECT_FALSE(NonAsciiOutsideComments("# caf\xc3\xa9 before any string\na = \"\"\"x\"\"\"\n"));
 }
 
 }  // namespace
