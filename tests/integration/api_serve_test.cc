@@ -172,8 +172,17 @@ TEST_F(ApiServeTest, EndpointsAgreeWithSluiceQuery) {
   EXPECT_EQ(answer["result"]["stats"][0]["rows"], Query({"-s", "dstport/bytes", "-n", "3"})["stats"][0]["rows"]);
   EXPECT_EQ(answer["command"].get<std::string>().rfind("sluice query --data ", 0), 0u);
 
-  // The exporters and /metrics see the replayed exporter (127.0.0.1).
-  const json exporters = Get("/api/v1/exporters", admin_);
+  // The exporters and /metrics see the replayed exporter (127.0.0.1), once the decode
+  // workers publish their next reports (serve asks every second; docs/api_service.md).
+  json exporters;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    exporters = Get("/api/v1/exporters", admin_);
+    if (!exporters["items"].empty() && exporters["items"][0]["flows"].get<std::uint64_t>() > 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
   ASSERT_GE(exporters["items"].size(), 1u) << exporters.dump();
   EXPECT_EQ(exporters["items"][0]["exporter"], "127.0.0.1");
   EXPECT_GT(exporters["items"][0]["flows"].get<std::uint64_t>(), 0u);
