@@ -2,6 +2,7 @@
 
 #include "net/capture_reader.h"
 
+#include <dlfcn.h>
 #include <pcap/pcap.h>
 
 #include <cerrno>
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common/byte_order.h"
@@ -37,8 +40,63 @@ constexpr std::uint16_t kEtherQinQOld = 0x9100;
 
 constexpr std::uint8_t kIpProtoUdp = 17;
 
+// libpcap, loaded the first time a capture is read: linked, it and what it needs (dbus,
+// systemd, gcrypt...) cost every start of the binary about 1.4 ms, `sluice query` included
+// (docs/BENCHMARKS.md, "Start-up"). Thread-safety: Get() may be called from any thread.
+class Libpcap {
+ public:
+  decltype(&pcap_open_offline_with_tstamp_precision) open = nullptr;
+  decltype(&pcap_datalink) datalink = nullptr;
+  decltype(&pcap_next_ex) next_ex = nullptr;
+  decltype(&pcap_geterr) geterr = nullptr;
+  decltype(&pcap_close) close = nullptr;
+
+  // The library, or nullptr (and why in `error`) if it cannot be loaded.
+  static const Libpcap* Get(std::string& error) {
+    static const Libpcap loaded = Load();
+    if (loaded.close == nullptr) {
+      error = loaded.error_;
+      return nullptr;
+    }
+    return &loaded;
+  }
+
+ private:
+  static Libpcap Load() {
+    Libpcap lib;
+    void* handle = nullptr;
+    // Debian's libpcap0.8 names its library libpcap.so.0.8; others call it libpcap.so.1.
+    for (const char* name : {"libpcap.so.0.8", "libpcap.so.1", "libpcap.so"}) {
+      handle = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
+      if (handle != nullptr) {
+        break;
+      }
+    }
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      lib.error_ = std::string("cannot load libpcap (Debian package libpcap0.8): ") +
+                   (why != nullptr ? why : "not found");
+      return lib;
+    }
+    const auto bind = [&](auto& function, const char* symbol) {
+      function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(::dlsym(handle, symbol));
+      return function != nullptr;
+    };
+    if (!bind(lib.open, "pcap_open_offline_with_tstamp_precision") || !bind(lib.datalink, "pcap_datalink") ||
+        !bind(lib.next_ex, "pcap_next_ex") || !bind(lib.geterr, "pcap_geterr") ||
+        !bind(lib.close, "pcap_close")) {
+      lib.close = nullptr;
+      lib.error_ = "libpcap lacks a function it should have";
+    }
+    return lib;  // the library stays loaded for the life of the process
+  }
+
+  std::string error_;
+};
+
 struct PcapCloser {
-  void operator()(pcap_t* handle) const { pcap_close(handle); }
+  const Libpcap* lib;
+  void operator()(pcap_t* handle) const { lib->close(handle); }
 };
 
 // Parses IPv4/IPv6 + UDP at `ip`; fills the datagram's exporter and payload.
@@ -268,24 +326,29 @@ Result<CaptureStats> ReadCapture(const std::string& path, const CaptureOptions& 
     return stats;
   }
 
+  std::string load_error;
+  const Libpcap* lib = Libpcap::Get(load_error);
+  if (lib == nullptr) {
+    return MakeError(ErrorCode::kUnsupported, path + ": " + load_error);
+  }
   char error[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<pcap_t, PcapCloser> handle(
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, error));
+      lib->open(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, error), PcapCloser{lib});
   if (!handle) {
     return MakeError(ErrorCode::kMalformed, path + ": not a readable capture: " + error);
   }
-  const int link_type = pcap_datalink(handle.get());
+  const int link_type = lib->datalink(handle.get());
   pcap_pkthdr* header = nullptr;
   const std::uint8_t* frame = nullptr;
   while (true) {
-    const int status = pcap_next_ex(handle.get(), &header, &frame);
+    const int status = lib->next_ex(handle.get(), &header, &frame);
     if (status == PCAP_ERROR_BREAK) {
       break;  // end of file
     }
     if (status != 1) {
       return MakeError(ErrorCode::kMalformed,
                        path + ": capture is truncated or corrupt after " +
-                           std::to_string(stats.frames) + " frames: " + pcap_geterr(handle.get()));
+                           std::to_string(stats.frames) + " frames: " + lib->geterr(handle.get()));
     }
     ++stats.frames;
     flow::Datagram datagram;

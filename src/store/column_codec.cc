@@ -11,6 +11,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "flow/flow_batch.h"
 
 namespace sluice::store {
@@ -1651,6 +1655,57 @@ bool DecodeInts(Encoding encoding, std::span<const std::uint8_t> raw, std::size_
   return false;
 }
 
+// Sixteen values of 16 bytes from 16 byte planes: out[i * 16 + j] = planes[j * stride +
+// first + i] (the "other" addresses of kAddressDictionary are stored a plane per byte).
+void TransposeSixteen(const std::uint8_t* planes, std::size_t stride, std::size_t first,
+                      std::uint8_t* out) {
+#if defined(__SSE2__)
+  // Four rounds of interleaving: bytes, then pairs, quads and halves of the rows.
+  __m128i rows[16];
+  for (std::size_t plane = 0; plane < 16; ++plane) {
+    rows[plane] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(planes + plane * stride + first));
+  }
+  __m128i a[16];
+  for (std::size_t k = 0; k < 8; ++k) {
+    a[k] = _mm_unpacklo_epi8(rows[2 * k], rows[2 * k + 1]);      // values 0-7, planes 2k, 2k+1
+    a[k + 8] = _mm_unpackhi_epi8(rows[2 * k], rows[2 * k + 1]);  // values 8-15
+  }
+  __m128i b[16];
+  for (std::size_t half = 0; half < 2; ++half) {
+    for (std::size_t k = 0; k < 4; ++k) {
+      const __m128i lo = a[half * 8 + 2 * k];
+      const __m128i hi = a[half * 8 + 2 * k + 1];
+      b[half * 8 + k] = _mm_unpacklo_epi16(lo, hi);      // 4 values, planes 4k..4k+3
+      b[half * 8 + k + 4] = _mm_unpackhi_epi16(lo, hi);  // the next 4 values
+    }
+  }
+  __m128i c[16];
+  for (std::size_t quarter = 0; quarter < 4; ++quarter) {
+    for (std::size_t k = 0; k < 2; ++k) {
+      const __m128i lo = b[quarter * 4 + 2 * k];
+      const __m128i hi = b[quarter * 4 + 2 * k + 1];
+      c[quarter * 4 + k] = _mm_unpacklo_epi32(lo, hi);      // 2 values, planes 8k..8k+7
+      c[quarter * 4 + k + 2] = _mm_unpackhi_epi32(lo, hi);  // the next 2 values
+    }
+  }
+  // c[g * 4 + 0/1]: values 4g'..: planes 0-7 / 8-15 of two values; order them out.
+  for (std::size_t group = 0; group < 8; ++group) {
+    const std::size_t base = (group / 2) * 4 + (group % 2) * 2;
+    const __m128i first_half = c[base];
+    const __m128i second_half = c[base + 1];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + group * 32), _mm_unpacklo_epi64(first_half, second_half));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + group * 32 + 16),
+                     _mm_unpackhi_epi64(first_half, second_half));
+  }
+#else
+  for (std::size_t value = 0; value < 16; ++value) {
+    for (std::size_t plane = 0; plane < 16; ++plane) {
+      out[value * 16 + plane] = planes[plane * stride + first + value];
+    }
+  }
+#endif
+}
+
 // Parses kAddressDictionary up to its row indexes: builds the n dictionary values (16
 // bytes each, zeroed first) at place(n) and points `low` and `high` (empty for n <= 256)
 // at the index planes. Returns false if the layout is malformed (the indexes themselves
@@ -1692,6 +1747,7 @@ bool ParseAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows,
   std::uint8_t* dict = place(n);
   std::size_t v4_idx = 0;
   std::size_t other_idx = 0;
+  alignas(16) std::array<std::uint8_t, 256> sixteen;  // the other values being placed
   for (std::size_t entry = 0; entry < n; ++entry) {
     std::uint8_t* value = dict + entry * 16;
     if (kinds[entry] == kKindV4) {
@@ -1703,8 +1759,15 @@ bool ParseAddressDictionary(std::span<const std::uint8_t> raw, std::size_t rows,
       Store<std::uint64_t>(value, 1, 0xffff0000ULL | v4_bytes << 32);
       ++v4_idx;
     } else if (kinds[entry] == kKindOther) {
-      for (std::size_t j = 0; j < 16; ++j) {
-        value[j] = other[j * other_count + other_idx];
+      if (other_idx % 16 == 0 && other_count - other_idx >= 16) {
+        TransposeSixteen(other.data(), other_count, other_idx, sixteen.data());
+      }
+      if (other_count - other_idx / 16 * 16 >= 16) {
+        std::memcpy(value, sixteen.data() + other_idx % 16 * 16, 16);
+      } else {
+        for (std::size_t j = 0; j < 16; ++j) {
+          value[j] = other[j * other_count + other_idx];
+        }
       }
       ++other_idx;
     } else {
@@ -1993,16 +2056,39 @@ bool DecodeAddressIndexes(std::span<const std::uint8_t> raw, std::size_t rows, B
   }
   indexes.Resize(rows * sizeof(std::uint16_t));
   std::uint8_t* out = indexes.data();
-  // The largest index is checked once, after a loop the compiler vectorizes.
+  // The largest index is checked once, after the loop.
   unsigned largest = 0;
+  std::size_t done = 0;
+#if defined(__SSE2__)
+  // Sixteen rows at a time: the two byte planes interleaved into 16-bit indexes, the
+  // largest kept as a signed 16-bit maximum of the indexes less 0x8000.
+  const __m128i bias = _mm_set1_epi16(static_cast<short>(0x8000));
+  const __m128i zero = _mm_setzero_si128();
+  __m128i most = _mm_set1_epi16(static_cast<short>(0x8000));  // 0, biased
+  for (; done + 16 <= rows; done += 16) {
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(low.data() + done));
+    const __m128i hi =
+        n > 256 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(high.data() + done)) : zero;
+    const __m128i first = _mm_unpacklo_epi8(lo, hi);
+    const __m128i second = _mm_unpackhi_epi8(lo, hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + done * 2), first);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + done * 2 + 16), second);
+    most = _mm_max_epi16(most, _mm_max_epi16(_mm_xor_si128(first, bias), _mm_xor_si128(second, bias)));
+  }
+  alignas(16) std::array<std::uint16_t, 8> lanes;
+  _mm_store_si128(reinterpret_cast<__m128i*>(lanes.data()), _mm_xor_si128(most, bias));
+  for (const std::uint16_t lane : lanes) {
+    largest = std::max<unsigned>(largest, lane);
+  }
+#endif
   if (n > 256) {
-    for (std::size_t row = 0; row < rows; ++row) {
+    for (std::size_t row = done; row < rows; ++row) {
       const auto idx = static_cast<std::uint16_t>(low[row] | high[row] << 8);
       largest = std::max<unsigned>(largest, idx);
       Store<std::uint16_t>(out, row, idx);
     }
   } else {
-    for (std::size_t row = 0; row < rows; ++row) {
+    for (std::size_t row = done; row < rows; ++row) {
       largest = std::max<unsigned>(largest, low[row]);
       Store<std::uint16_t>(out, row, low[row]);
     }

@@ -301,93 +301,127 @@ class SegmentWriter::Impl {
   // Cuts the buffered rows, in (protocol, destination port) order, into runs of about
   // options_.cluster_rows rows that end where the key changes, and moves every row to its
   // run, keeping the order received within each run.
+  //
+  // The order is found from histograms, never by sorting rows: first of 256-port ranges
+  // of each protocol present, then, for the ranges heavy enough to matter to a cut (a
+  // quarter run or more), of their single ports. Cuts fall between ranges, or between
+  // ports inside a heavy range, so a key never spans two runs. Each column is then
+  // scattered once, reading it forwards, into a spare buffer of its width that takes
+  // its place.
   void ClusterRows() {
     const std::size_t rows = block_rows_;
+    const Buffer& proto_column = ws_->columns[static_cast<std::size_t>(flow::FieldId::kProto)];
+    const Buffer& port_column = ws_->columns[static_cast<std::size_t>(flow::FieldId::kDstPort)];
+    const std::uint8_t* protos = proto_column.empty() ? nullptr : proto_column.data();
+    const std::uint8_t* ports = port_column.empty() ? nullptr : port_column.data();
+    // Protocols present, numbered in order.
+    std::array<std::uint32_t, 256> proto_rows{};
+    if (protos != nullptr) {
+      for (std::size_t row = 0; row < rows; ++row) {
+        ++proto_rows[protos[row]];
+      }
+    } else {
+      proto_rows[0] = static_cast<std::uint32_t>(rows);
+    }
+    std::array<std::uint8_t, 256> proto_index{};
+    std::size_t protocols = 0;
+    for (std::size_t proto = 0; proto < 256; ++proto) {
+      if (proto_rows[proto] != 0) {
+        proto_index[proto] = static_cast<std::uint8_t>(protocols++);
+      }
+    }
+    // key = protocol index << 16 | port; range = key >> 8.
     std::vector<std::uint32_t>& keys = cluster_keys_;
-    keys.assign(rows, 0);
-    if (const Buffer& proto = ws_->columns[static_cast<std::size_t>(flow::FieldId::kProto)];
-        !proto.empty()) {
-      const std::uint8_t* values = proto.data();
-      for (std::size_t row = 0; row < rows; ++row) {
-        keys[row] = std::uint32_t{values[row]} << 16;
-      }
-    }
-    if (const Buffer& port = ws_->columns[static_cast<std::size_t>(flow::FieldId::kDstPort)];
-        !port.empty()) {
-      const std::uint8_t* values = port.data();
-      for (std::size_t row = 0; row < rows; ++row) {
-        std::uint16_t value;
-        std::memcpy(&value, values + row * 2, 2);
-        keys[row] |= value;
-      }
-    }
-    // A stable counting sort on the port, then on the protocol.
-    std::vector<std::uint32_t>& order = cluster_order_;
-    std::vector<std::uint32_t>& scratch = cluster_scratch_;
-    order.resize(rows);
-    scratch.resize(rows);
-    std::vector<std::uint32_t>& counts = cluster_counts_;
-    counts.assign(65536, 0);
-    std::array<std::uint32_t, 256> proto_counts{};
+    keys.resize(rows);
     for (std::size_t row = 0; row < rows; ++row) {
-      ++counts[keys[row] & 0xFFFF];
-      ++proto_counts[keys[row] >> 16];
+      std::uint16_t port = 0;
+      if (ports != nullptr) {
+        std::memcpy(&port, ports + row * 2, 2);
+      }
+      keys[row] = (protos != nullptr ? std::uint32_t{proto_index[protos[row]]} << 16 : 0) | port;
     }
-    std::uint32_t sum = 0;
-    for (std::uint32_t& count : counts) {
-      sum += std::exchange(count, sum);
-    }
-    sum = 0;
-    for (std::uint32_t& count : proto_counts) {
-      sum += std::exchange(count, sum);
-    }
+    std::vector<std::uint32_t>& ranges = cluster_ranges_;
+    ranges.assign(protocols << 8, 0);
     for (std::size_t row = 0; row < rows; ++row) {
-      scratch[counts[keys[row] & 0xFFFF]++] = static_cast<std::uint32_t>(row);
+      ++ranges[keys[row] >> 8];
     }
-    for (std::size_t pos = 0; pos < rows; ++pos) {
-      const std::uint32_t row = scratch[pos];
-      order[proto_counts[keys[row] >> 16]++] = row;
-    }
-    // A run ends where the key changes once it has cluster_rows rows, or a quarter of that
-    // where the protocol changes or the port passes twice the run's first one (so that
-    // a run's statistics keep a narrow range of each); no run is shorter than a quarter.
-    cluster_cuts_.clear();
     const std::size_t full = options_.cluster_rows;
     const std::size_t least = std::max<std::size_t>(1, full / 4);
-    std::size_t begin = 0;
-    std::uint32_t first = keys[order[0]];
-    std::uint32_t previous = first;
-    for (std::size_t pos = 1; pos < rows; ++pos) {
-      const std::uint32_t key = keys[order[pos]];
-      if (key != previous && rows - pos >= least) {
-        const std::size_t length = pos - begin;
+    constexpr std::uint32_t kLight = 0xFFFFFFFF;
+    std::vector<std::uint32_t>& heavy_of = cluster_heavy_of_;
+    heavy_of.assign(ranges.size(), kLight);
+    std::size_t heavy = 0;
+    for (std::size_t range = 0; range < ranges.size(); ++range) {
+      if (ranges[range] >= least) {
+        heavy_of[range] = static_cast<std::uint32_t>(heavy++);
+      }
+    }
+    std::vector<std::uint32_t>& singles = cluster_singles_;
+    singles.assign(heavy << 8, 0);
+    if (heavy != 0) {
+      for (std::size_t row = 0; row < rows; ++row) {
+        const std::uint32_t id = heavy_of[keys[row] >> 8];
+        if (id != kLight) {
+          ++singles[(std::size_t{id} << 8) | (keys[row] & 0xFF)];
+        }
+      }
+    }
+    // Walks the keys in order, one unit (a light range or a port of a heavy one) at a
+    // time. A run ends before a unit once it has `full` rows, or `least` rows where the
+    // protocol changes or the unit's first port passes twice the run's first one (so
+    // that a run's statistics keep a narrow range of each); no run is shorter than
+    // `least`, the last one included. Each unit's count is replaced by its run.
+    cluster_cuts_.clear();
+    std::size_t placed = 0;
+    std::size_t run_begin = 0;
+    std::uint32_t first = 0;
+    bool open = false;
+    const auto take = [&](std::uint32_t& count, std::uint32_t key) {
+      if (count == 0) {
+        return;
+      }
+      if (!open) {
+        first = key;
+        open = true;
+      } else if (rows - placed >= least) {
+        const std::size_t length = placed - run_begin;
         const bool other_protocol = (key >> 16) != (first >> 16);
         const bool far_port = (key & 0xFFFF) > 2 * (first & 0xFFFF);
         if (length >= full || (length >= least && (other_protocol || far_port))) {
-          cluster_cuts_.push_back(static_cast<std::uint32_t>(pos));
-          begin = pos;
+          cluster_cuts_.push_back(static_cast<std::uint32_t>(placed));
+          run_begin = placed;
           first = key;
         }
       }
-      previous = key;
+      placed += count;
+      count = static_cast<std::uint32_t>(cluster_cuts_.size());
+    };
+    for (std::size_t range = 0; range < ranges.size(); ++range) {
+      const auto key = static_cast<std::uint32_t>(range << 8);
+      if (heavy_of[range] == kLight) {
+        take(ranges[range], key);
+        continue;
+      }
+      std::uint32_t* ports_of_range = &singles[std::size_t{heavy_of[range]} << 8];
+      for (std::uint32_t low = 0; low < 256; ++low) {
+        take(ports_of_range[low], key | low);
+      }
     }
     cluster_cuts_.push_back(static_cast<std::uint32_t>(rows));
-    // Each run is a range of keys (a key never spans two runs): the rows go to their
-    // run in the order received, a stable partition, which reads every column forwards
-    // (a full sort's gather jumps about the block) and keeps each run in arrival order.
-    cluster_run_keys_.clear();
-    cluster_offsets_.clear();
-    std::size_t run_begin = 0;
-    for (const std::uint32_t cut : cluster_cuts_) {
-      cluster_run_keys_.push_back(keys[order[run_begin]]);
-      cluster_offsets_.push_back(static_cast<std::uint32_t>(run_begin));
-      run_begin = cut;
+    // Where each row goes: the next place of its run, so each run keeps the order received.
+    std::vector<std::uint32_t>& next = cluster_offsets_;
+    next.assign(cluster_cuts_.size(), 0);
+    for (std::size_t run = 1; run < cluster_cuts_.size(); ++run) {
+      next[run] = cluster_cuts_[run - 1];
     }
+    std::vector<std::uint32_t>& dest = cluster_dest_;
+    dest.resize(rows);
     for (std::size_t row = 0; row < rows; ++row) {
-      const auto run = static_cast<std::size_t>(
-          std::upper_bound(cluster_run_keys_.begin(), cluster_run_keys_.end(), keys[row]) -
-          cluster_run_keys_.begin() - 1);
-      order[cluster_offsets_[run]++] = static_cast<std::uint32_t>(row);
+      const std::uint32_t key = keys[row];
+      const std::uint32_t id = heavy_of[key >> 8];
+      const std::uint32_t run =
+          id == kLight ? ranges[key >> 8] : singles[(std::size_t{id} << 8) | (key & 0xFF)];
+      dest[row] = next[run]++;
     }
     // Every column in that order.
     for (std::size_t field_idx = 0; field_idx < flow::kFieldCount; ++field_idx) {
@@ -397,15 +431,27 @@ class SegmentWriter::Impl {
       }
       VisitColumn(field_idx, [&](auto member) {
         using T = std::decay_t<decltype((std::declval<flow::FlowColumns>().*member)[0])>;
-        cluster_gather_.Resize(rows * sizeof(T));
+        Buffer& spare = SpareOfWidth(sizeof(T));
+        spare.Resize(rows * sizeof(T));
         const std::uint8_t* from = column.data();
-        std::uint8_t* to = cluster_gather_.data();
-        for (std::size_t pos = 0; pos < rows; ++pos) {
-          std::memcpy(to + pos * sizeof(T), from + std::size_t{order[pos]} * sizeof(T), sizeof(T));
+        std::uint8_t* to = spare.data();
+        for (std::size_t row = 0; row < rows; ++row) {
+          std::memcpy(to + std::size_t{dest[row]} * sizeof(T), from + row * sizeof(T), sizeof(T));
         }
-        std::memcpy(column.data(), to, rows * sizeof(T));
+        std::swap(column, spare);
       });
     }
+  }
+
+  // A scratch column of `width`-byte values: every column of one width trades places
+  // with the same one, so their capacities stay those of that width.
+  Buffer& SpareOfWidth(std::size_t width) {
+    for (auto& [spare_width, spare] : cluster_spares_) {
+      if (spare_width == width) {
+        return spare;
+      }
+    }
+    return cluster_spares_.emplace_back(width, Buffer()).second;
   }
 
   // Encodes, compresses and writes buffered rows [begin, begin + rows) as one block.
@@ -623,14 +669,14 @@ class SegmentWriter::Impl {
   // end, and how many runs are written.
   bool clustered_ = false;
   std::size_t cluster_next_ = 0;
-  std::vector<std::uint32_t> cluster_cuts_;
-  std::vector<std::uint32_t> cluster_order_;
-  std::vector<std::uint32_t> cluster_scratch_;
-  std::vector<std::uint32_t> cluster_counts_;
-  std::vector<std::uint32_t> cluster_keys_;
-  std::vector<std::uint32_t> cluster_run_keys_;  // the first key of each run
-  std::vector<std::uint32_t> cluster_offsets_;
-  Buffer cluster_gather_;
+  std::vector<std::uint32_t> cluster_cuts_;      // where each run ends
+  std::vector<std::uint32_t> cluster_keys_;      // per row: protocol index << 16 | port
+  std::vector<std::uint32_t> cluster_ranges_;    // per 256-port range: rows, then run
+  std::vector<std::uint32_t> cluster_heavy_of_;  // per range: its index among the heavy
+  std::vector<std::uint32_t> cluster_singles_;   // per port of a heavy range: rows, then run
+  std::vector<std::uint32_t> cluster_offsets_;   // per run: the next place
+  std::vector<std::uint32_t> cluster_dest_;      // per row: its place
+  std::vector<std::pair<std::size_t, Buffer>> cluster_spares_;  // by width
 
   // For the footer.
   Buffer index_;

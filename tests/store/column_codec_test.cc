@@ -572,6 +572,54 @@ TEST(ColumnCodecTest, AddressDictionaryForManyDistinctAddresses) {
             Encoding::kConstant);
 }
 
+// DecodeAddressIndexes() (vectorized: sixteen rows at a time, then the rest) gives, for
+// every row, the index of its value in the dictionary it builds, for dictionaries of one
+// index plane (n <= 256) and of two, with many IPv6 values (placed sixteen at a time) and
+// row counts around a multiple of sixteen; an index past the dictionary is refused.
+TEST(ColumnCodecTest, AddressIndexesNameEachRowsValue) {
+  std::mt19937_64 rng(11);
+  for (const std::size_t rows : {std::size_t{1000}, std::size_t{4096}, std::size_t{4111}, std::size_t{16384}}) {
+    for (const std::size_t distinct : {std::size_t{200}, std::size_t{1500}}) {
+      std::vector<IpAddress> pool;
+      for (std::size_t idx = 0; idx < distinct; ++idx) {
+        pool.push_back(idx % 3 == 0 ? IpAddress::FromV4(static_cast<std::uint32_t>(rng()))
+                                    : test::V6(rng(), rng()));
+      }
+      std::vector<IpAddress> addresses(rows);
+      for (IpAddress& address : addresses) {
+        address = pool[rng() % pool.size()];
+      }
+      const Encoded a = RoundTrip(FieldType::kIpAddress, addresses);
+      ASSERT_EQ(a.encoding, Encoding::kAddressDictionary) << rows << " " << distinct;
+      Buffer dictionary;
+      Buffer indexes;
+      ASSERT_TRUE(DecodeAddressIndexes(a.raw, rows, dictionary, indexes));
+      ASSERT_EQ(indexes.size(), rows * 2);
+      for (std::size_t row = 0; row < rows; ++row) {
+        std::uint16_t idx = 0;
+        std::memcpy(&idx, indexes.data() + row * 2, 2);
+        ASSERT_LT(std::size_t{idx} * 16, dictionary.size());
+        ASSERT_EQ(std::memcmp(dictionary.data() + std::size_t{idx} * 16, addresses[row].bytes.data(), 16), 0)
+            << rows << " rows, " << distinct << " values, row " << row;
+      }
+      // The index planes end the chunk: the low byte of a row's index, and the high one
+      // after them when there are two. Every row in the vectorized part and in the tail
+      // gets, in turn, an index past the dictionary.
+      const std::size_t n = dictionary.size() / 16;
+      const std::size_t planes = n > 256 ? 2 : 1;
+      for (const std::size_t row : {std::size_t{0}, std::size_t{17}, rows / 16 * 16 - 1, rows - 1}) {
+        std::vector<std::uint8_t> bad = a.raw;
+        const std::size_t low_at = bad.size() - planes * rows + row;
+        bad[low_at] = 0xFF;
+        if (planes == 2) {
+          bad[low_at + rows] = 0xFF;
+        }
+        EXPECT_FALSE(DecodeAddressIndexes(bad, rows, dictionary, indexes)) << rows << " row " << row;
+      }
+    }
+  }
+}
+
 // The writer sorts an address dictionary by value and renumbers the rows (the format
 // leaves the order free): random addresses in random order, IPv6 ones sharing their
 // first 8 bytes (equal sort keys), the unset address and IPv4 extremes, in a block as
