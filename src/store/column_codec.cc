@@ -1494,8 +1494,13 @@ void PatchRows(const std::uint8_t* codes, std::size_t rows, std::size_t n, const
         delta |= count == 0 ? 0u : unsigned{planes[plane * count + at]} << (8 * plane);
       }
     }
-    Store<std::uint16_t>(out, row, patched ? static_cast<std::uint16_t>(base + delta) : from_dict);
-    exception += patched ? 1 : 0;
+    // A mask, not a conditional: the compiler turned `patched ? a : b` into a branch,
+    // mispredicted at every other row where replies go to ephemeral ports.
+    const auto keep_patch = static_cast<std::uint16_t>(0u - static_cast<unsigned>(patched));
+    const auto patch = static_cast<std::uint16_t>(base + delta);
+    Store<std::uint16_t>(out, row,
+                         static_cast<std::uint16_t>((patch & keep_patch) | (from_dict & ~keep_patch)));
+    exception += static_cast<std::size_t>(patched);
   }
 }
 
@@ -1525,6 +1530,29 @@ bool DecodePatched(Cursor& in, std::size_t rows, std::uint8_t* out) {
   }
   const auto base = Load<std::uint16_t>(base_bytes.data(), 0);
   const std::uint8_t* planes = in.position();
+  if (count * 16 <= rows) {
+    // Few exceptions (the usual case: the dictionary holds the common ports): every row
+    // from a table with one more entry for code n, then the exceptions in a second pass
+    // whose branch is rarely taken. Neither loop carries a count from row to row.
+    std::array<std::uint16_t, 256> table{};
+    std::memcpy(table.data(), dict.data(), n * 2);
+    const std::uint8_t* code = codes.data();
+    for (std::size_t row = 0; row < rows; ++row) {
+      Store<std::uint16_t>(out, row, table[code[row]]);
+    }
+    std::size_t exception = 0;
+    for (std::size_t row = 0; row < rows && exception < count; ++row) {
+      if (code[row] == n) {
+        unsigned delta = 0;
+        for (unsigned plane = 0; plane < k; ++plane) {
+          delta |= unsigned{planes[plane * count + exception]} << (8 * plane);
+        }
+        Store<std::uint16_t>(out, row, static_cast<std::uint16_t>(base + delta));
+        ++exception;
+      }
+    }
+    return true;
+  }
   switch (k) {
     case 0: PatchRows<0>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
     case 1: PatchRows<1>(codes.data(), rows, n, dict.data(), planes, count, base, out); break;
