@@ -43,9 +43,11 @@ class Buffer {
 
   void Commit(std::size_t bytes) { size_ += bytes; }
 
-  // Sets the size to `bytes` (growing without initialising).
+  // Sets the size to `bytes` for the caller to fill: growing, the old bytes are not kept
+  // (nor the new ones initialised); shrinking keeps the first `bytes`.
   void Resize(std::size_t bytes) {
     if (bytes > capacity_) {
+      size_ = 0;  // nothing to copy into the larger array
       Grow(bytes);
     }
     size_ = bytes;
