@@ -128,8 +128,8 @@ def build_data(args, workdir):
     manifest_path = os.path.join(workdir, "manifest.json")
     wanted = {"flows": args.flows, "seed": args.seed, "protocol": args.protocol,
               "span_hours": args.span_hours, "rate": args.rate, "summaries": True}
-    if args.cluster_by_port:
-        wanted["cluster_by_port"] = True
+    if args.arrival_order:
+        wanted["cluster_by_port"] = False
     if os.path.exists(manifest_path):
         with open(manifest_path) as manifest_file:
             manifest = json.load(manifest_file)
@@ -144,10 +144,10 @@ def build_data(args, workdir):
         ready = os.path.join(workdir, "ready")
         log = open(os.path.join(workdir, "sluice.log"), "w")
         config = []
-        if args.cluster_by_port:
+        if args.arrival_order:
             config_path = os.path.join(workdir, "sluice.toml")
             with open(config_path, "w") as config_file:
-                config_file.write("[store]\ncluster_by_port = true\n")
+                config_file.write("[store]\ncluster_by_port = false\n")
             config = ["--config", config_path]
         proc = subprocess.Popen([args.sluice, "serve", *config, "--http", "off", "--listen", f"127.0.0.1:{port}",
                                  "--rcvbuf", "64M", "--stats-interval", "0", "--ready-file", ready,
@@ -222,8 +222,9 @@ def main():
     parser.add_argument("--clock-start-ms", type=int, default=None)
     parser.add_argument("--host", default="198.18.0.10", help="address for the host filter")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cluster-by-port", action="store_true",
-                        help="build the sluice store with [store] cluster_by_port = true")
+    parser.add_argument("--arrival-order", action="store_true",
+                        help="build the sluice store with [store] cluster_by_port = false (every "
+                             "block in arrival order; the default clusters blocks by port)")
     parser.add_argument("--json-out", default=None)
     args = parser.parse_args()
     args.sluice = os.path.join(args.build_dir, "apps", "sluice", "sluice")

@@ -41,7 +41,7 @@ struct StoreConfig {
   Compression compression = Compression::kZstd;            // of the blocks
   int zstd_level = store::kDefaultZstdLevel;               // -32..19 (with zstd)
   std::size_t writer_threads = 1;                          // segments written in parallel per slot
-  bool cluster_by_port = false;                            // blocks by protocol and dst port
+  bool cluster_by_port = true;                             // blocks by protocol and dst port
   std::chrono::seconds rollup_retention{365 * 24 * 3600};  // hourly roll-ups
 };
 

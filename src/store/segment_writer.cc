@@ -246,6 +246,7 @@ class SegmentWriter::Impl {
   }
 
   std::uint64_t row_count() const { return appended_rows_; }
+  void SetClustering(bool on) { clustering_ = on; }
   std::uint64_t file_size() const { return offset_; }
   bool failed() const { return !status_; }
   const std::string& path() const { return path_; }
@@ -271,7 +272,8 @@ class SegmentWriter::Impl {
     if (block_rows_ == 0) {
       return OkStatus();
     }
-    if (options_.cluster_rows > 0 && block_rows_ >= 2 * std::size_t{options_.cluster_rows}) {
+    if (clustered_ || (clustering_ && options_.cluster_rows > 0 &&
+                       block_rows_ >= 2 * std::size_t{options_.cluster_rows})) {
       if (!clustered_) {
         ClusterRows();
         clustered_ = true;
@@ -667,6 +669,7 @@ class SegmentWriter::Impl {
   std::size_t block_rows_ = 0;
   // Clustering (options_.cluster_rows): the buffered rows once ordered, where their runs
   // end, and how many runs are written.
+  bool clustering_ = true;  // SetClustering()
   bool clustered_ = false;
   std::size_t cluster_next_ = 0;
   std::vector<std::uint32_t> cluster_cuts_;      // where each run ends
@@ -724,6 +727,8 @@ Status SegmentWriter::Append(const flow::FlowBatch& batch) { return impl_->Appen
 Status SegmentWriter::Flush() { return impl_->Flush(); }
 
 Status SegmentWriter::Finish() { return impl_->Finish(); }
+
+void SegmentWriter::SetClustering(bool on) { impl_->SetClustering(on); }
 
 std::uint64_t SegmentWriter::row_count() const { return impl_->row_count(); }
 

@@ -88,6 +88,11 @@ class SegmentWriter {
   // REQUIRES: not called before. Append()/Flush() after it fail.
   Status Finish();
 
+  // Whether the blocks sealed from now on are clustered (options.cluster_rows > 0; on
+  // until told otherwise): the store's writer turns it off while it is behind, so that
+  // clustering never costs a flow. A block whose runs are being written stays clustered.
+  void SetClustering(bool on);
+
   // Rows appended so far (sealed or buffered).
   std::uint64_t row_count() const;
 

@@ -25,6 +25,9 @@ constexpr UnixMillis kStallLogIntervalMs = 60'000;
 // every small batch a decode worker flushes; at high rates batches come full anyway.
 constexpr std::size_t kWakeBatches = 8;
 constexpr auto kIdleWake = std::chrono::milliseconds(50);
+// Blocks are clustered by port (SegmentWriterOptions::cluster_rows) while fewer than one
+// in kClusterQueueShare of the queue's batches wait for the writer threads.
+constexpr std::size_t kClusterQueueShare = 8;
 
 bool Exists(const std::string& path) {
   std::error_code ec;
@@ -76,6 +79,9 @@ struct StoreWriter::Lane {
   UnixMillis next_retry = 0;
   UnixMillis last_full_log = 0;
   std::uint64_t not_written_at_last_log = 0;
+  // Whether blocks are clustered (SegmentWriterOptions::cluster_rows), decided at each
+  // batch taken from the queue (kClusterQueueShare).
+  bool cluster = true;
   flow::FlowBatch split;               // rows of one source when a batch mixes sources
   std::vector<std::uint8_t> present;  // per source: in the batch being written
   std::thread thread;
@@ -374,6 +380,9 @@ void StoreWriter::WriterLoop(Lane& lane) {
       if (!full_.empty()) {
         batch = std::move(full_.front());
         full_.pop_front();
+        // Clustering takes a third more of the writer's CPU (docs/BENCHMARKS.md): only
+        // while the writer keeps up; behind, blocks are written in arrival order.
+        lane.cluster = full_.size() * kClusterQueueShare < options_.queue_batches;
       } else {
         stop = closing_;
       }
@@ -475,6 +484,7 @@ void StoreWriter::AppendRows(Lane& lane, Source& source, const flow::FlowBatch& 
     return;
   }
   SegmentWriter& writer = *segment->writer;
+  writer.SetClustering(lane.cluster);
   const std::uint64_t before = writer.row_count();
   const auto started = std::chrono::steady_clock::now();
   const Status appended = writer.Append(batch);

@@ -150,7 +150,7 @@ TEST(ServeConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(config.store.flush_interval, seconds(5));
   EXPECT_EQ(config.store.compression, Compression::kZstd);
   EXPECT_EQ(config.store.zstd_level, -8);
-  EXPECT_FALSE(config.store.cluster_by_port);
+  EXPECT_TRUE(config.store.cluster_by_port);
   EXPECT_EQ(config.store.writer_threads, 1u);
   EXPECT_EQ(config.store.rollup_retention, seconds(365 * 86400));
   EXPECT_EQ(config.http.listen, At("127.0.0.1", 8080));
@@ -209,7 +209,7 @@ max_size = "100G"
 flush_interval = 10
 compression = "lz4"
 zstd_level = -3
-cluster_by_port = true
+cluster_by_port = false
 rollup_retention = "52w"
 
 [http]
@@ -245,7 +245,7 @@ listen = "[::1]:9090"
   EXPECT_EQ(config.store.flush_interval, seconds(10));
   EXPECT_EQ(config.store.compression, Compression::kLz4);
   EXPECT_EQ(config.store.zstd_level, -3);
-  EXPECT_TRUE(config.store.cluster_by_port);
+  EXPECT_FALSE(config.store.cluster_by_port);
   EXPECT_EQ(config.store.rollup_retention, seconds(52 * 7 * 86400));
   EXPECT_EQ(config.http.listen, At("::1", 9090));
 }

@@ -496,6 +496,46 @@ TEST(SegmentTest, ClusteredBlocksHoldEveryRowInRunsOfNearbyPorts) {
   EXPECT_EQ(blocks.back().row_count, 700u);
 }
 
+// SetClustering(false) (the store's writer while it is behind) writes the blocks that
+// fill from then on in arrival order; turned on again, the next ones are clustered.
+TEST(SegmentTest, ClusteringTurnedOffWritesBlocksInArrivalOrder) {
+  TempDir dir;
+  const std::string path = dir.File("switched.seg");
+  SegmentWriterOptions options;
+  options.rows_per_block = 8192;
+  options.cluster_rows = 1024;
+  auto writer = SegmentWriter::Create(path, options);
+  ASSERT_TRUE(writer);
+  constexpr std::uint64_t kRows = 3 * 8192;
+  FlowBatch batch;
+  for (std::uint64_t n = 0; n < kRows; ++n) {
+    (*writer)->SetClustering(n < 8192 || n >= 2 * 8192);  // off for the second block
+    FillManyPorts(batch, batch.AppendRow(), n);
+    if (batch.full()) {
+      ASSERT_TRUE((*writer)->Append(batch));
+      batch.Clear();
+    }
+  }
+  ASSERT_TRUE((*writer)->Finish());
+  auto reader = SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(SortedJson(ReadEverything(**reader)), SortedJson(ExpectedRows(kRows, FillManyPorts)));
+  // The first and last 8192 rows as runs, the middle ones as one block of their own.
+  std::vector<std::uint64_t> starts;
+  std::uint64_t rows = 0;
+  for (const BlockInfo& block : (*reader)->blocks()) {
+    starts.push_back(rows);
+    rows += block.row_count;
+  }
+  ASSERT_GT(starts.size(), 3u);
+  const auto middle = std::find(starts.begin(), starts.end(), 8192u);
+  ASSERT_NE(middle, starts.end());
+  const std::size_t middle_idx = static_cast<std::size_t>(middle - starts.begin());
+  EXPECT_GT(middle_idx, 1u) << "the first block is clustered";
+  EXPECT_EQ((*reader)->blocks()[middle_idx].row_count, 8192u) << "the second is not";
+  EXPECT_GT(starts.size(), middle_idx + 2) << "the third is clustered";
+}
+
 TEST(SegmentTest, AClusteredBlockCutShortByAFullDiskIsWrittenWholeBeforeMoreRows) {
   TempDir dir;
   const std::string path = dir.File("clustered-full.seg");
