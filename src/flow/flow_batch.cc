@@ -98,6 +98,19 @@ void FlowBatch::DiscardLastRow() {
   ZeroRow(size_);
 }
 
+void FlowBatch::ShrinkTo(std::size_t rows) {
+  if (rows >= size_) {
+    return;
+  }
+  const std::size_t dropped = size_ - rows;
+  FlowColumns& c = *columns_;
+  ForEachColumnMember([&c, rows, dropped](auto member) {
+    auto& column = c.*member;
+    std::memset(static_cast<void*>(column.data() + rows), 0, dropped * sizeof(column[0]));
+  });
+  size_ = rows;
+}
+
 void FlowBatch::Clear() {
   const std::size_t used = size_;
   FlowColumns& c = *columns_;

@@ -119,6 +119,10 @@ class FlowBatch {
   // Zeroes and removes the last row (a record that failed half-way). REQUIRES: !empty().
   void DiscardLastRow();
 
+  // Zeroes and removes the rows from `rows` on, a column at a time (the arena is kept).
+  // REQUIRES: rows <= size().
+  void ShrinkTo(std::size_t rows);
+
   // Empties the batch, zeroing the rows used, keeping the buffers.
   void Clear();
 

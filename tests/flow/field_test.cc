@@ -51,6 +51,25 @@ TEST(FlowBatchTest, NewRowsAreZeroAfterClear) {
   EXPECT_EQ(batch.cols().app[again].length, 0u);
 }
 
+TEST(FlowBatchTest, ShrinkToZeroesTheRowsItDrops) {
+  FlowBatch batch;
+  for (std::size_t n = 0; n < 10; ++n) {
+    const std::size_t row = batch.AppendRow();
+    batch.cols().bytes[row] = 100 + n;
+    batch.cols().src_addr[row] = IpAddress::FromV4(0x0A000001 + static_cast<std::uint32_t>(n));
+  }
+  batch.ShrinkTo(12);  // more than it holds: nothing changes
+  EXPECT_EQ(batch.size(), 10u);
+  batch.ShrinkTo(4);
+  EXPECT_EQ(batch.size(), 4u);
+  EXPECT_EQ(batch.cols().bytes[3], 103u);
+  for (std::size_t n = 4; n < 10; ++n) {
+    EXPECT_EQ(batch.AppendRow(), n);
+    EXPECT_EQ(batch.cols().bytes[n], 0u) << n;
+    EXPECT_TRUE(batch.cols().src_addr[n].IsUnset()) << n;
+  }
+}
+
 TEST(FlowBatchTest, TouchPagesLeavesAnEmptyAllZeroBatch) {
   FlowBatch batch;
   batch.TouchPages();

@@ -3,6 +3,7 @@
 
 #include "query/number_format.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -27,6 +28,30 @@ TEST(NumberFormatTest, ScalesLikeNfdump) {
   EXPECT_EQ(FormatScaled(1'234'567'890, false), "1.2 G");
   EXPECT_EQ(FormatScaled(2'192'038'691, false), "2.2 G");
   EXPECT_EQ(FormatScaled(5'000'000'000'000, false), "5.0 T");
+}
+
+// The scaled text is printf's "%.1f" of the value over its unit, ties included
+// (1'050'000 / 1e6 is not exactly 1.05), for random values of every unit.
+TEST(NumberFormatTest, ScaledTextIsPrintfsOneDecimal) {
+  std::mt19937_64 rng(3);
+  std::vector<std::uint64_t> values = {1'050'000, 1'150'000, 1'250'000, 2'450'000, 999'950'000,
+                                       999'999'999, 1'000'000'000, 18'446'744'073'709'551'615ULL};
+  for (int idx = 0; idx < 30000; ++idx) {
+    const int digits = 7 + idx % 13;  // 10^6 .. 10^19
+    std::uint64_t value = rng() % 10;
+    for (int d = 1; d < digits; ++d) {
+      value = value * 10 + rng() % 10;
+    }
+    values.push_back(std::max<std::uint64_t>(value, 1'000'000));
+    values.push_back(std::max<std::uint64_t>(value / 100'000 * 100'000 + 50'000, 1'000'000));  // x.x5
+  }
+  for (const std::uint64_t value : values) {
+    const double unit = value < 1'000'000'000 ? 1e6 : value < 1'000'000'000'000 ? 1e9 : 1e12;
+    const char* suffix = value < 1'000'000'000 ? "M" : value < 1'000'000'000'000 ? "G" : "T";
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%.1f %s", static_cast<double>(value) / unit, suffix);
+    ASSERT_EQ(FormatScaled(value, false), expected) << value;
+  }
 }
 
 TEST(NumberFormatTest, ExactNumbersAreWhole) {
