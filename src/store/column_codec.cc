@@ -1716,7 +1716,8 @@ void TransposeSixteen(const std::uint8_t* planes, std::size_t stride, std::size_
       c[quarter * 4 + k + 2] = _mm_unpackhi_epi32(lo, hi);  // the next 2 values
     }
   }
-  // c[g * 4 + 0/1]: values 4g'..: planes 0-7 / 8-15 of two values; order them out.
+  // c[quarter * 4 + pair * 2 + half]: values 4 * quarter + 2 * pair and the next one,
+  // planes 0-7 (half 0) or 8-15 (half 1); the 64-bit halves put each value together.
   for (std::size_t group = 0; group < 8; ++group) {
     const std::size_t base = (group / 2) * 4 + (group % 2) * 2;
     const __m128i first_half = c[base];
