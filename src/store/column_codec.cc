@@ -1531,7 +1531,7 @@ bool DecodePatched(Cursor& in, std::size_t rows, std::uint8_t* out) {
   const auto base = Load<std::uint16_t>(base_bytes.data(), 0);
   const std::uint8_t* planes = in.position();
   if (count * 16 <= rows) {
-    // Few exceptions (the usual case: the dictionary holds the common ports): every row
+    // Few exceptions (the dictionary holds nearly every port of the block): every row
     // from a table with one more entry for code n, then the exceptions in a second pass
     // whose branch is rarely taken. Neither loop carries a count from row to row.
     std::array<std::uint16_t, 256> table{};
