@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -54,7 +55,13 @@ struct IpAddress {
            (std::uint32_t{bytes[14]} << 8) | std::uint32_t{bytes[15]};
   }
 
-  // Dotted quad for IPv4-mapped addresses, RFC 5952 text otherwise.
+  // The longest text ToText() writes (an IPv6 address ending in a dotted quad).
+  static constexpr std::size_t kMaxTextLength = 45;
+
+  // Dotted quad for IPv4-mapped addresses, RFC 5952 text otherwise: the text glibc's
+  // inet_ntop() writes, without its sprintf() per group.
+  // REQUIRES: `out` has room for kMaxTextLength characters; returns the end of the text.
+  char* ToText(char* out) const;
   std::string ToString() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;

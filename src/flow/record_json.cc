@@ -54,7 +54,8 @@ void AppendAddress(std::string& out, std::string_view name, const IpAddress& add
   }
   AppendKey(out, name);
   out.push_back('"');
-  out.append(address.ToString());
+  char text[IpAddress::kMaxTextLength];
+  out.append(text, address.ToText(text));
   out.push_back('"');
 }
 

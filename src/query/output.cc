@@ -308,16 +308,8 @@ void AppendAddress(std::string& out, const flow::IpAddress& address, std::uint8_
     return;
   }
   const bool v4 = address.IsV4();
-  if (v4) {  // the common case, without IpAddress::ToString()'s allocation
-    for (int idx = 12; idx < 16; ++idx) {
-      if (idx > 12) {
-        out.push_back('.');
-      }
-      AppendUnsigned(out, address.bytes[static_cast<std::size_t>(idx)]);
-    }
-  } else {
-    out.append(address.ToString());
-  }
+  char text[flow::IpAddress::kMaxTextLength];
+  out.append(text, address.ToText(text));
   if (v4 && v4_prefix < 32) {
     AppendF(out, "/%u", static_cast<unsigned>(v4_prefix));
   } else if (!v4 && v6_prefix < 128) {
@@ -678,7 +670,12 @@ void AppendToken(std::string& out, const Token& token, const flow::FlowBatch& ba
       for (unsigned bit = bits; bit < 128; ++bit) {
         cut.bytes[bit / 8] = static_cast<std::uint8_t>(cut.bytes[bit / 8] & ~(0x80u >> (bit % 8)));
       }
-      out += cut.IsUnset() ? std::string("0.0.0.0") : cut.ToString();
+      if (cut.IsUnset()) {
+        out += "0.0.0.0";
+      } else {
+        char text[flow::IpAddress::kMaxTextLength];
+        out.append(text, cut.ToText(text));
+      }
       Pad(out, start, 16);
       const std::size_t mask_start = out.size();
       AppendF(out, "/%u", static_cast<unsigned>(mask));
