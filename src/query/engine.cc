@@ -75,7 +75,7 @@ std::string GroupMemoryMessage(const States& states, std::size_t budget) {
       for (const auto& stat : state->stats()) {
         groups += stat->size();
       }
-      if (state->aggregate()) {
+      if (state->aggregate() && !state->aggregate()->shares_tables()) {
         groups += state->aggregate()->size();
       }
     }
@@ -858,7 +858,9 @@ class DenseSeries {
 // One scan thread's state: its reader, selection and aggregation tables.
 class ScanState final : public flow::FlowSink {
  public:
-  ScanState(const Shape& shape, const Plan& plan, MemoryBudget& budget)
+  // `first`: the first thread's state, whose -A groups this one's fill (nullptr for the
+  // first thread itself; PartitionedGroups, "Shared tables").
+  ScanState(const Shape& shape, const Plan& plan, MemoryBudget& budget, ScanState* first)
       : shape_(&shape), groups_budget_(&budget), every_row_(EveryRow()),
         keys_(flow::FlowBatch::kCapacity * shape.max_key_words),
         reverse_keys_(shape.aggregate_reverse.empty() ? 0 : flow::FlowBatch::kCapacity * shape.max_key_words) {
@@ -866,7 +868,8 @@ class ScanState final : public flow::FlowSink {
       stats_.push_back(std::make_unique<PartitionedGroups>(key, &budget));
     }
     if (shape.aggregating) {
-      aggregate_ = std::make_unique<PartitionedGroups>(shape.aggregate_key, &budget);
+      aggregate_ = first != nullptr ? std::make_unique<PartitionedGroups>(*first->aggregate_)
+                                    : std::make_unique<PartitionedGroups>(shape.aggregate_key, &budget);
     }
     // One statistic keyed by an address alone: each block's rows are summed per entry of
     // the block's address dictionary first, and each entry used goes to the group table
@@ -1618,7 +1621,8 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
 
   std::vector<std::unique_ptr<ScanState>> states;
   for (std::size_t thread_idx = 0; thread_idx < threads; ++thread_idx) {
-    states.push_back(std::make_unique<ScanState>(*shape, *plan, budget));
+    states.push_back(std::make_unique<ScanState>(*shape, *plan, budget,
+                                                 thread_idx == 0 ? nullptr : states[0].get()));
   }
   {
     std::vector<std::thread> workers;

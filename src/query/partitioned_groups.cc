@@ -31,10 +31,29 @@ PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget
     return;  // no tables; the array is made (and reserved) on the first rows
   }
   for (std::size_t partition = 0; partition < kPartitions; ++partition) {
-    wide_forms_[partition].table = std::make_unique<GroupTable>(codec.words(), budget);
+    wide_forms_[partition].table = std::make_shared<GroupTable>(codec.words(), budget);
     if (narrow_) {
-      narrow_forms_[partition].table = std::make_unique<GroupTable>(codec.narrow_words(), budget);
+      narrow_forms_[partition].table = std::make_shared<GroupTable>(codec.narrow_words(), budget);
     }
+  }
+}
+
+PartitionedGroups::PartitionedGroups(PartitionedGroups& owner)
+    : codec_(owner.codec_), budget_(owner.budget_), dense_size_(owner.dense_size_), narrow_(owner.narrow_),
+      narrow_key_(owner.narrow_key_.size()) {
+  if (dense_size_ > 0) {
+    return;  // its own array, merged as usual
+  }
+  if (!owner.locks_) {
+    owner.locks_ = std::make_shared<std::array<std::mutex, kPartitions>>();
+    owner.spread_ = true;  // shared tables are spread from the first row
+  }
+  locks_ = owner.locks_;
+  spread_ = true;
+  shares_ = true;
+  for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+    wide_forms_[partition].table = owner.wide_forms_[partition].table;
+    narrow_forms_[partition].table = owner.narrow_forms_[partition].table;
   }
 }
 
@@ -113,13 +132,50 @@ bool PartitionedGroups::AddRows(const std::uint64_t* keys, const flow::FlowBatch
     }
     form->rows[form->count++] = rows[i];
   }
+  return AddGathered(&batch, nullptr);
+}
+
+bool PartitionedGroups::AddGatheredOf(std::size_t partition, const flow::FlowBatch* batch,
+                                      const Aggregate* aggs) {
   bool ok = true;
-  for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
-    for (Form& form : *forms) {
-      if (form.count > 0) {
-        ok &= form.table->AddRows(form.keys.data(), batch, form.rows.data(), form.count);
-        form.count = 0;
+  for (Form* form : {&narrow_forms_[partition], &wide_forms_[partition]}) {
+    if (form->count > 0) {
+      ok &= aggs != nullptr
+                ? form->table->AddAggregates(form->keys.data(), aggs, form->rows.data(), form->count)
+                : form->table->AddRows(form->keys.data(), *batch, form->rows.data(), form->count);
+      form->count = 0;
+    }
+  }
+  return ok;
+}
+
+bool PartitionedGroups::AddGathered(const flow::FlowBatch* batch, const Aggregate* aggs) {
+  bool ok = true;
+  if (!locks_) {
+    for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+      ok &= AddGatheredOf(partition, batch, aggs);
+    }
+    return ok;
+  }
+  // First the partitions no other thread holds; then, waiting, the rest.
+  std::array<bool, kPartitions> pending{};
+  for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+    pending[partition] = narrow_forms_[partition].count > 0 || wide_forms_[partition].count > 0;
+  }
+  for (const bool wait : {false, true}) {
+    for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+      if (!pending[partition]) {
+        continue;
       }
+      std::mutex& lock = (*locks_)[partition];
+      if (wait) {
+        lock.lock();
+      } else if (!lock.try_lock()) {
+        continue;
+      }
+      ok &= AddGatheredOf(partition, batch, aggs);
+      lock.unlock();
+      pending[partition] = false;
     }
   }
   return ok;
@@ -161,16 +217,7 @@ bool PartitionedGroups::AddAggregates(const std::uint64_t* keys, const Aggregate
       std::copy(stored, stored + stored_words, form.keys.data() + form.count * stored_words);
       form.rows[form.count++] = picks[i];
     }
-    bool ok = true;
-    for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
-      for (Form& form : *forms) {
-        if (form.count > 0) {
-          ok &= form.table->AddAggregates(form.keys.data(), aggs, form.rows.data(), form.count);
-          form.count = 0;
-        }
-      }
-    }
-    if (!ok) {
+    if (!AddGathered(nullptr, aggs)) {
       return false;
     }
   }
@@ -233,8 +280,8 @@ bool PartitionedGroups::Spread() {
     // 1/kPartitions of them at once: room for that (and a quarter more) is made first, so
     // the tables do not double their way up from empty (a hint: refused by a tight
     // budget, the tables grow as they fill).
-    std::unique_ptr<GroupTable> old = std::move(first.table);
-    first.table = std::make_unique<GroupTable>(old->key_words(), budget_);
+    std::shared_ptr<GroupTable> old = std::move(first.table);
+    first.table = std::make_shared<GroupTable>(old->key_words(), budget_);
     const std::size_t share = old->size() / kPartitions + old->size() / (4 * kPartitions);
     for (Form& form : *forms) {
       if (form.table) {
@@ -270,6 +317,9 @@ bool PartitionedGroups::MergePartition(PartitionedGroups& other, std::size_t par
     other.dense_reserved_ = 0;
     return true;
   }
+  if (other.shares_) {
+    return true;  // its groups are already in these tables
+  }
   bool ok = true;
   if (narrow_) {
     ok &= narrow_forms_[partition].table->Merge(*other.narrow_forms_[partition].table);
@@ -285,11 +335,15 @@ void PartitionedGroups::Presize(std::size_t groups) {
   if (!spread_ || dense_size_ > 0 || now == 0 || groups <= now) {
     return;
   }
-  for (std::array<Form, kPartitions>* forms : {&narrow_forms_, &wide_forms_}) {
-    for (Form& form : *forms) {
-      if (form.table && form.table->size() > 0) {
-        const double share = static_cast<double>(form.table->size()) / static_cast<double>(now);
-        (void)form.table->Reserve(static_cast<std::size_t>(share * static_cast<double>(groups)));
+  for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+    std::unique_lock<std::mutex> held;
+    if (locks_) {
+      held = std::unique_lock<std::mutex>((*locks_)[partition]);
+    }
+    for (Form* form : {&narrow_forms_[partition], &wide_forms_[partition]}) {
+      if (form->table && form->table->size() > 0) {
+        const double share = static_cast<double>(form->table->size()) / static_cast<double>(now);
+        (void)form->table->Reserve(static_cast<std::size_t>(share * static_cast<double>(groups)));
       }
     }
   }
@@ -301,6 +355,10 @@ std::size_t PartitionedGroups::size() const {
     groups += used;
   }
   for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+    std::unique_lock<std::mutex> held;
+    if (locks_) {
+      held = std::unique_lock<std::mutex>((*locks_)[partition]);
+    }
     if (narrow_forms_[partition].table) {
       groups += narrow_forms_[partition].table->size();
     }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -133,6 +134,52 @@ TEST(PartitionedGroupsTest, SpreadAndUnspreadMergeToTheExactTopN) {
     EXPECT_EQ(a.size(), reference.size());
     ExpectTop(reference, codec, OrderBy::kBytes, n, got);
   }
+}
+
+// Objects sharing tables, filled from threads at once (overlapping keys, so that both
+// threads add to the same groups): one set of groups, exact, and nothing left to merge.
+TEST(PartitionedGroupsTest, TablesSharedByThreadsHoldEveryGroupOnce) {
+  const KeyCodec codec = FiveTuple();
+  MemoryBudget budget(std::size_t{1} << 30);
+  PartitionedGroups owner(codec, &budget);
+  PartitionedGroups second(owner);
+  PartitionedGroups third(owner);
+  EXPECT_FALSE(owner.shares_tables());
+  EXPECT_TRUE(second.shares_tables());
+  EXPECT_TRUE(owner.spread());
+  std::array<std::map<std::vector<std::uint64_t>, Aggregate>, 3> references;
+  {
+    std::thread a([&] { AddFlows(owner, codec, 0, 90'000, references[0]); });
+    std::thread b([&] { AddFlows(second, codec, 40'000, 130'000, references[1]); });
+    std::thread c([&] { AddFlows(third, codec, 0, 30'000, references[2]); owner.Presize(200'000); });
+    a.join();
+    b.join();
+    c.join();
+  }
+  std::map<std::vector<std::uint64_t>, Aggregate> reference;
+  for (const auto& part : references) {
+    for (const auto& [key, agg] : part) {
+      MergeInto(reference[key], agg);
+    }
+  }
+  EXPECT_EQ(owner.size(), reference.size());
+  EXPECT_EQ(second.size(), reference.size());
+  for (const std::size_t n : {0u, 10u}) {
+    ExpectTop(reference, codec, OrderBy::kBytes, n, Merged({&owner, &second, &third}, codec, OrderBy::kBytes, n));
+  }
+}
+
+// Small-domain keys keep an array per object, shared or not, and merge as usual.
+TEST(PartitionedGroupsTest, SmallDomainKeysAreNeverShared) {
+  const KeyCodec codec = *KeyCodec::Make(std::vector<KeyField>{{FieldId::kSrcPort}});
+  MemoryBudget budget(std::size_t{1} << 30);
+  PartitionedGroups owner(codec, &budget);
+  PartitionedGroups second(owner);
+  EXPECT_FALSE(second.shares_tables());
+  std::map<std::vector<std::uint64_t>, Aggregate> reference;
+  AddFlows(owner, codec, 0, 1000, reference);
+  AddFlows(second, codec, 500, 2000, reference);
+  ExpectTop(reference, codec, OrderBy::kBytes, 0, Merged({&owner, &second}, codec, OrderBy::kBytes, 0));
 }
 
 // Presize() is a hint: room made at once (or refused by a tight budget) changes no
