@@ -257,10 +257,15 @@ void Pad(std::string& out, std::size_t start, int width) {
   if (length >= wanted) {
     return;
   }
+  const std::size_t pad = wanted - length;
   if (width > 0) {
-    out.insert(start, wanted - length, ' ');
+    // Moved by hand: std::string::insert's general path was 2-3 % of a listing.
+    out.resize(out.size() + pad);
+    char* text = out.data() + start;
+    std::memmove(text + pad, text, length);
+    std::memset(text, ' ', pad);
   } else {
-    out.append(wanted - length, ' ');
+    out.append(pad, ' ');
   }
 }
 
