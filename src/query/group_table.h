@@ -214,6 +214,8 @@ class GroupTable {
 
   std::size_t size() const { return group_count_; }
   std::size_t key_words() const { return key_words_; }
+  // What a group costs at most once the table is sized for it: its words and two slots.
+  std::size_t bytes_per_group() const { return (stride_ + 2) * sizeof(std::uint64_t); }
   bool failed() const { return failed_; }
 
   const std::uint64_t* key(std::size_t group) const { return data_.data() + group * stride_; }

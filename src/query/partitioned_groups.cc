@@ -335,18 +335,44 @@ void PartitionedGroups::Presize(std::size_t groups) {
   if (!spread_ || dense_size_ > 0 || now == 0 || groups <= now) {
     return;
   }
+  // Each form's share of the groups so far, split evenly over the partitions (the hash
+  // spreads keys evenly; one partition's own count, early, is too few to go by).
+  std::array<std::size_t, 2> form_groups{};
   for (std::size_t partition = 0; partition < kPartitions; ++partition) {
     std::unique_lock<std::mutex> held;
     if (locks_) {
       held = std::unique_lock<std::mutex>((*locks_)[partition]);
     }
-    for (Form* form : {&narrow_forms_[partition], &wide_forms_[partition]}) {
-      if (form->table && form->table->size() > 0) {
-        const double share = static_cast<double>(form->table->size()) / static_cast<double>(now);
-        (void)form->table->Reserve(static_cast<std::size_t>(share * static_cast<double>(groups)));
+    for (std::size_t idx = 0; idx < 2; ++idx) {
+      const Form& form = idx == 0 ? narrow_forms_[partition] : wide_forms_[partition];
+      form_groups[idx] += form.table ? form.table->size() : 0;
+    }
+  }
+  for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+    std::unique_lock<std::mutex> held;
+    if (locks_) {
+      held = std::unique_lock<std::mutex>((*locks_)[partition]);
+    }
+    for (std::size_t idx = 0; idx < 2; ++idx) {
+      Form& form = idx == 0 ? narrow_forms_[partition] : wide_forms_[partition];
+      if (form.table && form_groups[idx] > 0) {
+        const double share = static_cast<double>(form_groups[idx]) / static_cast<double>(now);
+        // 2 % over the even split: partitions differ a little.
+        (void)form.table->Reserve(
+            static_cast<std::size_t>(share * static_cast<double>(groups) * 1.02 / kPartitions) + 1);
       }
     }
   }
+}
+
+std::size_t PartitionedGroups::bytes_per_group() const {
+  std::size_t most = 0;
+  for (const Form* form : {&narrow_forms_[0], &wide_forms_[0]}) {
+    if (form->table) {  // every partition's table has the same width
+      most = std::max(most, form->table->bytes_per_group());
+    }
+  }
+  return most;
 }
 
 std::size_t PartitionedGroups::size() const {

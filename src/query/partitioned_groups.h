@@ -89,6 +89,12 @@ class PartitionedGroups {
   // Whether this object fills another one's tables (the second constructor): its groups
   // are that one's, and it has nothing of its own to merge.
   bool shares_tables() const { return shares_; }
+  // Whether other objects fill the same tables (either constructor).
+  bool shared() const { return locks_ != nullptr; }
+
+  // The most a group of either form costs once its table is sized for it (0 for the
+  // small-domain array).
+  std::size_t bytes_per_group() const;
 
   // A hint that the groups will number about `groups` in all: each partition's table is
   // given room for its share (in proportion to what it holds now) at once. Only once
