@@ -1052,7 +1052,9 @@ class ScanState final : public flow::FlowSink {
       decided |= presize(*stat);
     }
     if (aggregate_) {
-      decided |= presize(*aggregate_);
+      // Tables the threads share are sized by the first thread's estimate alone: another
+      // thread's, a little larger, would rebuild every table a second time.
+      decided |= aggregate_->shares_tables() || presize(*aggregate_);
     }
     presized_ = decided;
   }
