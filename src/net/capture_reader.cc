@@ -42,7 +42,8 @@ constexpr std::uint8_t kIpProtoUdp = 17;
 
 // libpcap, loaded the first time a capture is read: linked, it and what it needs (dbus,
 // systemd, gcrypt...) cost every start of the binary about 1.4 ms, `sluice query` included
-// (docs/BENCHMARKS.md, "Clustered by default, cheaper start-up and decoders"). Thread-safety: Get() may be called from any thread.
+// (docs/BENCHMARKS.md, "Clustered by default, cheaper start-up and decoders").
+// Thread-safety: Get() may be called from any thread.
 class Libpcap {
  public:
   decltype(&pcap_open_offline_with_tstamp_precision) open = nullptr;
