@@ -356,6 +356,10 @@ struct Plan {
   // first_min > first_max.
   std::int64_t first_min = INT64_MAX;
   std::int64_t first_max = INT64_MIN;
+  // The range of every time (`first` and `last`) in those segments; empty if
+  // time_min > time_max.
+  std::int64_t time_min = INT64_MAX;
+  std::int64_t time_max = INT64_MIN;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -587,6 +591,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
     std::vector<std::uint32_t> kept;
     std::uint64_t kept_rows = 0;
     store::TimeRange first;
+    store::TimeRange last;
   };
   std::vector<Probe> probes(candidates.size());
   std::vector<std::uint64_t> probe_keys;
@@ -613,6 +618,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       }
       probe.inside = SummaryInside(summary, window);
       probe.first = summary.first;
+      probe.last = summary.last;
       const std::vector<store::BlockInfo>& blocks = (*reader)->blocks();
       probe.blocks = blocks.size();
       for (std::size_t block_idx = 0; block_idx < blocks.size(); ++block_idx) {
@@ -660,6 +666,8 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
     ++result.scan.segments_read;
     plan.first_min = std::min(plan.first_min, probe.first.min);
     plan.first_max = std::max(plan.first_max, probe.first.max);
+    plan.time_min = std::min({plan.time_min, probe.first.min, probe.last.min});
+    plan.time_max = std::max({plan.time_max, probe.first.max, probe.last.max});
     Segment& segment = candidates[idx];
     segment.window_inside = probe.inside;
     const auto segment_idx = static_cast<std::uint32_t>(plan.segments.size());
@@ -864,12 +872,15 @@ class ScanState final : public flow::FlowSink {
       : shape_(&shape), groups_budget_(&budget), every_row_(EveryRow()),
         keys_(flow::FlowBatch::kCapacity * shape.max_key_words),
         reverse_keys_(shape.aggregate_reverse.empty() ? 0 : flow::FlowBatch::kCapacity * shape.max_key_words) {
+    // Every time these threads read lies in the plan's range: the groups may keep theirs
+    // packed, in one word.
+    const internal::TimeCoding times = internal::TimeCoding::For(plan.time_min, plan.time_max);
     for (const KeyCodec& key : shape.stat_keys) {
-      stats_.push_back(std::make_unique<PartitionedGroups>(key, &budget));
+      stats_.push_back(std::make_unique<PartitionedGroups>(key, &budget, times));
     }
     if (shape.aggregating) {
       aggregate_ = first != nullptr ? std::make_unique<PartitionedGroups>(*first->aggregate_)
-                                    : std::make_unique<PartitionedGroups>(shape.aggregate_key, &budget);
+                                    : std::make_unique<PartitionedGroups>(shape.aggregate_key, &budget, times);
     }
     // One statistic keyed by an address alone: each block's rows are summed per entry of
     // the block's address dictionary first, and each entry used goes to the group table

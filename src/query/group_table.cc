@@ -20,7 +20,7 @@
 namespace sluice::query::internal {
 namespace {
 
-constexpr std::size_t kInitialSlots = 64;
+constexpr std::size_t kInitialGroups = 32;
 
 std::uint64_t LoadBigEndian64(const std::uint8_t* bytes) {
   std::uint64_t value;
@@ -63,38 +63,21 @@ double Rate(std::uint64_t amount, const Aggregate& agg, double scale) {
 
 }  // namespace
 
-WordArray::WordArray(std::size_t size, bool zero) : size_(size) {
-  if (size == 0) {
-    return;
-  }
+void* AllocateTableMemory(std::size_t bytes_wanted, bool zero) {
   constexpr std::size_t kHugePage = std::size_t{2} << 20;
-  const std::size_t bytes_wanted = size * sizeof(std::uint64_t);
   const bool huge = bytes_wanted >= kHugePage;
   // aligned_alloc wants a multiple of the alignment.
-  const std::size_t bytes = (bytes_wanted + kHugePage - 1) / kHugePage * kHugePage;
-  const std::size_t alignment = huge ? kHugePage : alignof(std::max_align_t);
-  void* memory = std::aligned_alloc(alignment, huge ? bytes : (bytes_wanted + 15) / 16 * 16);
+  const std::size_t bytes = huge ? (bytes_wanted + kHugePage - 1) / kHugePage * kHugePage
+                                 : (bytes_wanted + 15) / 16 * 16;
+  void* memory = std::aligned_alloc(huge ? kHugePage : alignof(std::max_align_t), bytes);
   SLUICE_CHECK(memory != nullptr, "out of memory for a group table");
   if (huge) {
     ::madvise(memory, bytes, MADV_HUGEPAGE);  // a hint: without it the table still works
   }
-  words_ = static_cast<std::uint64_t*>(memory);
   if (zero) {
-    std::memset(words_, 0, bytes_wanted);
+    std::memset(memory, 0, bytes_wanted);
   }
-}
-
-WordArray::~WordArray() { std::free(words_); }
-
-WordArray& WordArray::operator=(WordArray&& other) noexcept {
-  if (this != &other) {
-    std::free(words_);
-    words_ = other.words_;
-    size_ = other.size_;
-    other.words_ = nullptr;
-    other.size_ = 0;
-  }
-  return *this;
+  return memory;
 }
 
 bool MemoryBudget::Reserve(std::size_t bytes) {
@@ -278,9 +261,10 @@ Counters ToCounters(const Aggregate& agg) {
   return counters;
 }
 
-GroupTable::GroupTable(std::size_t key_words, MemoryBudget* budget)
+GroupTable::GroupTable(std::size_t key_words, MemoryBudget* budget, TimeCoding times)
     : key_words_(key_words == 0 ? 1 : key_words),
-      stride_(key_words_ + kValueWords),
+      times_(times),
+      stride_(key_words_ + (times.packed ? kPackedValueWords : kValueWords)),
       budget_(budget),
       hashes_(flow::FlowBatch::kCapacity) {}
 
@@ -298,7 +282,7 @@ std::uint64_t GroupTable::Hash(const std::uint64_t* key, std::size_t words) {
 }
 
 bool GroupTable::Grow() {
-  const std::size_t new_capacity = group_capacity_ == 0 ? kInitialSlots / 2 : group_capacity_ * 2;
+  const std::size_t new_capacity = group_capacity_ == 0 ? kInitialGroups : group_capacity_ * 2;
   if (!GrowTo(new_capacity)) {
     failed_ = true;
     return false;
@@ -314,15 +298,14 @@ bool GroupTable::Reserve(std::size_t groups) {
 }
 
 bool GroupTable::GrowTo(std::size_t new_capacity) {
-  // At most two slots in three used when the table is full (one in two for a table grown
-  // by doubling, as before). A table given its size at once is no longer rounded up to a
-  // power of two of groups and then given two slots for each: on 50 M flows, that was
-  // 1.3 of the 5-tuple's 4.4 GiB.
-  const std::size_t new_slots = std::bit_ceil(new_capacity + new_capacity / 2 + 1);
-  if (new_slots > (std::size_t{1} << 32)) {
+  // At most two slots in three used when the table is full. A group number must fit in
+  // 31 bits with a tag bit to spare (2^31 groups would be far past any budget anyway).
+  const std::size_t new_slots = new_capacity + new_capacity / 2 + 1;
+  if (new_capacity >= (std::size_t{1} << 31) || new_slots > (std::size_t{1} << 32)) {
     return false;
   }
-  const std::size_t new_bytes = new_capacity * stride_ * sizeof(std::uint64_t) + new_slots * sizeof(std::uint64_t);
+  const std::size_t new_bytes =
+      new_capacity * stride_ * sizeof(std::uint64_t) + new_slots * sizeof(std::uint32_t);
   // The old arrays live until the new ones are filled: both are reserved meanwhile.
   if (!budget_->Reserve(new_bytes)) {
     return false;
@@ -332,19 +315,19 @@ bool GroupTable::GrowTo(std::size_t new_capacity) {
     std::memcpy(data.data(), data_.data(), group_count_ * stride_ * sizeof(std::uint64_t));
   }
   data_ = std::move(data);
-  WordArray slots(new_slots, true);
-  const std::size_t mask = new_slots - 1;
-  for (const std::uint64_t slot : slots_) {
-    if (slot == 0) {
-      continue;
+  // The slots are filled again from the groups' keys: a slot keeps too few of its hash's
+  // bits to find its place in a table of another size.
+  slots_ = TableArray<std::uint32_t>(new_slots, true);
+  index_bits_ = static_cast<unsigned>(std::bit_width(new_capacity));
+  index_mask_ = static_cast<std::uint32_t>((std::uint64_t{1} << index_bits_) - 1);
+  for (std::size_t group = 0; group < group_count_; ++group) {
+    const std::uint64_t hash = Hash(key(group), key_words_);
+    std::size_t pos = Home(hash);
+    while (slots_[pos] != 0) {
+      pos = NextSlot(pos);
     }
-    std::size_t pos = static_cast<std::size_t>(slot >> 32) & mask;
-    while (slots[pos] != 0) {
-      pos = (pos + 1) & mask;
-    }
-    slots[pos] = slot;
+    slots_[pos] = (Tag(hash) << index_bits_) | static_cast<std::uint32_t>(group + 1);
   }
-  slots_ = std::move(slots);
   budget_->Release(reserved_bytes_);
   reserved_bytes_ = new_bytes;
   group_capacity_ = new_capacity;
@@ -355,80 +338,82 @@ std::size_t GroupTable::Find(const std::uint64_t* key) const {
   if (slots_.empty()) {
     return SIZE_MAX;
   }
-  const std::uint64_t tag = Hash(key, key_words_) >> 32;
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t pos = static_cast<std::size_t>(tag) & mask;; pos = (pos + 1) & mask) {
-    const std::uint64_t slot = slots_[pos];
+  const std::uint64_t hash = Hash(key, key_words_);
+  const std::uint32_t tag = Tag(hash);
+  for (std::size_t pos = Home(hash);; pos = NextSlot(pos)) {
+    const std::uint32_t slot = slots_[pos];
     if (slot == 0) {
       return SIZE_MAX;
     }
-    const std::size_t group = static_cast<std::size_t>(slot & 0xffffffffu) - 1;
-    if ((slot >> 32) == tag && SameKey(group, key)) {
-      return group;
+    if ((slot >> index_bits_) == tag && SameKey(GroupIn(slot), key)) {
+      return GroupIn(slot);
     }
   }
 }
 
 std::size_t GroupTable::FindOrInsert(const std::uint64_t* key, std::uint64_t hash) {
-  const std::uint64_t tag = hash >> 32;
-  std::size_t mask = slots_.size() - 1;
-  std::size_t pos = static_cast<std::size_t>(tag) & mask;
+  std::size_t pos = 0;
   if (!slots_.empty()) {
-    while (true) {
-      const std::uint64_t slot = slots_[pos];
+    const std::uint32_t tag = Tag(hash);
+    for (pos = Home(hash);; pos = NextSlot(pos)) {
+      const std::uint32_t slot = slots_[pos];
       if (slot == 0) {
         break;
       }
-      if ((slot >> 32) == tag) {
-        const std::size_t group = static_cast<std::size_t>(slot & 0xffffffffu) - 1;
-        if (SameKey(group, key)) {
-          return group;
-        }
+      if ((slot >> index_bits_) == tag && SameKey(GroupIn(slot), key)) {
+        return GroupIn(slot);
       }
-      pos = (pos + 1) & mask;
     }
   }
   if (group_count_ == group_capacity_) {
     if (!Grow()) {
       return SIZE_MAX;
     }
-    mask = slots_.size() - 1;
-    pos = static_cast<std::size_t>(tag) & mask;
+    pos = Home(hash);
     while (slots_[pos] != 0) {
-      pos = (pos + 1) & mask;
+      pos = NextSlot(pos);
     }
   }
   const std::size_t group = group_count_++;
-  slots_[pos] = (tag << 32) | (group + 1);
+  slots_[pos] = (Tag(hash) << index_bits_) | static_cast<std::uint32_t>(group + 1);
   std::uint64_t* stored = data_.data() + group * stride_;
   std::copy(key, key + key_words_, stored);
   std::fill(stored + key_words_, stored + stride_, 0);
   return group;
 }
 
+void GroupTable::Prefetch(std::uint64_t hash) const {
+  const std::uint32_t slot = slots_[Home(hash)];
+  if (slot != 0) {
+    __builtin_prefetch(data_.data() + GroupIn(slot) * stride_);
+  }
+}
+
 bool GroupTable::AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch,
                          const std::uint32_t* rows, std::size_t count) {
+  return times_.packed ? AddRowsCoded<true>(keys, batch, rows, count)
+                       : AddRowsCoded<false>(keys, batch, rows, count);
+}
+
+template <bool kPacked>
+bool GroupTable::AddRowsCoded(const std::uint64_t* keys, const flow::FlowBatch& batch,
+                              const std::uint32_t* rows, std::size_t count) {
   if (failed_) {
     return false;
   }
   // Hash every row first and prefetch its slot; while probing row i, prefetch the group
   // that row i + kAhead's slot names, so the two cache misses of a lookup overlap others.
   constexpr std::size_t kAhead = 8;
-  const std::size_t mask = slots_.empty() ? 0 : slots_.size() - 1;
   for (std::size_t i = 0; i < count; ++i) {
     hashes_[i] = Hash(keys + i * key_words_, key_words_);
     if (!slots_.empty()) {
-      __builtin_prefetch(&slots_[static_cast<std::size_t>(hashes_[i] >> 32) & mask]);
+      __builtin_prefetch(&slots_[Home(hashes_[i])]);
     }
   }
   const flow::FlowColumns& cols = batch.cols();
   for (std::size_t i = 0; i < count; ++i) {
     if (i + kAhead < count && !slots_.empty()) {
-      const std::uint64_t slot =
-          slots_[static_cast<std::size_t>(hashes_[i + kAhead] >> 32) & (slots_.size() - 1)];
-      if (slot != 0) {
-        __builtin_prefetch(data_.data() + ((slot & 0xffffffffu) - 1) * stride_);
-      }
+      Prefetch(hashes_[i + kAhead]);
     }
     const std::size_t group = FindOrInsert(keys + i * key_words_, hashes_[i]);
     if (group == SIZE_MAX) {
@@ -439,13 +424,27 @@ bool GroupTable::AddRows(const std::uint64_t* keys, const flow::FlowBatch& batch
     values[kFlowsWord] = SaturatingAdd(values[kFlowsWord], cols.flows[row]);
     values[kPacketsWord] = SaturatingAdd(values[kPacketsWord], cols.packets[row]);
     values[kBytesWord] = SaturatingAdd(values[kBytesWord], cols.bytes[row]);
-    const std::int64_t first = cols.first[row];
-    const auto stored_first = static_cast<std::int64_t>(values[kFirstWord]);
-    if (first != 0 && (stored_first == 0 || first < stored_first)) {
-      values[kFirstWord] = static_cast<std::uint64_t>(first);
-    }
-    if (cols.last[row] > static_cast<std::int64_t>(values[kLastWord])) {
-      values[kLastWord] = static_cast<std::uint64_t>(cols.last[row]);
+    if constexpr (kPacked) {
+      // Packed times keep the order of the times (0 stays lowest), so the rules are those
+      // below: the least first that is not 0, the greatest last.
+      const std::uint64_t first = times_.Pack(cols.first[row]);
+      const std::uint64_t last = times_.Pack(cols.last[row]);
+      std::uint64_t stored_first = values[kTimesWord] >> 32;
+      std::uint64_t stored_last = values[kTimesWord] & 0xffffffffu;
+      if (first != 0 && (stored_first == 0 || first < stored_first)) {
+        stored_first = first;
+      }
+      stored_last = std::max(stored_last, last);
+      values[kTimesWord] = stored_first << 32 | stored_last;
+    } else {
+      const std::int64_t first = cols.first[row];
+      const auto stored_first = static_cast<std::int64_t>(values[kFirstWord]);
+      if (first != 0 && (stored_first == 0 || first < stored_first)) {
+        values[kFirstWord] = static_cast<std::uint64_t>(first);
+      }
+      if (cols.last[row] > static_cast<std::int64_t>(values[kLastWord])) {
+        values[kLastWord] = static_cast<std::uint64_t>(cols.last[row]);
+      }
     }
   }
   return true;
@@ -460,20 +459,15 @@ bool GroupTable::AddAggregates(const std::uint64_t* keys, const Aggregate* aggs,
   if (hashes_.size() < count) {
     hashes_.resize(count);
   }
-  const std::size_t mask = slots_.empty() ? 0 : slots_.size() - 1;
   for (std::size_t i = 0; i < count; ++i) {
     hashes_[i] = Hash(keys + i * key_words_, key_words_);
     if (!slots_.empty()) {
-      __builtin_prefetch(&slots_[static_cast<std::size_t>(hashes_[i] >> 32) & mask]);
+      __builtin_prefetch(&slots_[Home(hashes_[i])]);
     }
   }
   for (std::size_t i = 0; i < count; ++i) {
     if (i + kAhead < count && !slots_.empty()) {
-      const std::uint64_t slot =
-          slots_[static_cast<std::size_t>(hashes_[i + kAhead] >> 32) & (slots_.size() - 1)];
-      if (slot != 0) {
-        __builtin_prefetch(data_.data() + ((slot & 0xffffffffu) - 1) * stride_);
-      }
+      Prefetch(hashes_[i + kAhead]);
     }
     const std::size_t group = FindOrInsert(keys + i * key_words_, hashes_[i]);
     if (group == SIZE_MAX) {
@@ -491,8 +485,12 @@ void GroupTable::MergeAggregate(std::size_t group, const Aggregate& agg) {
   values[kFlowsWord] = merged.flows;
   values[kPacketsWord] = merged.packets;
   values[kBytesWord] = merged.bytes;
-  values[kFirstWord] = static_cast<std::uint64_t>(merged.first);
-  values[kLastWord] = static_cast<std::uint64_t>(merged.last);
+  if (times_.packed) {
+    values[kTimesWord] = times_.Pack(merged.first) << 32 | times_.Pack(merged.last);
+  } else {
+    values[kFirstWord] = static_cast<std::uint64_t>(merged.first);
+    values[kLastWord] = static_cast<std::uint64_t>(merged.last);
+  }
 }
 
 bool GroupTable::AddAggregate(const std::uint64_t* key, const Aggregate& agg) {

@@ -21,9 +21,9 @@ std::size_t PartitionOf(const std::uint64_t* key, std::size_t words) {
 
 }  // namespace
 
-PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget)
+PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget, TimeCoding times)
     : codec_(&codec), budget_(budget),
-      narrow_(3 * (codec.narrow_words() + 5) <= 2 * (codec.words() + 5)),
+      narrow_(3 * (codec.narrow_words() + GroupTable::kMaxValueWords) <= 2 * (codec.words() + GroupTable::kMaxValueWords)),
       narrow_key_(std::max<std::size_t>(1, codec.narrow_words())) {
   dense_size_ = codec.small_domain();
   if (dense_size_ > 0) {
@@ -31,9 +31,9 @@ PartitionedGroups::PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget
     return;  // no tables; the array is made (and reserved) on the first rows
   }
   for (std::size_t partition = 0; partition < kPartitions; ++partition) {
-    wide_forms_[partition].table = std::make_shared<GroupTable>(codec.words(), budget);
+    wide_forms_[partition].table = std::make_shared<GroupTable>(codec.words(), budget, times);
     if (narrow_) {
-      narrow_forms_[partition].table = std::make_shared<GroupTable>(codec.narrow_words(), budget);
+      narrow_forms_[partition].table = std::make_shared<GroupTable>(codec.narrow_words(), budget, times);
     }
   }
 }
@@ -281,7 +281,7 @@ bool PartitionedGroups::Spread() {
     // the tables do not double their way up from empty (a hint: refused by a tight
     // budget, the tables grow as they fill).
     std::shared_ptr<GroupTable> old = std::move(first.table);
-    first.table = std::make_shared<GroupTable>(old->key_words(), budget_);
+    first.table = std::make_shared<GroupTable>(old->key_words(), budget_, old->times());
     const std::size_t share = old->size() / kPartitions + old->size() / (4 * kPartitions);
     for (Form& form : *forms) {
       if (form.table) {

@@ -53,8 +53,8 @@ class PartitionedGroups {
   // instead of 1.1 GiB.)
   static constexpr std::size_t kSpreadAbove = std::size_t{1} << 16;
 
-  // `codec` must outlive this object.
-  PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget);
+  // `codec` must outlive this object. The tables keep their times as `times` says.
+  PartitionedGroups(const KeyCodec& codec, MemoryBudget* budget, TimeCoding times = {});
   // Fills the tables of `owner` (same codec and budget) from another thread, unless the
   // key is a small domain (then it has its own array, as the first constructor makes).
   // Call before any rows are added to `owner`; `owner` then also locks its partitions.
