@@ -63,21 +63,46 @@ double Rate(std::uint64_t amount, const Aggregate& agg, double scale) {
 
 }  // namespace
 
-void* AllocateTableMemory(std::size_t bytes_wanted, bool zero) {
-  constexpr std::size_t kHugePage = std::size_t{2} << 20;
-  const bool huge = bytes_wanted >= kHugePage;
-  // aligned_alloc wants a multiple of the alignment.
-  const std::size_t bytes = huge ? (bytes_wanted + kHugePage - 1) / kHugePage * kHugePage
-                                 : (bytes_wanted + 15) / 16 * 16;
-  void* memory = std::aligned_alloc(huge ? kHugePage : alignof(std::max_align_t), bytes);
-  SLUICE_CHECK(memory != nullptr, "out of memory for a group table");
-  if (huge) {
-    ::madvise(memory, bytes, MADV_HUGEPAGE);  // a hint: without it the table still works
+namespace {
+
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+}  // namespace
+
+std::shared_ptr<void> AllocateTableMemory(std::size_t bytes_wanted) {
+  if (bytes_wanted < kHugePage) {
+    void* memory = std::calloc(1, bytes_wanted);
+    SLUICE_CHECK(memory != nullptr, "out of memory for a group table");
+    return std::shared_ptr<void>(memory, [](void* p) { std::free(p); });
   }
-  if (zero) {
-    std::memset(memory, 0, bytes_wanted);
+  // Mapped with a huge page to spare, then cut to a 2 MiB boundary at both ends.
+  const std::size_t bytes = (bytes_wanted + kHugePage - 1) / kHugePage * kHugePage;
+  void* mapped = ::mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  SLUICE_CHECK(mapped != MAP_FAILED, "out of memory for a group table");
+  const auto start = reinterpret_cast<std::uintptr_t>(mapped);
+  const std::uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > start) {
+    ::munmap(mapped, aligned - start);
   }
-  return memory;
+  const std::uintptr_t tail = aligned + bytes;
+  if (tail < start + bytes + kHugePage) {
+    ::munmap(reinterpret_cast<void*>(tail), start + bytes + kHugePage - tail);
+  }
+  void* memory = reinterpret_cast<void*>(aligned);
+  ::madvise(memory, bytes, MADV_HUGEPAGE);  // a hint: without it the table still works
+  return std::shared_ptr<void>(memory, [bytes](void* p) { ::munmap(p, bytes); });
+}
+
+void PopulateTableMemory(void* memory, std::size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  if (memory != nullptr && bytes >= kHugePage) {
+    // Only whole mapped pages: the mapping is a multiple of kHugePage from `memory`.
+    (void)::madvise(memory, (bytes + kHugePage - 1) / kHugePage * kHugePage, MADV_POPULATE_WRITE);
+  }
+#else
+  (void)memory;
+  (void)bytes;
+#endif
 }
 
 bool MemoryBudget::Reserve(std::size_t bytes) {
@@ -294,7 +319,7 @@ bool GroupTable::Reserve(std::size_t groups) {
   if (failed_ || groups <= group_capacity_) {
     return !failed_;
   }
-  return GrowTo(groups);  // exactly: the groups' array needs no power of two, the slots do
+  return GrowTo(groups);  // exactly: neither array needs a power of two
 }
 
 bool GroupTable::GrowTo(std::size_t new_capacity) {
@@ -310,14 +335,14 @@ bool GroupTable::GrowTo(std::size_t new_capacity) {
   if (!budget_->Reserve(new_bytes)) {
     return false;
   }
-  WordArray data(new_capacity * stride_, false);
+  WordArray data(new_capacity * stride_);
   if (!data_.empty()) {
     std::memcpy(data.data(), data_.data(), group_count_ * stride_ * sizeof(std::uint64_t));
   }
   data_ = std::move(data);
   // The slots are filled again from the groups' keys: a slot keeps too few of its hash's
   // bits to find its place in a table of another size.
-  slots_ = TableArray<std::uint32_t>(new_slots, true);
+  slots_ = TableArray<std::uint32_t>(new_slots);
   index_bits_ = static_cast<unsigned>(std::bit_width(new_capacity));
   index_mask_ = static_cast<std::uint32_t>((std::uint64_t{1} << index_bits_) - 1);
   for (std::size_t group = 0; group < group_count_; ++group) {

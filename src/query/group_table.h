@@ -10,10 +10,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -148,29 +149,37 @@ inline void MergeInto(Aggregate& into, const Aggregate& from) {
 
 Counters ToCounters(const Aggregate& agg);
 
-// Memory for a large hash table's array: aligned to 2 MiB and marked for transparent huge
-// pages when it is at least that large (a random probe then misses the TLB far less often,
-// and filling it takes 1/512 of the page faults); zeroed if `zero`. Never null (a failed
-// allocation stops the process: the MemoryBudget is what keeps tables bounded).
-void* AllocateTableMemory(std::size_t bytes, bool zero);
+// Memory for a large hash table's array, always zeroed. At least 2 MiB: mapped anonymous
+// memory (zero as the kernel hands it over, with no pass of ours), aligned to 2 MiB and
+// marked for transparent huge pages (a random probe then misses the TLB far less often,
+// and filling it takes 1/512 of the page faults). Smaller: from the heap, cleared. Never
+// null (a failed allocation stops the process: the MemoryBudget is what keeps tables
+// bounded). The memory is freed when the last copy of the returned pointer goes.
+std::shared_ptr<void> AllocateTableMemory(std::size_t bytes);
 
-// An array of T (an unsigned integer type) in memory from AllocateTableMemory(). Not
-// zeroed unless asked. Ownership: owns its memory. Thread-safety: none.
+// Faults in `bytes` of memory from AllocateTableMemory() at `memory`, writable, without
+// writing to it (MADV_POPULATE_WRITE): the first writes then take no page faults. Its
+// contents are unchanged, so another thread may use the memory meanwhile. Does nothing
+// for heap memory or where the kernel cannot.
+void PopulateTableMemory(void* memory, std::size_t bytes);
+
+// An array of T (an unsigned integer type), zeroed, in memory from AllocateTableMemory().
+// Ownership: shares its memory with the holders of memory(). Thread-safety: none.
 template <typename T>
 class TableArray {
  public:
   TableArray() = default;
-  // `size` elements; zeroed if `zero`.
-  TableArray(std::size_t size, bool zero)
-      : items_(size == 0 ? nullptr : static_cast<T*>(AllocateTableMemory(size * sizeof(T), zero))), size_(size) {}
-  ~TableArray() { std::free(items_); }
-  TableArray(TableArray&& other) noexcept : items_(other.items_), size_(other.size_) {
+  explicit TableArray(std::size_t size)
+      : memory_(size == 0 ? nullptr : AllocateTableMemory(size * sizeof(T))),
+        items_(static_cast<T*>(memory_.get())), size_(size) {}
+  TableArray(TableArray&& other) noexcept
+      : memory_(std::move(other.memory_)), items_(other.items_), size_(other.size_) {
     other.items_ = nullptr;
     other.size_ = 0;
   }
   TableArray& operator=(TableArray&& other) noexcept {
     if (this != &other) {
-      std::free(items_);
+      memory_ = std::move(other.memory_);
       items_ = other.items_;
       size_ = other.size_;
       other.items_ = nullptr;
@@ -187,13 +196,22 @@ class TableArray {
   bool empty() const { return size_ == 0; }
   T& operator[](std::size_t idx) { return items_[idx]; }
   const T& operator[](std::size_t idx) const { return items_[idx]; }
+  // The memory, kept alive for as long as the copy is held.
+  const std::shared_ptr<void>& memory() const { return memory_; }
 
  private:
+  std::shared_ptr<void> memory_;
   T* items_ = nullptr;
   std::size_t size_ = 0;
 };
 
 using WordArray = TableArray<std::uint64_t>;
+
+// An array's memory as a thread that populates it holds it.
+struct TableMemory {
+  std::shared_ptr<void> memory;  // memory.get() is the start
+  std::size_t bytes = 0;
+};
 
 // How a table keeps its groups' first and last times. By default as they are, a word
 // each. When every time a scan can meet is 0 or lies in [base, base + kPackedSpan) (a query
@@ -269,6 +287,13 @@ class GroupTable {
   bool failed() const { return failed_; }
 
   const TimeCoding& times() const { return times_; }
+
+  // The memory of the table's arrays as they are now, for PopulateTableMemory() from any
+  // thread (held, it stays mapped whatever the table does meanwhile).
+  std::array<TableMemory, 2> memory() const {
+    return {TableMemory{data_.memory(), data_.size() * sizeof(std::uint64_t)},
+            TableMemory{slots_.memory(), slots_.size() * sizeof(std::uint32_t)}};
+  }
 
   const std::uint64_t* key(std::size_t group) const { return data_.data() + group * stride_; }
   Aggregate aggregate(std::size_t group) const {

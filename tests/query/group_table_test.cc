@@ -115,5 +115,30 @@ TEST(GroupTableTest, EveryKeyIsFoundAfterGrowingAndReserving) {
   }
 }
 
+TEST(TableMemoryTest, ZeroedAlignedAndUnchangedByPopulating) {
+  for (const std::size_t bytes : {std::size_t{24}, std::size_t{100'000}, std::size_t{5} << 20}) {
+    TableArray<std::uint64_t> array(bytes / sizeof(std::uint64_t));
+    ASSERT_NE(array.data(), nullptr);
+    for (std::size_t idx = 0; idx < array.size(); ++idx) {
+      ASSERT_EQ(array[idx], 0u) << idx;
+    }
+    if (bytes >= (std::size_t{2} << 20)) {
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(array.data()) % (std::size_t{2} << 20), 0u);
+    }
+    for (std::size_t idx = 0; idx < array.size(); idx += 97) {
+      array[idx] = idx * 3 + 1;
+    }
+    PopulateTableMemory(array.data(), array.size() * sizeof(std::uint64_t));
+    for (std::size_t idx = 0; idx < array.size(); ++idx) {
+      ASSERT_EQ(array[idx], idx % 97 == 0 ? idx * 3 + 1 : 0u) << idx;
+    }
+    // The memory outlives the array while a copy is held.
+    const std::shared_ptr<void> held = array.memory();
+    array = TableArray<std::uint64_t>();
+    PopulateTableMemory(held.get(), bytes);
+    EXPECT_EQ(static_cast<const std::uint64_t*>(held.get())[0], 1u);
+  }
+}
+
 }  // namespace
 }  // namespace sluice::query::internal
