@@ -226,6 +226,8 @@ def main():
                         help="build the sluice store with [store] cluster_by_port = false (every "
                              "block in arrival order; the default clusters blocks by port)")
     parser.add_argument("--json-out", default=None)
+    parser.add_argument("--only", default=None,
+                        help="run only the queries whose name contains this text (e.g. 5-tuple)")
     args = parser.parse_args()
     args.sluice = os.path.join(args.build_dir, "apps", "sluice", "sluice")
     args.blast = os.path.join(args.build_dir, "tools", "flowblast", "sluice-blast")
@@ -243,6 +245,8 @@ def main():
     results = []
     print(f"load average before the queries: {load_average():.2f}", flush=True)
     for name, nfdump_args, sluice_args in QUERIES:
+        if args.only and args.only not in name:
+            continue
         row = {"query": name}
         if sluice_args is not None:
             command = [args.sluice, "query", "--data", os.path.join(args.workdir, "sluice"), "-q"]
