@@ -1060,7 +1060,7 @@ class ScanState final : public flow::FlowSink {
         // that, and on 50 M flows held the 5-tuple's tables to half their size.)
         const double bytes_per_group = static_cast<double>(std::max<std::size_t>(1, groups.bytes_per_group()));
         const double room = static_cast<double>(groups_budget_->limit() - std::min(groups_budget_->limit(), groups_budget_->used()));
-        const double share_of_room = groups.shared() ? 0.5 : 0.25;
+        const double share_of_room = shared ? 0.5 : 0.25;
         const double affordable = static_cast<double>(groups.size()) + room * share_of_room / bytes_per_group;
         groups.Presize(static_cast<std::size_t>(std::min(expected * 1.05, affordable)));
       }

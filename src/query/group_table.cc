@@ -21,6 +21,8 @@ namespace sluice::query::internal {
 namespace {
 
 constexpr std::size_t kInitialGroups = 32;
+// How many rows ahead AddRows() and AddAggregates() prefetch a group's words.
+constexpr std::size_t kAhead = 8;
 
 std::uint64_t LoadBigEndian64(const std::uint8_t* bytes) {
   std::uint64_t value;
@@ -407,6 +409,18 @@ std::size_t GroupTable::FindOrInsert(const std::uint64_t* key, std::uint64_t has
   return group;
 }
 
+void GroupTable::HashAndPrefetch(const std::uint64_t* keys, std::size_t count) {
+  if (hashes_.size() < count) {
+    hashes_.resize(count);
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    hashes_[i] = Hash(keys + i * key_words_, key_words_);
+    if (!slots_.empty()) {
+      __builtin_prefetch(&slots_[Home(hashes_[i])]);
+    }
+  }
+}
+
 void GroupTable::Prefetch(std::uint64_t hash) const {
   const std::uint32_t slot = slots_[Home(hash)];
   if (slot != 0) {
@@ -426,15 +440,9 @@ bool GroupTable::AddRowsCoded(const std::uint64_t* keys, const flow::FlowBatch& 
   if (failed_) {
     return false;
   }
-  // Hash every row first and prefetch its slot; while probing row i, prefetch the group
-  // that row i + kAhead's slot names, so the two cache misses of a lookup overlap others.
-  constexpr std::size_t kAhead = 8;
-  for (std::size_t i = 0; i < count; ++i) {
-    hashes_[i] = Hash(keys + i * key_words_, key_words_);
-    if (!slots_.empty()) {
-      __builtin_prefetch(&slots_[Home(hashes_[i])]);
-    }
-  }
+  // While probing row i, prefetch the group that row i + kAhead's slot names, so the two
+  // cache misses of a lookup overlap others.
+  HashAndPrefetch(keys, count);
   const flow::FlowColumns& cols = batch.cols();
   for (std::size_t i = 0; i < count; ++i) {
     if (i + kAhead < count && !slots_.empty()) {
@@ -480,16 +488,7 @@ bool GroupTable::AddAggregates(const std::uint64_t* keys, const Aggregate* aggs,
   if (failed_) {
     return false;
   }
-  constexpr std::size_t kAhead = 8;
-  if (hashes_.size() < count) {
-    hashes_.resize(count);
-  }
-  for (std::size_t i = 0; i < count; ++i) {
-    hashes_[i] = Hash(keys + i * key_words_, key_words_);
-    if (!slots_.empty()) {
-      __builtin_prefetch(&slots_[Home(hashes_[i])]);
-    }
-  }
+  HashAndPrefetch(keys, count);
   for (std::size_t i = 0; i < count; ++i) {
     if (i + kAhead < count && !slots_.empty()) {
       Prefetch(hashes_[i + kAhead]);

@@ -282,7 +282,8 @@ class GroupTable {
 
   std::size_t size() const { return group_count_; }
   std::size_t key_words() const { return key_words_; }
-  // What a group costs at most once the table is sized for it: its words and two slots.
+  // What a group costs at most once the table is sized for it: its words and two 32-bit
+  // slots (it has 1.5, rounded up).
   std::size_t bytes_per_group() const { return stride_ * sizeof(std::uint64_t) + 2 * sizeof(std::uint32_t); }
   bool failed() const { return failed_; }
 
@@ -371,6 +372,8 @@ class GroupTable {
   std::size_t NextSlot(std::size_t pos) const { return pos + 1 == slots_.size() ? 0 : pos + 1; }
   // The slot to prefetch for a row of hash `hash`, and its group's words if it has one.
   void Prefetch(std::uint64_t hash) const;
+  // Hashes keys[0..count) into hashes_ and prefetches each one's home slot.
+  void HashAndPrefetch(const std::uint64_t* keys, std::size_t count);
 
   TableArray<std::uint32_t> slots_;
   unsigned index_bits_ = 0;       // bit_width(group_capacity_), at most 31
