@@ -92,6 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     chunk.stats.has_v6 = (b & 4) != 0;
     chunk.stats.v4_min = 0x0a000000U;
     chunk.stats.v4_max = 0x0a000000U | b;
+    chunk.stats.has_v6_range = chunk.stats.has_v6 && (b & 8) != 0;
+    chunk.stats.v6_min = {0x20, 0x01, 0x0d, 0xb8};
+    chunk.stats.v6_max = {0x20, 0x01, 0x0d, 0xb8, b};
     std::memset(chunk.stats.bloom.data(), b, sizeof chunk.stats.bloom);
     full.chunk_of_field[field] = static_cast<std::int16_t>(full.chunks.size());
     full.chunks.push_back(chunk);

@@ -434,6 +434,22 @@ Tri IntegerRange(const Node& node, std::uint64_t lo, std::uint64_t hi) {
   }
 }
 
+// The smallest and largest address of `prefix` (its host bits all 0, all 1), in network
+// order: the bounds to compare with a block's IPv6 range.
+std::pair<std::array<std::uint8_t, 16>, std::array<std::uint8_t, 16>> PrefixBounds(
+    const AddressPrefix& prefix) {
+  std::array<std::uint8_t, 16> lo = prefix.address.bytes;
+  std::array<std::uint8_t, 16> hi = lo;
+  for (unsigned byte_idx = 0; byte_idx < 16; ++byte_idx) {
+    const unsigned network_bits =
+        std::min(8U, prefix.bits > 8 * byte_idx ? prefix.bits - 8 * byte_idx : 0U);
+    const auto host_mask = static_cast<std::uint8_t>(0xffU >> network_bits);
+    lo[byte_idx] = static_cast<std::uint8_t>(lo[byte_idx] & ~host_mask);
+    hi[byte_idx] = static_cast<std::uint8_t>(hi[byte_idx] | host_mask);
+  }
+  return {lo, hi};
+}
+
 Tri PrefixOnStats(const Node& node, const store::ColumnStats& stats) {
   Tri verdict = Tri::kNever;
   if (stats.has_unset && PrefixMatch(node, IpAddress{})) {
@@ -465,7 +481,16 @@ Tri PrefixOnStats(const Node& node, const store::ColumnStats& stats) {
     if (prefix.bits == 128 && (stats.has_v4 || stats.has_v6) && !stats.MayContain(prefix.address)) {
       continue;
     }
-    if (stats.has_v6 || (covers_v4 && stats.has_v4)) {
+    bool v6_may_match = stats.has_v6;
+    if (stats.has_v6_range) {  // version 4 statistics: the IPv6 rows lie in [v6_min, v6_max]
+      const auto [lo, hi] = PrefixBounds(prefix);
+      if (hi < stats.v6_min || lo > stats.v6_max) {
+        v6_may_match = false;
+      } else if (!stats.has_v4 && !stats.has_unset && lo <= stats.v6_min && stats.v6_max <= hi) {
+        return Tri::kAlways;
+      }
+    }
+    if (v6_may_match || (covers_v4 && stats.has_v4)) {
       verdict = Tri::kMaybe;
     }
   }

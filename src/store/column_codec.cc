@@ -1141,6 +1141,10 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
   ColumnStats& stats = result.stats;
   std::uint32_t v4_min = std::numeric_limits<std::uint32_t>::max();
   std::uint32_t v4_max = 0;
+  // The other addresses' range as big-endian words, whose order is the bytes' memcmp order.
+  constexpr std::uint64_t kAllOnes = std::numeric_limits<std::uint64_t>::max();
+  std::pair<std::uint64_t, std::uint64_t> v6_min{kAllOnes, kAllOnes};
+  std::pair<std::uint64_t, std::uint64_t> v6_max{0, 0};
   bool constant = true;
   bool dict_ok = true;
   s.table.Reset(std::min<std::size_t>(rows, kMaxWideDictionarySize));
@@ -1168,6 +1172,10 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
     } else {
       ++other_entries;
       stats.has_v6 = true;
+      const std::pair<std::uint64_t, std::uint64_t> v6{__builtin_bswap64(w.hi),
+                                                       __builtin_bswap64(w.lo)};
+      v6_min = std::min(v6_min, v6);
+      v6_max = std::max(v6_max, v6);
     }
     const std::uint64_t hash = Mix64(w.hi * 0x9E3779B97F4A7C15ULL ^ w.lo);
     stats.bloom[(hash & 0xff) >> 6] |= std::uint64_t{1} << (hash & 63);
@@ -1219,6 +1227,18 @@ std::optional<EncodedColumn> EncodeAddressColumn(const std::uint8_t* values, std
   if (stats.has_v4) {
     stats.v4_min = v4_min;
     stats.v4_max = v4_max;
+  }
+  if (stats.has_v6) {
+    auto store = [](const std::pair<std::uint64_t, std::uint64_t>& words,
+                    std::array<std::uint8_t, 16>& bytes) {
+      const std::uint64_t hi = __builtin_bswap64(words.first);
+      const std::uint64_t lo = __builtin_bswap64(words.second);
+      std::memcpy(bytes.data(), &hi, 8);
+      std::memcpy(bytes.data() + 8, &lo, 8);
+    };
+    stats.has_v6_range = true;
+    store(v6_min, stats.v6_min);
+    store(v6_max, stats.v6_max);
   }
   if (constant) {
     result.encoding = Encoding::kConstant;
@@ -2443,12 +2463,16 @@ void PutStats(FieldType type, const ColumnStats& stats, Buffer& out) {
       out.PutVarint(ZigZag(stats.time_max));
       return;
     case FieldType::kIpAddress: {
-      const std::uint8_t flags =
-          (stats.has_unset ? 1 : 0) | (stats.has_v4 ? 2 : 0) | (stats.has_v6 ? 4 : 0);
+      const std::uint8_t flags = (stats.has_unset ? 1 : 0) | (stats.has_v4 ? 2 : 0) |
+                                 (stats.has_v6 ? 4 : 0) | (stats.has_v6_range ? 8 : 0);
       out.PutU8(flags);
       if (stats.has_v4) {
         out.PutFixed32(stats.v4_min);
         out.PutFixed32(stats.v4_max);
+      }
+      if (stats.has_v6_range) {
+        out.Append(stats.v6_min.data(), 16);
+        out.Append(stats.v6_max.data(), 16);
       }
       if (stats.has_v4 || stats.has_v6) {
         for (const std::uint64_t word : stats.bloom) {
@@ -2480,16 +2504,27 @@ ColumnStats GetStats(FieldType type, Cursor& in) {
       break;
     case FieldType::kIpAddress: {
       const std::uint8_t flags = in.U8();
-      if (flags > 7) {
+      // Bit 3 (a range of the other addresses, since version 4) needs bit 2.
+      if (flags > 15 || (flags & 12) == 8) {
         in.Fail();
         break;
       }
       stats.has_unset = (flags & 1) != 0;
       stats.has_v4 = (flags & 2) != 0;
       stats.has_v6 = (flags & 4) != 0;
+      stats.has_v6_range = (flags & 8) != 0;
       if (stats.has_v4) {
         stats.v4_min = in.Fixed32();
         stats.v4_max = in.Fixed32();
+      }
+      if (stats.has_v6_range) {
+        const auto v6_min = in.Bytes(16);
+        const auto v6_max = in.Bytes(16);
+        if (!in.ok()) {
+          break;
+        }
+        std::memcpy(stats.v6_min.data(), v6_min.data(), 16);
+        std::memcpy(stats.v6_max.data(), v6_max.data(), 16);
       }
       if (stats.has_v4 || stats.has_v6) {
         for (std::uint64_t& word : stats.bloom) {
@@ -2539,7 +2574,7 @@ bool ColumnStats::MayContain(const IpAddress& address) const {
     if (!has_v4 || address.V4() < v4_min || address.V4() > v4_max) {
       return false;
     }
-  } else if (!has_v6) {
+  } else if (!has_v6 || (has_v6_range && (address.bytes < v6_min || address.bytes > v6_max))) {
     return false;
   }
   for (const std::uint8_t bit : BloomBits(address)) {

@@ -19,8 +19,9 @@
 namespace sluice::store {
 
 // Format version written by this code; readers accept 1..kFormatVersion. Version 2 added
-// the encodings kFrame..kWideDictionary, version 3 kAddressDictionary..kPatchedDictionary.
-inline constexpr std::uint32_t kFormatVersion = 3;
+// the encodings kFrame..kWideDictionary, version 3 kAddressDictionary..kPatchedDictionary,
+// version 4 the IPv6 range of address statistics and the footer's flags (unique_keys).
+inline constexpr std::uint32_t kFormatVersion = 4;
 
 // The first 8 bytes of every segment file, and the last 8 of a finished one.
 inline constexpr std::string_view kFileMagic = "SLUICSEG";
@@ -30,6 +31,8 @@ inline constexpr std::size_t kBlockHeaderSize = 24;
 inline constexpr std::size_t kTrailerSize = 24;
 inline constexpr std::uint32_t kBlockMagic = 0x4b4c4253;   // "SBLK" little-endian
 inline constexpr std::uint32_t kFooterMagic = 0x52544653;  // "SFTR" little-endian
+// The footer's flags (version 4 and later); any other bit set is corruption.
+inline constexpr std::uint64_t kFooterUniqueKeys = 1;  // SegmentSummary::unique_keys
 
 // Limits a reader enforces before allocating (a writer never exceeds them).
 inline constexpr std::uint32_t kMaxRowsPerBlock = 1u << 20;
@@ -98,6 +101,11 @@ struct ColumnStats {
   bool has_v6 = false;     // some row holds another address
   std::uint32_t v4_min = 0;  // range of the IPv4 rows (host order), if has_v4
   std::uint32_t v4_max = 0;
+  // Range of the other rows (16 bytes in network order, compared as memcmp does), if
+  // has_v6_range: written since version 4 whenever has_v6; an older file has none.
+  bool has_v6_range = false;
+  std::array<std::uint8_t, 16> v6_min{};
+  std::array<std::uint8_t, 16> v6_max{};
   std::array<std::uint64_t, 4> bloom{};  // 256-bit filter over the set addresses
 
   // False only if no row of the block holds `address` (:: is never in the filter).
@@ -168,6 +176,9 @@ struct SegmentSummary {
   TimeRange time_received;  // range of the times the collector received them
   std::vector<SchemaColumn> schema;
   std::vector<ExporterCount> exporters;
+  // The writer's promise (SegmentWriterOptions::unique_keys, footer flag of version 4):
+  // no two rows hold the same key. False for older versions and recovered segments.
+  bool unique_keys = false;
   bool recovered = false;  // true when built by SegmentReader::Recover (no footer read)
 };
 

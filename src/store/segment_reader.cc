@@ -478,6 +478,13 @@ class SegmentReader::Impl {
       std::memcpy(count.exporter.bytes.data(), address.data(), 16);
       summary_.exporters.push_back(count);
     }
+    if (summary_.version >= 4) {
+      const std::uint64_t flags = in.Varint();
+      if (!in.ok() || (flags & ~kFooterUniqueKeys) != 0) {
+        return tl::unexpected(Corrupt("footer flags are malformed"));
+      }
+      summary_.unique_keys = (flags & kFooterUniqueKeys) != 0;
+    }
     const std::uint64_t block_count = in.Varint();
     if (!in.ok() || block_count > in.remaining() / 8) {
       return tl::unexpected(Corrupt("footer block index is malformed"));
@@ -550,6 +557,9 @@ class SegmentReader::Impl {
       }
       const auto field_type = static_cast<flow::FieldType>(type);
       const ColumnStats stats = GetStats(field_type, in);
+      if (stats.has_v6_range && summary_.version < 4) {
+        return tl::unexpected(CorruptBlock(block_idx, "IPv6 range statistics before version 4"));
+      }
       if (!in.ok() || stored_length > data_length - data_offset ||
           raw_length > MaxRawLength(field_type, block.row_count) ||
           (compression == 0 && raw_length != stored_length)) {

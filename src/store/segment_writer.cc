@@ -220,6 +220,7 @@ class SegmentWriter::Impl {
       footer.Append(exporter.bytes.data(), 16);
       footer.PutVarint(rows);
     }
+    footer.PutVarint(options_.unique_keys ? kFooterUniqueKeys : 0);  // flags
     footer.PutVarint(block_count_);
     footer.Append(index_.span());
 

@@ -41,6 +41,12 @@ struct SegmentWriterOptions {
   // appended: block statistics then skip most blocks for a port or protocol filter
   // (kClusterRows: the service's `[store] cluster_by_port`).
   std::uint32_t cluster_rows = 0;
+  // The caller promises that no two rows of the file hold the same values in every column
+  // other than the counters and times (bytes, packets, flows, first, last, time_received);
+  // recorded in the footer (SegmentSummary::unique_keys) and not checked. Set by summaries
+  // written from one drain of a hash table: a reader may then bound how many rows one key
+  // has per file by the number of exporters.
+  bool unique_keys = false;
   bool sync = true;                       // fdatasync() in Finish() ...
   bool sync_on_flush = true;              // ... and in Flush() (if sync)
   FileSystem* file_system = nullptr;      // nullptr: the real one (PosixFileSystem)

@@ -36,9 +36,9 @@ flow::IpAddress V4(std::uint32_t a, std::uint32_t b, std::uint32_t c, std::uint3
 // Each block has addresses of its own, a different one in every row (so that the 256-bit
 // filter of each block's statistics is full and skips nothing): sources 10.<block>.x.y,
 // destinations 172.<block>.x.y, and in block 5 IPv6 sources 2001:db8::5:<0-3> on even
-// rows; and its first rows go between 1.1.1.1 and 223.255.255.254 both ways and from
-// ff00::1 to itself, so that every block spans the same IPv4 range, has IPv6 addresses
-// too, and its statistics' minimum and maximum skip nothing either.
+// rows; and its first rows go between 1.1.1.1 and 223.255.255.254 and between ::1 and
+// ff00::1, both ways, so that every block spans the same IPv4 and IPv6 ranges and its
+// statistics' minimum and maximum skip nothing either.
 std::vector<TestFlow> BlockLocalFlows(std::int64_t base_ms) {
   std::vector<TestFlow> flows;
   for (std::uint64_t n = 0; n < kBlocks * kRowsPerBlock; ++n) {
@@ -55,9 +55,11 @@ std::vector<TestFlow> BlockLocalFlows(std::int64_t base_ms) {
       const flow::IpAddress high = V4(223, 255, 255, 254);
       f.src = row == 0 ? low : high;
       f.dst = row == 0 ? high : low;
-    } else if (row == 2) {
-      f.src = V6(0xff00000000000000ULL, 1);
-      f.dst = f.src;
+    } else if (row < 4) {
+      const flow::IpAddress low = V6(0, 1);
+      const flow::IpAddress high = V6(0xff00000000000000ULL, 1);
+      f.src = row == 2 ? low : high;
+      f.dst = row == 2 ? high : low;
     }
     flows.push_back(f);
   }

@@ -51,6 +51,7 @@ const char* const kPrimitives[] = {
     "ip 0.0.0.0",         "ip ::",             "dst ip 255.255.255.255", "net 192.168.0.0/16",
     "src net 10.0.0.0/31", "tos > 3",          "subscriber \"\"",      "ip ::ffff:10.0.0.1",
     "net ::ffff:0:0/96",  "bytes 0",           "first < 0",            "as > 65000",
+    "src net 2001:db8::/127", "net fe80::/10",  "dst ip 2001:db8::2",
 };
 
 class RandomRows {
@@ -344,6 +345,63 @@ TEST(FilterPruneTest, ConstantAndMissingColumns) {
     ASSERT_TRUE(filter) << e.filter;
     EXPECT_EQ(filter->MayMatch(blocks[0]), e.block0) << e.filter;
     EXPECT_EQ(filter->MayMatch(blocks[1]), e.block1) << e.filter;
+  }
+}
+
+// Version 4 statistics: a block's IPv6 rows lie in [v6_min, v6_max], so an IPv6 prefix
+// outside that range rules the block out, and one covering every row (with no IPv4 or
+// unset rows) holds for all of them.
+TEST(FilterPruneTest, Ipv6PrefixesAgainstTheBlocksIpv6Range) {
+  test::TempDir dir;
+  const std::string path = dir.File("v6.seg");
+  store::SegmentWriterOptions options;
+  options.rows_per_block = 4;
+  options.sync = false;
+  // Block 0: 2001:db8::1..4; block 1: 2001:db8:1::1, fe80::1 and two IPv4 rows.
+  const char* const kSources[] = {"2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::4",
+                                  "2001:db8:1::1", "10.0.0.1", "fe80::1", "10.0.0.9"};
+  test::WriteSegment(path, 8, [&](flow::FlowBatch& batch, std::size_t row, std::uint64_t n) {
+    batch.cols().src_addr[row] = *IpAddress::Parse(kSources[n]);
+    batch.cols().proto[row] = 6;
+  }, options);
+  auto reader = store::SegmentReader::Open(path);
+  ASSERT_TRUE(reader);
+  const auto& blocks = (*reader)->blocks();
+  ASSERT_EQ(blocks.size(), 2U);
+  ASSERT_TRUE(blocks[0].Find(flow::FieldId::kSrcAddr)->stats.has_v6_range);
+  struct Expect {
+    const char* filter;
+    bool block0;
+    bool block1;
+  };
+  const Expect cases[] = {
+      {"src net 2001:db8::/64", true, false},
+      {"not src net 2001:db8::/64", false, true},  // every row of block 0 is in it
+      {"src net 2001:db8::/126", true, false},
+      {"src net 2001:db8::4/127", true, false},
+      {"src net 2001:db8::8/125", false, false},
+      {"src net 3000::/8", false, true},  // within block 1's range: may be there
+      {"src net fe80::/10", false, true},
+      {"src net 2001:db8:2::/48", false, true},
+      {"src ip 2001:db8::5", false, false},
+      {"src ip 2001:db8:1::1", false, true},
+      {"src net ::/0", true, true},
+      {"not src net ::/0", false, true},  // block 1: IPv4 rows too, judged "maybe"
+      {"src net 10/8", false, true},
+  };
+  for (const Expect& e : cases) {
+    const auto filter = Filter::Parse(e.filter);
+    ASSERT_TRUE(filter) << e.filter;
+    EXPECT_EQ(filter->MayMatch(blocks[0]), e.block0) << e.filter;
+    EXPECT_EQ(filter->MayMatch(blocks[1]), e.block1) << e.filter;
+    // Never a block with a match.
+    for (std::size_t block_idx = 0; block_idx < blocks.size(); ++block_idx) {
+      CountingSink sink(*filter);
+      ASSERT_TRUE((*reader)->ReadBlock(block_idx, filter->fields(), sink));
+      if (sink.matches() > 0) {
+        EXPECT_TRUE(filter->MayMatch(blocks[block_idx])) << e.filter << " block " << block_idx;
+      }
+    }
   }
 }
 

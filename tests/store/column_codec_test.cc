@@ -767,5 +767,134 @@ TEST(ColumnCodecTest, PatchedDictionaryForServicePorts) {
   }
 }
 
+// The address next to `a` in memcmp order (`step` +1 or -1, wrapping).
+IpAddress Neighbour(IpAddress a, int step) {
+  for (int byte_idx = 15; byte_idx >= 0; --byte_idx) {
+    const std::uint8_t before = a.bytes[byte_idx];
+    a.bytes[byte_idx] = static_cast<std::uint8_t>(before + step);
+    if ((step > 0 && before != 0xff) || (step < 0 && before != 0)) {
+      break;
+    }
+  }
+  return a;
+}
+
+// Version 4: the statistics of an address column hold the range of its IPv6 rows, in
+// every layout the writer picks (constant, packed, address dictionary, mixed after the
+// dictionary gave up), and round-trip through PutStats()/GetStats().
+TEST(ColumnCodecTest, AddressStatisticsHoldTheIpv6Range) {
+  std::mt19937_64 rng(4);
+  auto v6 = [&](std::uint64_t spread) {
+    return test::V6(0x20010db800000000ULL | (rng() % spread) << 16, rng());
+  };
+  // Each case: rows of IPv6, IPv4 and unset addresses, and the number of distinct ones.
+  for (const std::size_t distinct : {1, 5, 3000, 70000}) {
+    std::vector<IpAddress> rows;
+    std::vector<IpAddress> values;
+    for (std::size_t value_idx = 0; value_idx < distinct; ++value_idx) {
+      values.push_back(distinct > 1 && value_idx % 4 == 1
+                           ? IpAddress::FromV4(static_cast<std::uint32_t>(rng()))
+                       : distinct > 1 && value_idx % 4 == 3 ? IpAddress{}
+                                                            : v6(1000));
+    }
+    for (std::size_t row = 0; row < std::max<std::size_t>(distinct, 200); ++row) {
+      rows.push_back(values[row < distinct ? row : rng() % distinct]);
+    }
+    ColumnEncoder encoder;
+    Buffer out;
+    const auto encoded = encoder.Encode(FieldType::kIpAddress, rows.front().bytes.data(),
+                                        rows.size(), {}, nullptr, out);
+    ASSERT_TRUE(encoded);
+    IpAddress v6_min;
+    v6_min.bytes.fill(0xff);
+    IpAddress v6_max;
+    for (const IpAddress& a : rows) {
+      if (!a.IsV4() && !a.IsUnset()) {
+        v6_min = std::min(v6_min, a);
+        v6_max = std::max(v6_max, a);
+      }
+    }
+    Buffer stored;
+    PutStats(FieldType::kIpAddress, encoded->stats, stored);
+    Cursor in(stored.span());
+    const ColumnStats stats = GetStats(FieldType::kIpAddress, in);
+    ASSERT_TRUE(in.ok() && in.AtEnd()) << distinct;
+    for (const ColumnStats* s : {&encoded->stats, &stats}) {
+      SCOPED_TRACE(std::to_string(distinct) + " distinct, " +
+                   std::string(EncodingName(encoded->encoding)));
+      EXPECT_TRUE(s->has_v6);
+      EXPECT_TRUE(s->has_v6_range);
+      EXPECT_EQ(s->v6_min, v6_min.bytes);
+      EXPECT_EQ(s->v6_max, v6_max.bytes);
+      EXPECT_EQ(s->bloom, encoded->stats.bloom);
+      EXPECT_EQ(s->has_v4, distinct > 1);
+      EXPECT_EQ(s->v4_min, encoded->stats.v4_min);
+      EXPECT_EQ(s->v4_max, encoded->stats.v4_max);
+      for (const IpAddress& a : rows) {
+        ASSERT_TRUE(s->MayContain(a)) << a.ToString();
+      }
+      // Outside the range: skipped whatever the bloom filter says.
+      EXPECT_FALSE(s->MayContain(Neighbour(v6_min, -1)));
+      EXPECT_FALSE(s->MayContain(Neighbour(v6_max, +1)));
+      EXPECT_FALSE(s->MayContain(test::V6(0x20010db900000000ULL, 0)));
+      EXPECT_FALSE(s->MayContain(test::V6(0x20010db7ffffffffULL, ~0ULL)));
+    }
+  }
+  // An IPv4 column has no IPv6 range (and writes no bytes for one).
+  const std::vector<IpAddress> v4_rows = {IpAddress::FromV4(10), IpAddress::FromV4(20)};
+  ColumnEncoder encoder;
+  Buffer out;
+  const auto encoded = encoder.Encode(FieldType::kIpAddress, v4_rows.front().bytes.data(),
+                                      v4_rows.size(), {}, nullptr, out);
+  ASSERT_TRUE(encoded);
+  EXPECT_FALSE(encoded->stats.has_v6_range);
+  Buffer stored;
+  PutStats(FieldType::kIpAddress, encoded->stats, stored);
+  EXPECT_EQ(stored.size(), 1u + 8u + 32u);  // flags, IPv4 range, bloom filter
+  EXPECT_EQ(stored.data()[0], 2);
+  EXPECT_TRUE(encoded->stats.MayContain(IpAddress::FromV4(20)));
+  EXPECT_FALSE(encoded->stats.MayContain(IpAddress::FromV4(21)));
+}
+
+TEST(ColumnCodecTest, AddressStatisticsFlagsAreChecked) {
+  auto parse = [](std::vector<std::uint8_t> bytes, ColumnStats* stats = nullptr) {
+    Cursor in(bytes);
+    const ColumnStats parsed = GetStats(FieldType::kIpAddress, in);
+    if (stats != nullptr) {
+      *stats = parsed;
+    }
+    return in.ok() && in.AtEnd();
+  };
+  const std::vector<std::uint8_t> bloom(32, 0xff);
+  std::vector<std::uint8_t> v6_range(32, 0x20);
+  v6_range[31] = 0x21;  // v6_max = 2020:...:2021
+  auto with = [](std::uint8_t flags, std::initializer_list<std::vector<std::uint8_t>> parts) {
+    std::vector<std::uint8_t> bytes = {flags};
+    for (const std::vector<std::uint8_t>& part : parts) {
+      bytes.insert(bytes.end(), part.begin(), part.end());
+    }
+    return bytes;
+  };
+  // Without bit 3 (every file before version 4): no range, any IPv6 address may be there.
+  ColumnStats stats;
+  ASSERT_TRUE(parse(with(4, {bloom}), &stats));
+  EXPECT_FALSE(stats.has_v6_range);
+  EXPECT_TRUE(stats.MayContain(test::V6(0x20010db800000000ULL, 1)));
+  // Bits 2 and 3, after the IPv4 range: [v6_min, v6_max] bounds the IPv6 addresses.
+  ASSERT_TRUE(parse(with(14, {std::vector<std::uint8_t>(8, 0), v6_range, bloom}), &stats));
+  EXPECT_TRUE(stats.has_v6_range);
+  EXPECT_EQ(stats.v6_min[15], 0x20);
+  EXPECT_EQ(stats.v6_max[15], 0x21);
+  IpAddress inside;
+  inside.bytes.fill(0x20);
+  EXPECT_TRUE(stats.MayContain(inside));
+  EXPECT_FALSE(stats.MayContain(test::V6(0x20010db800000000ULL, 1)));
+  // Bit 3 without bit 2, bits above 3, a truncated range: malformed.
+  EXPECT_FALSE(parse(with(8, {v6_range, bloom})));
+  EXPECT_FALSE(parse(with(10, {std::vector<std::uint8_t>(8, 0), v6_range, bloom})));
+  EXPECT_FALSE(parse(with(16, {bloom})));
+  EXPECT_FALSE(parse(with(12, {std::vector<std::uint8_t>(20, 0x20)})));
+}
+
 }  // namespace
 }  // namespace sluice::store

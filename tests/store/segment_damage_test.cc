@@ -241,6 +241,80 @@ TEST(SegmentReaderTest, RejectsOtherFilesAndFutureVersions) {
   EXPECT_EQ(future.error().Code(), ErrorCode::kUnsupported);
 }
 
+// A footer flag this version does not know (bits above 0 of the version-4 flags varint),
+// under a valid checksum, is corruption; so are the flags in a file of version 3, whose
+// footer has none (the varint is then read as the block count).
+TEST(SegmentReaderTest, RejectsUnknownFooterFlags) {
+  TempDir dir;
+  const std::string plain = dir.File("plain.seg");
+  const std::string unique = dir.File("unique.seg");
+  SegmentWriterOptions options = SmallBlocks(Compression::kZstd);
+  WriteSegment(plain, 9, FillEveryField, options);
+  options.unique_keys = true;
+  WriteSegment(unique, 9, FillEveryField, options);
+  const std::vector<std::uint8_t> plain_bytes = ReadBytes(plain);
+  const std::vector<std::uint8_t> unique_bytes = ReadBytes(unique);
+  ASSERT_EQ(plain_bytes.size(), unique_bytes.size());
+  // The files differ in the flags byte and the footer checksum after it, nowhere else.
+  std::vector<std::size_t> differ;
+  for (std::size_t pos = 0; pos < plain_bytes.size(); ++pos) {
+    if (plain_bytes[pos] != unique_bytes[pos]) {
+      differ.push_back(pos);
+    }
+  }
+  ASSERT_FALSE(differ.empty());
+  const std::size_t flags_at = differ.front();
+  const std::size_t crc_at = plain_bytes.size() - kTrailerSize + 12;
+  ASSERT_LT(flags_at, plain_bytes.size() - kTrailerSize);
+  for (const std::size_t pos : differ) {
+    EXPECT_TRUE(pos == flags_at || (pos >= crc_at && pos < crc_at + 4)) << pos;
+  }
+  EXPECT_EQ(plain_bytes[flags_at], 0);
+  EXPECT_EQ(unique_bytes[flags_at], 1);
+
+  // Rewrites `flags_at` and fixes the footer checksum (and the header's, for the version).
+  auto patched = [&](std::uint8_t flags, std::uint8_t version) {
+    std::vector<std::uint8_t> bytes = plain_bytes;
+    bytes[flags_at] = flags;
+    bytes[8] = version;
+    const auto put_crc = [&](std::size_t at, std::uint32_t crc) {
+      for (int byte_idx = 0; byte_idx < 4; ++byte_idx) {
+        bytes[at + static_cast<std::size_t>(byte_idx)] =
+            static_cast<std::uint8_t>(crc >> (8 * byte_idx));
+      }
+    };
+    put_crc(12, Crc32({bytes.data(), 12}));
+    std::uint64_t footer_offset = 0;
+    for (int byte_idx = 0; byte_idx < 8; ++byte_idx) {
+      footer_offset |=
+          std::uint64_t{bytes[bytes.size() - kTrailerSize + static_cast<std::size_t>(byte_idx)]}
+          << (8 * byte_idx);
+    }
+    // The footer's own version varint (one byte, after the magic).
+    bytes[footer_offset + 4] = version;
+    put_crc(crc_at,
+            Crc32({bytes.data() + footer_offset, bytes.size() - kTrailerSize - footer_offset}));
+    const std::string path = dir.File("patched.seg");
+    WriteBytes(path, bytes);
+    return SegmentReader::Open(path);
+  };
+  auto reader = patched(1, static_cast<std::uint8_t>(kFormatVersion));
+  ASSERT_TRUE(reader) << reader.error().Message();
+  EXPECT_TRUE((*reader)->summary().unique_keys);
+  for (const std::uint8_t flags : {2, 3, 0x40}) {
+    auto bad = patched(flags, static_cast<std::uint8_t>(kFormatVersion));
+    ASSERT_FALSE(bad) << int{flags};
+    EXPECT_EQ(bad.error().Code(), ErrorCode::kCorruption);
+    EXPECT_NE(bad.error().Message().find("footer flags"), std::string_view::npos)
+        << bad.error().Message();
+  }
+  // The same bytes as a version 3 file, whose footer has no flags: its block count reads
+  // as 0, and the block index is left over.
+  auto old_version = patched(0, 3);
+  ASSERT_FALSE(old_version);
+  EXPECT_EQ(old_version.error().Code(), ErrorCode::kCorruption);
+}
+
 // The fixture: written once by format version 1 (see DISABLED_WriteFixtures below) and
 // kept as tests/data/store/v1_small.segment (not *.seg, which .gitignore reserves for data
 // directories). Its rows are FixtureRow(0..kFixtureRows-1). Never change FixtureRow or
@@ -273,6 +347,7 @@ TEST(SegmentFixtureTest, ReadsTheFormatV1Fixture) {
   auto reader = SegmentReader::Open(FixturePath());
   ASSERT_TRUE(reader) << reader.error().Message();
   EXPECT_EQ((*reader)->summary().version, 1u);
+  EXPECT_FALSE((*reader)->summary().unique_keys);
   EXPECT_EQ((*reader)->summary().row_count, kFixtureRows);
   EXPECT_EQ((*reader)->blocks().size(), 3u);
   test::CollectingSink sink;
@@ -295,6 +370,7 @@ TEST(SegmentFixtureTest, ReadsTheFormatV2Fixture) {
   auto reader = SegmentReader::Open(FixturePath(2));
   ASSERT_TRUE(reader) << reader.error().Message();
   EXPECT_EQ((*reader)->summary().version, 2u);
+  EXPECT_FALSE((*reader)->summary().unique_keys);
   EXPECT_EQ((*reader)->summary().row_count, kFixtureRows);
   EXPECT_EQ((*reader)->blocks().size(), 3u);
   test::CollectingSink sink;
