@@ -44,14 +44,14 @@ def pages(window):
     w = {"from": str(window[0] // 60_000 * 60_000), "to": str(window[1])}  # as web/src/time_range.js
     overview = [(f"series {m} by proto", "GET", "/api/v1/series", {"metric": m, "group": "proto", "top": "50", **w}, None)
                 for m in ("flows", "packets", "bytes")]
-    overview += [(f"top {stat}", "POST", "/api/v1/query", None, {**w, "limit": 10, "stat": [stat]})
+    overview += [(f"top {stat}", "POST", "/api/v1/query", None, {**w, "limit": 10, "distinct": False, "stat": [stat]})
                  for stat in ("srcip/bytes", "dstip/bytes", "dstport/bytes", "proto/bytes")]
     by_exporter = [(f"series {m} by exporter", "GET", "/api/v1/series", {"metric": m, "group": "exporter", "top": "10", **w}, None)
                    for m in ("flows", "packets", "bytes")]
     ports = [("dstport lists", "POST", "/api/v1/query", None,
-              {**w, "limit": 15, "stat": ["dstport/bytes", "dstport/packets", "dstport/flows"]}),
-             ("srcport list", "POST", "/api/v1/query", None, {**w, "limit": 15, "stat": ["srcport/bytes"]}),
-             ("proto list", "POST", "/api/v1/query", None, {**w, "limit": 15, "stat": ["proto/bytes"]}),
+              {**w, "limit": 15, "distinct": False, "stat": ["dstport/bytes", "dstport/packets", "dstport/flows"]}),
+             ("srcport list", "POST", "/api/v1/query", None, {**w, "limit": 15, "distinct": False, "stat": ["srcport/bytes"]}),
+             ("proto list", "POST", "/api/v1/query", None, {**w, "limit": 15, "distinct": False, "stat": ["proto/bytes"]}),
              ("series bytes by dstport", "GET", "/api/v1/series",
               {"metric": "bytes", "group": "dstport", "top": "10", "filter": "dst port in [443 80 53 22 25]", **w}, None)]
     host = [("series in", "GET", "/api/v1/series", {"metric": "bytes", "filter": f"dst host {HOST}", **w}, None),

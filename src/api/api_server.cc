@@ -146,6 +146,8 @@ ApiResult<RequestParams> BodyParams(const httplib::Request& req) {
       params.Set(name, value.get<std::string>());
     } else if (value.is_number_unsigned()) {
       params.Set(name, std::to_string(value.get<std::uint64_t>()));
+    } else if (value.is_boolean()) {
+      params.Set(name, value.get<bool>() ? "true" : "false");
     } else if (value.is_array()) {
       std::string joined;
       for (const json& item : value) {
@@ -156,7 +158,7 @@ ApiResult<RequestParams> BodyParams(const httplib::Request& req) {
       }
       params.Set(name, joined);
     } else if (!value.is_null()) {
-      return tl::unexpected(BadParameter("member '" + name + "' must be a string or a whole number"));
+      return tl::unexpected(BadParameter("member '" + name + "' must be a string, a whole number or a boolean"));
     }
   }
   // A form-encoded body (curl -d without a Content-Type) was parsed into req.params by

@@ -95,11 +95,16 @@ std::string CommandLineOf(const std::vector<std::string>& args) {
 
 ApiResult<Body> GenericQuery(const QueryContext& context, const RequestParams& params) {
   if (auto known = params.CheckKnown({"filter", "from", "to", "period", "stat", "aggregate", "order",
-                                      "limit", "bucket", "format"});
+                                      "limit", "bucket", "format", "distinct"});
       !known) {
     return tl::unexpected(known.error());
   }
   auto window = ParseWindow(params, NowMs(context), std::chrono::hours(24));
+  if (const auto distinct = params.Get("distinct")) {
+    if (*distinct != "true" && *distinct != "false") {
+      return tl::unexpected(BadParameter("parameter 'distinct': expected true or false"));
+    }
+  }
   auto filter = ParseFilterParam(params);
   auto limit = ParseCount(params, "limit", 10, 1, context.max_rows);
   if (!window || !filter || !limit) {
@@ -108,6 +113,9 @@ ApiResult<Body> GenericQuery(const QueryContext& context, const RequestParams& p
   query::QuerySpec spec;
   spec.window = *window;
   spec.filter = *filter;
+  // "distinct": false when the caller does not need the number of distinct keys: a top
+  // list of addresses may then be read from the summaries' heads (query/top_by_threshold.h).
+  spec.count_distinct = params.Get("distinct").value_or("true") == "true";
   std::vector<std::string> args = {"--data", context.data_dir, "-t", WindowArg(*window)};
   if (const auto stat = params.Get("stat")) {
     // Several statistics are separated by spaces: "srcip/bytes dstport".

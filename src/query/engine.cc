@@ -30,6 +30,7 @@
 #include "query/filter.h"
 #include "query/group_table.h"
 #include "query/partitioned_groups.h"
+#include "query/top_by_threshold.h"
 #include "store/address_filter.h"
 #include "store/catalog.h"
 #include "store/columns.h"
@@ -334,12 +335,15 @@ Summaries ChooseSummaries(const QuerySpec& spec, const Shape& shape, const Filte
   return summaries;
 }
 
+inline constexpr std::size_t kNotSummary = SIZE_MAX;
+
 // A file to scan.
 struct Segment {
   std::string path;
   bool recover = false;  // no footer yet (.seg.open)
   bool window_inside = false;  // every flow is inside the window: no per-row check
   std::string address_filter;  // its blocks' address filters, when the filter can use them
+  std::size_t summary = kNotSummary;  // a summary or hour summary: its index in kSummaryShapes
 };
 
 struct WorkItem {
@@ -453,6 +457,58 @@ void DropBlocksWithoutTheAddresses(const std::string& path, const std::vector<st
   kept = std::move(still);
 }
 
+// With QuerySpec::head_blocks: the column of the one statistic's order value, if the
+// statistic is of one whole address by bytes, packets or flows.
+std::optional<FieldId> HeadField(const QuerySpec& spec) {
+  if (spec.head_blocks == 0 || spec.stats.size() != 1) {
+    return std::nullopt;
+  }
+  const StatSpec& stat = spec.stats.front();
+  if (stat.records || stat.key.size() != 1 || !stat.paired_key.empty() ||
+      stat.key.front().v4_prefix != 32 || stat.key.front().v6_prefix != 128 ||
+      stat.key.front().flow_mask) {
+    return std::nullopt;
+  }
+  switch (stat.order) {
+    case OrderBy::kBytes:
+      return FieldId::kBytes;
+    case OrderBy::kPackets:
+      return FieldId::kPackets;
+    case OrderBy::kFlows:
+      return FieldId::kFlows;
+    default:
+      return std::nullopt;
+  }
+}
+
+// True if `segment` holds each value of `stat`'s key in at most one row per exporter: a
+// summary keyed by exporter and that field alone, written with unique keys.
+bool HoldsKeysOnce(const Segment& segment, const store::SegmentSummary& summary, const StatSpec& stat) {
+  if (segment.summary == kNotSummary || !summary.unique_keys) {
+    return false;
+  }
+  const std::span<const FieldId> key = store::kSummaryShapes[segment.summary].key;
+  return key.size() == 2 && key[0] == FieldId::kExporter && key[1] == stat.key.front().field;
+}
+
+// Keeps the first `head_blocks` blocks of `kept` (indexes into `blocks`), and
+// returns the most that the blocks dropped could add to one key's `field` value when a key
+// has at most `rows_per_key` rows: that many times the largest value of a dropped block.
+std::uint64_t CutToHead(const std::vector<store::BlockInfo>& blocks, FieldId field, std::size_t head_blocks,
+                        std::uint64_t rows_per_key, std::vector<std::uint32_t>& kept) {
+  const std::size_t head = std::min(head_blocks, kept.size());
+  std::uint64_t largest = 0;
+  for (std::size_t idx = head; idx < kept.size(); ++idx) {
+    const store::ColumnChunk* chunk = blocks[kept[idx]].Find(field);
+    largest = std::max(largest, chunk == nullptr ? 0 : chunk->stats.max);
+  }
+  kept.resize(head);
+  if (largest != 0 && rows_per_key > UINT64_MAX / largest) {
+    return UINT64_MAX;
+  }
+  return largest * rows_per_key;
+}
+
 // Lists, opens and prunes the segments; the surviving blocks become work items.
 Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& filter,
                       std::size_t threads, QueryResult& result) {
@@ -518,7 +574,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
         }
         hour_summarised.emplace(entry.name.source, entry.name.start);
         summarised_hours.emplace(entry.name.source, entry.name.start);
-        rollups.push_back({entry.path, false, false, {}});
+        rollups.push_back({entry.path, false, false, {}, kind});
       }
       for (const store::CatalogEntry& entry : *catalog) {
         if (!candidate_summary(entry, store::SegmentKind::kSummary) || entry.name.summary != kind ||
@@ -530,7 +586,7 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
         }
         summarised.emplace(entry.name.source, entry.name.start, entry.name.index);
         summarised_hours.emplace(entry.name.source, store::HourStart(entry.name.start));
-        rollups.push_back({entry.path, false, false, {}});
+        rollups.push_back({entry.path, false, false, {}, kind});
       }
     }
     if (summaries.hourly) {
@@ -590,10 +646,13 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
     std::size_t blocks = 0;
     std::vector<std::uint32_t> kept;
     std::uint64_t kept_rows = 0;
+    bool head_cut = false;
+    std::uint64_t unread_bound = 0;
     store::TimeRange first;
     store::TimeRange last;
   };
   std::vector<Probe> probes(candidates.size());
+  const std::optional<FieldId> head_field = HeadField(spec);
   std::vector<std::uint64_t> probe_keys;
   for (const flow::IpAddress& address : filter.ProbeAddresses()) {
     probe_keys.push_back(store::AddressFilterKey(address));
@@ -630,6 +689,12 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
         DropBlocksWithoutTheAddresses(candidates[idx].address_filter, blocks, filter, probe_keys,
                                       probe.kept);
       }
+      if (head_field && HoldsKeysOnce(candidates[idx], summary, spec.stats.front())) {
+        const std::size_t before = probe.kept.size();
+        probe.unread_bound = CutToHead(blocks, *head_field, spec.head_blocks,
+                                       std::max<std::size_t>(summary.exporters.size(), 1), probe.kept);
+        probe.head_cut = probe.kept.size() < before;
+      }
       for (const std::uint32_t block_idx : probe.kept) {
         probe.kept_rows += blocks[block_idx].row_count;
       }
@@ -664,6 +729,8 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       continue;
     }
     ++result.scan.segments_read;
+    result.head_cut = result.head_cut || probe.head_cut;
+    result.unread_bound = internal::SaturatingAdd(result.unread_bound, probe.unread_bound);
     plan.first_min = std::min(plan.first_min, probe.first.min);
     plan.first_max = std::max(plan.first_max, probe.first.max);
     plan.time_min = std::min({plan.time_min, probe.first.min, probe.last.min});
@@ -1595,9 +1662,8 @@ Status BuildSeries(const Shape& shape, const GroupTable& series, MemoryBudget& b
   return OkStatus();
 }
 
-}  // namespace
-
-Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
+// One pass of the engine over the plan's blocks.
+Result<QueryResult> RunScan(const QuerySpec& spec, RecordSink* records) {
   const auto started = std::chrono::steady_clock::now();
   auto filter = Filter::Parse(spec.filter);
   if (!filter) {
@@ -1808,6 +1874,15 @@ Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
   }
   result.scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
+}
+
+}  // namespace
+
+Result<QueryResult> RunQuery(const QuerySpec& spec, RecordSink* records) {
+  if (records == nullptr && AnswersByThreshold(spec)) {
+    return RunTopByThreshold(spec, [](const QuerySpec& pass) { return RunScan(pass, nullptr); });
+  }
+  return RunScan(spec, records);
 }
 
 }  // namespace sluice::query

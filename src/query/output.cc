@@ -1191,7 +1191,11 @@ void OutputWriter::State::StatJson(const StatTable& table, bool ndjson) {
   AppendJsonString(buffer, table.spec.name);
   buffer += ",\"order\":";
   AppendJsonString(buffer, OrderName(table.spec.order));
-  AppendF(buffer, ",\"distinct\":%" PRIu64 ",\"rows\":[", table.distinct);
+  if (table.distinct_known) {
+    AppendF(buffer, ",\"distinct\":%" PRIu64 ",\"rows\":[", table.distinct);
+  } else {
+    buffer += ",\"distinct\":null,\"rows\":[";
+  }
   bool first = true;
   for (const GroupRow& row : table.rows) {
     if (!first) {

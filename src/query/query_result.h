@@ -42,7 +42,8 @@ struct GroupRow {
 struct StatTable {
   StatSpec spec;
   std::vector<GroupRow> rows;     // the top N, in order
-  std::uint64_t distinct = 0;     // how many distinct keys there were in all
+  std::uint64_t distinct = 0;     // how many distinct keys there were in all, if distinct_known
+  bool distinct_known = true;     // false when not counted (QuerySpec::count_distinct)
   Counters total;                 // over every flow counted (percentages' denominators)
 };
 
@@ -73,6 +74,10 @@ struct QueryResult {
   std::vector<SeriesPoint> series;   // --bucket
   ScanStats scan;
   std::vector<std::string> warnings;  // damaged files skipped, with their paths
+  // With QuerySpec::head_blocks: whether some block was left unread, and the most that the
+  // rows left unread could add to one group's order value (saturating).
+  bool head_cut = false;
+  std::uint64_t unread_bound = 0;
 };
 
 // Receives matching flow records when a query lists records (no statistic, no

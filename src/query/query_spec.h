@@ -92,6 +92,15 @@ struct QuerySpec {
   std::size_t bucket_group_top = 0;    // keep the top N groups (by bytes), rest as "other"
 
   bool use_rollups = true;           // read the summaries / hourly roll-ups when they hold all that is needed
+  // False when StatTable::distinct is not wanted: a single top list of addresses by bytes,
+  // packets or flows may then be found from the heads of the summaries
+  // (query/top_by_threshold.h) instead of from every row, with the same rows and totals.
+  bool count_distinct = true;
+  // Internal to query/top_by_threshold.h (0 = off): each summary keyed by exporter and the
+  // statistic's address whose keys are unique (store::SegmentSummary::unique_keys) is
+  // read only in its first this many blocks; QueryResult::unread_bound then bounds what
+  // the rows left unread could add to any one group.
+  std::size_t head_blocks = 0;
   std::size_t threads = 0;           // scan threads; 0 = one per core
   std::size_t memory_budget_bytes = std::size_t{1} << 30;  // for group-by hash tables
 

@@ -104,6 +104,8 @@ class TableSink final : public flow::FlowSink {
     while (row < batch.size()) {
       row = table_->Add(batch, row);
       if (row < batch.size()) {
+        // The table is full mid-way: a key may now get a row in each drain.
+        writer_->DropUniqueKeys();
         rows_written_ += table_->size();
         if (Status drained = table_->DrainTo(hour_start_, *writer_); !drained) {
           status_ = std::move(drained);
@@ -165,12 +167,14 @@ Result<SummaryResult> BuildSummaries(const SummarySpec& spec) {
   std::vector<flow::FieldId> input_fields;
   for (std::size_t idx = 0; idx < count; ++idx) {
     const RollupShape& shape = kSummaryShapes[spec.summaries[idx]];
-    auto writer = SegmentWriter::Create(spec.paths[idx], spec.writer_options);
+    const SegmentWriterOptions options = RollupWriterOptions(shape, spec.writer_options);
+    auto writer = SegmentWriter::Create(spec.paths[idx], options);
     if (!writer) {
       return tl::unexpected(writer.error());
     }
     writers.push_back(std::move(*writer));
-    tables.push_back(std::make_unique<RollupTable>(spec.max_groups, shape));
+    tables.push_back(
+        std::make_unique<RollupTable>(spec.max_groups, shape, kTopHeadBlocks * options.rows_per_block));
     sinks.push_back(std::make_unique<TableSink>(*tables.back(), *writers.back(), spec.slot_start));
     sink_ptrs.push_back(sinks.back().get());
     for (const flow::FieldId field : RollupInputFields(shape)) {
@@ -225,6 +229,17 @@ Result<SummaryResult> BuildSummaries(const SummarySpec& spec) {
   return result;
 }
 
+SegmentWriterOptions RollupWriterOptions(const RollupShape& shape, SegmentWriterOptions options) {
+  if (shape.order == RowOrder::kHeadByBytesThenKey) {
+    options.rows_per_block = std::min(options.rows_per_block, kTopListBlockRows);
+    options.cluster_rows = 0;  // clustering would reorder the rows
+  }
+  // One row per key (a key by minute of `first` is not all in the row's columns), as long
+  // as the table is drained once (TableSink says otherwise).
+  options.unique_keys = shape.first_bucket_ms == 0;
+  return options;
+}
+
 std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape) {
   std::vector<flow::FieldId> fields(shape.key.begin(), shape.key.end());
   for (const flow::FieldId value : kValueFields) {
@@ -235,9 +250,12 @@ std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape) {
   return fields;
 }
 
-RollupTable::RollupTable(std::size_t max_groups, const RollupShape& shape)
+RollupTable::RollupTable(std::size_t max_groups, const RollupShape& shape, std::size_t head_rows)
     : max_groups_(std::clamp<std::size_t>(max_groups, 1, kMaxGroups)),
       first_bucket_ms_(std::max<UnixMillis>(shape.first_bucket_ms, 0)),
+      order_(shape.key.empty() ? RowOrder::kAny : shape.order),
+      order_field_at_(shape.key.empty() ? 0 : KeyRange(shape.key.back()).first),
+      head_rows_(head_rows),
       slots_(1024, 0) {
   alignas(8) std::array<std::uint8_t, kKeyWords * 8> mask{};
   for (const flow::FieldId field : shape.key) {
@@ -362,11 +380,40 @@ std::size_t RollupTable::Add(const flow::FlowBatch& batch, std::size_t begin) {
   return batch.size();
 }
 
+std::vector<std::uint32_t> RollupTable::DrainOrder() {
+  std::vector<std::uint32_t> order(group_count_);
+  for (std::size_t idx = 0; idx < group_count_; ++idx) {
+    order[idx] = static_cast<std::uint32_t>(idx);
+  }
+  if (order_ != RowOrder::kHeadByBytesThenKey) {
+    return order;
+  }
+  // Ties of bytes go by key, so that the file is the same whatever the hash order.
+  auto key_less = [&](std::uint32_t a, std::uint32_t b) {
+    const auto* ka = reinterpret_cast<const std::uint8_t*>(At(a).key.data());
+    const auto* kb = reinterpret_cast<const std::uint8_t*>(At(b).key.data());
+    if (const int cmp = std::memcmp(ka + order_field_at_, kb + order_field_at_, 16); cmp != 0) {
+      return cmp < 0;
+    }
+    return std::memcmp(ka, kb, kKeyWords * 8) < 0;
+  };
+  auto more_bytes = [&](std::uint32_t a, std::uint32_t b) {
+    const std::uint64_t bytes_a = At(a).bytes;
+    const std::uint64_t bytes_b = At(b).bytes;
+    return bytes_a != bytes_b ? bytes_a > bytes_b : key_less(a, b);
+  };
+  const auto head = static_cast<std::ptrdiff_t>(std::min(head_rows_, order.size()));
+  std::nth_element(order.begin(), order.begin() + head, order.end(), more_bytes);
+  std::sort(order.begin(), order.begin() + head, more_bytes);
+  std::sort(order.begin() + head, order.end(), key_less);
+  return order;
+}
+
 Status RollupTable::DrainTo(UnixMillis hour_start, SegmentWriter& writer) {
   static_assert(kKeyBytes <= kKeyWords * 8);
   out_.Clear();
   alignas(8) std::array<std::uint8_t, kKeyWords * 8> packed{};
-  for (std::size_t group_idx = 0; group_idx < group_count_; ++group_idx) {
+  for (const std::uint32_t group_idx : DrainOrder()) {
     const Group& group = At(group_idx);
     if (out_.full()) {
       if (Status appended = writer.Append(out_); !appended) {
@@ -420,11 +467,12 @@ Result<RollupResult> BuildRollup(const RollupSpec& spec) {
   std::vector<bool> excluded(spec.segments.size(), false);
   // Each pass either succeeds or leaves out one more damaged segment, so this ends.
   for (;;) {
-    auto writer = SegmentWriter::Create(spec.path, spec.writer_options);
+    const SegmentWriterOptions options = RollupWriterOptions(spec.shape, spec.writer_options);
+    auto writer = SegmentWriter::Create(spec.path, options);
     if (!writer) {
       return tl::unexpected(writer.error());
     }
-    RollupTable table(spec.max_groups, spec.shape);
+    RollupTable table(spec.max_groups, spec.shape, kTopHeadBlocks * options.rows_per_block);
     TableSink sink(table, **writer, spec.hour_start);
     result.segments_read = 0;
     bool start_over = false;

@@ -51,13 +51,33 @@ inline constexpr std::array kMinuteKeyFields = {
     flow::FieldId::kDirection, flow::FieldId::kSamplingRate,
 };
 
+// The order of a roll-up's rows in its file.
+enum class RowOrder : std::uint8_t {
+  kAny,  // as the hash table holds them
+  // The rows of most bytes first, kTopHeadBlocks blocks of them (bytes descending), then
+  // the others by the shape's last key field (an address: 16 network-order bytes) and the
+  // rest of the key, ascending; blocks of kTopListBlockRows rows. A top list by bytes reads the head
+  // and bounds what the rest can add from the blocks' statistics; a lookup of a few
+  // addresses reads only the blocks whose address ranges hold them
+  // (query/top_by_threshold.h).
+  kHeadByBytesThenKey,
+};
+
+inline constexpr std::size_t kTopHeadBlocks = 2;
+inline constexpr std::uint32_t kTopListBlockRows = 8192;
+
 // What a roll-up groups by: `key` (a subset of kRollupKeyFields; the other key columns
 // are written as 0) and, when first_bucket_ms > 0, the bucket of `first` (floor(first /
 // first_bucket_ms)), so that every flow of a row starts in the same bucket.
 struct RollupShape {
   std::span<const flow::FieldId> key;
   UnixMillis first_bucket_ms = 0;
+  RowOrder order = RowOrder::kAny;
 };
+
+// The writer options of a roll-up of `shape`: `options`, with the block size and the
+// clustering its row order asks for.
+SegmentWriterOptions RollupWriterOptions(const RollupShape& shape, SegmentWriterOptions options);
 
 inline constexpr RollupShape kHourlyShape{kRollupKeyFields, 0};
 inline constexpr RollupShape kMinuteShape{kMinuteKeyFields, kMillisPerMinute};
@@ -78,8 +98,8 @@ inline constexpr std::array kSrcPortKeyFields = {flow::FieldId::kExporter, flow:
 // ephemeral ports, so at most 65536 rows per exporter and protocol).
 inline constexpr std::array<RollupShape, kSummaryDirs.size()> kSummaryShapes = {
     kMinuteShape,
-    RollupShape{kSrcKeyFields, 0},
-    RollupShape{kDstKeyFields, 0},
+    RollupShape{kSrcKeyFields, 0, RowOrder::kHeadByBytesThenKey},
+    RollupShape{kDstKeyFields, 0, RowOrder::kHeadByBytesThenKey},
     RollupShape{kPortKeyFields, kMillisPerMinute},
     RollupShape{kPortKeyFields, 0},
     RollupShape{kSrcPortKeyFields, 0},
@@ -107,8 +127,10 @@ std::vector<flow::FieldId> RollupInputFields(const RollupShape& shape);
 // Thread-safety: none.
 class RollupTable {
  public:
-  // REQUIRES: shape.key is a subset of kRollupKeyFields.
-  RollupTable(std::size_t max_groups, const RollupShape& shape);
+  // REQUIRES: shape.key is a subset of kRollupKeyFields. `head_rows`: the rows of most
+  // bytes that RowOrder::kHeadByBytesThenKey puts first.
+  RollupTable(std::size_t max_groups, const RollupShape& shape,
+              std::size_t head_rows = kTopHeadBlocks * kTopListBlockRows);
 
   RollupTable(const RollupTable&) = delete;
   RollupTable& operator=(const RollupTable&) = delete;
@@ -123,8 +145,8 @@ class RollupTable {
 
   bool full() const { return group_count_ >= max_groups_; }
 
-  // Appends one row per group to `writer`, with time_received = `hour_start`, and empties
-  // the table. Every other column of the rows is 0.
+  // Appends one row per group to `writer`, in the shape's RowOrder, with time_received =
+  // `hour_start`, and empties the table. Every other column of the rows is 0.
   Status DrainTo(UnixMillis hour_start, SegmentWriter& writer);
 
  private:
@@ -159,11 +181,17 @@ class RollupTable {
 
   void Grow();
 
+  // The groups' indexes in the order DrainTo() writes them.
+  std::vector<std::uint32_t> DrainOrder();
+
   std::size_t max_groups_;
   Key key_mask_{};  // the bytes of the shape's key fields
   std::array<std::uint8_t, kKeyWords> active_{};  // the words that can be non-zero
   std::size_t active_count_ = 0;
   UnixMillis first_bucket_ms_ = 0;
+  RowOrder order_ = RowOrder::kAny;
+  std::size_t order_field_at_ = 0;  // kHeadByBytesThenKey: where the last key field lies
+  std::size_t head_rows_ = 0;
   std::vector<std::unique_ptr<Group[]>> chunks_;
   std::size_t group_count_ = 0;
   // Open addressing, linear probing from (hash >> 32) & mask; a slot is 0 (empty) or

@@ -252,6 +252,8 @@ class SegmentWriter::Impl {
   bool failed() const { return !status_; }
   const std::string& path() const { return path_; }
 
+  void DropUniqueKeys() { options_.unique_keys = false; }
+
  private:
   // Counts rows per exporter, one hash lookup per run of equal exporters.
   void CountExporters(const flow::FlowColumns& cols, std::size_t row, std::size_t n) {
@@ -738,5 +740,7 @@ std::uint64_t SegmentWriter::file_size() const { return impl_->file_size(); }
 bool SegmentWriter::failed() const { return impl_->failed(); }
 
 const std::string& SegmentWriter::path() const { return impl_->path(); }
+
+void SegmentWriter::DropUniqueKeys() { impl_->DropUniqueKeys(); }
 
 }  // namespace sluice::store

@@ -110,6 +110,9 @@ class SegmentWriter {
 
   const std::string& path() const;
 
+  // The rows no longer keep options.unique_keys' promise: the footer will not claim it.
+  void DropUniqueKeys();
+
  private:
   class Impl;
   explicit SegmentWriter(std::unique_ptr<Impl> impl);

@@ -537,26 +537,6 @@ TEST(EngineGroupTest, RollupAndDetailGiveTheSameAnswer) {
   EXPECT_EQ(flags->scan.rollups_read, 0u);
 }
 
-// Writes every summary of detail segment 0 of `slot`, as the store's Maintainer does;
-// with `minute_shrinks`, checks that the minute summary has fewer rows than the segment.
-void SummariseSlot(const TestStore& store, std::int64_t slot, bool minute_shrinks = false) {
-  store::SummarySpec summary;
-  summary.segment = store::DetailSegmentPath(store.dir(), "core", slot, 0);
-  summary.slot_start = slot;
-  for (std::size_t kind = 0; kind < store::kSummaryDirs.size(); ++kind) {
-    summary.summaries.push_back(kind);
-    summary.paths.push_back(store::SummaryPath(store.dir(), "core", kind, slot, 0));
-    std::filesystem::create_directories(std::filesystem::path(summary.paths.back()).parent_path());
-  }
-  summary.writer_options = TestWriterOptions(256);
-  auto built = store::BuildSummaries(summary);
-  ASSERT_TRUE(built) << built.error().Message();
-  ASSERT_FALSE(built->damaged);
-  if (minute_shrinks) {
-    ASSERT_LT(built->rows[0], built->input_rows);
-  }
-}
-
 // Writes the summaries of each detail segment of `data` (as the store's Maintainer
 // does), keeping only every other one when `every_other`.
 void SummariseSegments(const Store& data, bool every_other = false) {
@@ -698,24 +678,6 @@ TEST(EngineGroupTest, MinuteSummariesAndHourlyRollupsNeverCountTwice) {
   ASSERT_TRUE(srcas) << srcas.error().Message();
   EXPECT_EQ(srcas->scan.rollups_read, 1u);  // the hourly roll-up alone
   EXPECT_TRUE(srcas->totals == Totals(data.all()));
-}
-
-// Merges the slot summaries of `slots` into the hour summaries of `hour` (kHourSummaries),
-// as the store's Maintainer does once the hour is complete.
-void WriteHourSummaries(const TestStore& store, std::int64_t hour, const std::vector<std::int64_t>& slots) {
-  for (const std::size_t kind : store::kHourSummaries) {
-    store::RollupSpec merge;
-    merge.path = store::HourSummaryPath(store.dir(), "core", kind, hour);
-    merge.shape = store::kSummaryShapes[kind];
-    merge.hour_start = hour;
-    for (const std::int64_t slot : slots) {
-      merge.segments.push_back(store::SummaryPath(store.dir(), "core", kind, slot, 0));
-    }
-    merge.writer_options = TestWriterOptions(256);
-    auto built = store::BuildRollup(merge);
-    ASSERT_TRUE(built) << built.error().Message();
-    ASSERT_TRUE(built->skipped.empty());
-  }
 }
 
 // An hour summary answers its whole hour (one file for the slots' summaries) when the

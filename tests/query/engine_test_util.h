@@ -24,6 +24,7 @@
 #include "query/query_result.h"
 #include "query/query_spec.h"
 #include "store/layout.h"
+#include "store/rollup.h"
 #include "store/segment_test_util.h"
 #include "store/segment_writer.h"
 
@@ -299,6 +300,46 @@ inline std::vector<TestFlow> Concat(std::initializer_list<std::span<const TestFl
     out.insert(out.end(), part.begin(), part.end());
   }
   return out;
+}
+
+// ---- Summaries ----
+
+// Writes every summary of detail segment 0 of `slot`, as the store's Maintainer does;
+// with `minute_shrinks`, checks that the minute summary has fewer rows than the segment.
+inline void SummariseSlot(const TestStore& store, std::int64_t slot, bool minute_shrinks = false) {
+  store::SummarySpec summary;
+  summary.segment = store::DetailSegmentPath(store.dir(), "core", slot, 0);
+  summary.slot_start = slot;
+  for (std::size_t kind = 0; kind < store::kSummaryDirs.size(); ++kind) {
+    summary.summaries.push_back(kind);
+    summary.paths.push_back(store::SummaryPath(store.dir(), "core", kind, slot, 0));
+    std::filesystem::create_directories(std::filesystem::path(summary.paths.back()).parent_path());
+  }
+  summary.writer_options = TestWriterOptions(256);
+  auto built = store::BuildSummaries(summary);
+  ASSERT_TRUE(built) << built.error().Message();
+  ASSERT_FALSE(built->damaged);
+  if (minute_shrinks) {
+    ASSERT_LT(built->rows[0], built->input_rows);
+  }
+}
+
+// Merges the slot summaries of `slots` into the hour summaries of `hour` (kHourSummaries),
+// as the store's Maintainer does once the hour is complete.
+inline void WriteHourSummaries(const TestStore& store, std::int64_t hour, const std::vector<std::int64_t>& slots) {
+  for (const std::size_t kind : store::kHourSummaries) {
+    store::RollupSpec merge;
+    merge.path = store::HourSummaryPath(store.dir(), "core", kind, hour);
+    merge.shape = store::kSummaryShapes[kind];
+    merge.hour_start = hour;
+    for (const std::int64_t slot : slots) {
+      merge.segments.push_back(store::SummaryPath(store.dir(), "core", kind, slot, 0));
+    }
+    merge.writer_options = TestWriterOptions(256);
+    auto built = store::BuildRollup(merge);
+    ASSERT_TRUE(built) << built.error().Message();
+    ASSERT_TRUE(built->skipped.empty());
+  }
 }
 
 }  // namespace sluice::test

@@ -83,7 +83,7 @@ export async function renderOverview(root, route, { filter = '', title = 'Overvi
   });
   const topLists = (async () => {
     try {
-      const { result } = await runStatGroups({ filter, ...apiWindow(window), limit: 10 },
+      const { result } = await runStatGroups({ filter, ...apiWindow(window), limit: 10, distinct: false },
         [['srcip/bytes'], ['dstip/bytes'], ['dstport/bytes'], ['proto/bytes']]);
       summary.replaceChildren(totals(result.summary));
       const [talkers, destinations, ports, protocols] = result.stats;

@@ -40,7 +40,7 @@ export async function renderPorts(root, route) {
   });
   let stats;
   try {
-    const { result } = await runStatGroups({ filter, ...apiWindow(window), limit: 15 },
+    const { result } = await runStatGroups({ filter, ...apiWindow(window), limit: 15, distinct: false },
       [['dstport/bytes', 'dstport/packets', 'dstport/flows'], ['srcport/bytes'], ['proto/bytes']]);
     stats = result.stats;
   } catch (error) {
