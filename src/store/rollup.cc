@@ -230,7 +230,7 @@ Result<SummaryResult> BuildSummaries(const SummarySpec& spec) {
 }
 
 SegmentWriterOptions RollupWriterOptions(const RollupShape& shape, SegmentWriterOptions options) {
-  if (shape.order == RowOrder::kHeadByBytesThenKey) {
+  if (shape.order != RowOrder::kAny) {
     options.rows_per_block = std::min(options.rows_per_block, kTopListBlockRows);
     options.cluster_rows = 0;  // clustering would reorder the rows
   }
@@ -255,6 +255,7 @@ RollupTable::RollupTable(std::size_t max_groups, const RollupShape& shape, std::
       first_bucket_ms_(std::max<UnixMillis>(shape.first_bucket_ms, 0)),
       order_(shape.key.empty() ? RowOrder::kAny : shape.order),
       order_field_at_(shape.key.empty() ? 0 : KeyRange(shape.key.back()).first),
+      order_field_width_(shape.key.empty() ? 0 : KeyRange(shape.key.back()).second),
       head_rows_(head_rows),
       slots_(1024, 0) {
   alignas(8) std::array<std::uint8_t, kKeyWords * 8> mask{};
@@ -385,18 +386,32 @@ std::vector<std::uint32_t> RollupTable::DrainOrder() {
   for (std::size_t idx = 0; idx < group_count_; ++idx) {
     order[idx] = static_cast<std::uint32_t>(idx);
   }
-  if (order_ != RowOrder::kHeadByBytesThenKey) {
+  if (order_ == RowOrder::kAny) {
     return order;
   }
   // Ties of bytes go by key, so that the file is the same whatever the hash order.
   auto key_less = [&](std::uint32_t a, std::uint32_t b) {
     const auto* ka = reinterpret_cast<const std::uint8_t*>(At(a).key.data());
     const auto* kb = reinterpret_cast<const std::uint8_t*>(At(b).key.data());
-    if (const int cmp = std::memcmp(ka + order_field_at_, kb + order_field_at_, 16); cmp != 0) {
-      return cmp < 0;
+    if (order_field_width_ == 16) {
+      if (const int cmp = std::memcmp(ka + order_field_at_, kb + order_field_at_, 16); cmp != 0) {
+        return cmp < 0;
+      }
+    } else {
+      std::uint64_t a_value = 0;
+      std::uint64_t b_value = 0;
+      std::memcpy(&a_value, ka + order_field_at_, order_field_width_);
+      std::memcpy(&b_value, kb + order_field_at_, order_field_width_);
+      if (a_value != b_value) {
+        return a_value < b_value;
+      }
     }
     return std::memcmp(ka, kb, kKeyWords * 8) < 0;
   };
+  if (order_ == RowOrder::kByLastKeyField) {
+    std::sort(order.begin(), order.end(), key_less);
+    return order;
+  }
   auto more_bytes = [&](std::uint32_t a, std::uint32_t b) {
     const std::uint64_t bytes_a = At(a).bytes;
     const std::uint64_t bytes_b = At(b).bytes;

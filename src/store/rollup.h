@@ -61,6 +61,11 @@ enum class RowOrder : std::uint8_t {
   // addresses reads only the blocks whose address ranges hold them
   // (query/top_by_threshold.h).
   kHeadByBytesThenKey,
+  // By the shape's last key field (a port: numerically), then the rest of the key, in
+  // blocks of kTopListBlockRows rows: a filter on that field reads only the blocks whose
+  // range of it holds the values asked for (the ports page's well-known ports, say, among
+  // tens of thousands of ephemeral ones).
+  kByLastKeyField,
 };
 
 inline constexpr std::size_t kTopHeadBlocks = 2;
@@ -100,7 +105,7 @@ inline constexpr std::array<RollupShape, kSummaryDirs.size()> kSummaryShapes = {
     kMinuteShape,
     RollupShape{kSrcKeyFields, 0, RowOrder::kHeadByBytesThenKey},
     RollupShape{kDstKeyFields, 0, RowOrder::kHeadByBytesThenKey},
-    RollupShape{kPortKeyFields, kMillisPerMinute},
+    RollupShape{kPortKeyFields, kMillisPerMinute, RowOrder::kByLastKeyField},
     RollupShape{kPortKeyFields, 0},
     RollupShape{kSrcPortKeyFields, 0},
 };
@@ -190,7 +195,10 @@ class RollupTable {
   std::size_t active_count_ = 0;
   UnixMillis first_bucket_ms_ = 0;
   RowOrder order_ = RowOrder::kAny;
-  std::size_t order_field_at_ = 0;  // kHeadByBytesThenKey: where the last key field lies
+  // Where the last key field lies in the packed key, and its width (16: an address,
+  // compared as bytes; else a little-endian integer).
+  std::size_t order_field_at_ = 0;
+  std::size_t order_field_width_ = 0;
   std::size_t head_rows_ = 0;
   std::vector<std::unique_ptr<Group[]>> chunks_;
   std::size_t group_count_ = 0;

@@ -26,6 +26,7 @@ namespace {
 
 using flow::FieldType;
 using flow::IpAddress;
+using test::Neighbour;
 
 // Rows of one column in FlowColumns layout.
 template <typename T>
@@ -767,17 +768,6 @@ TEST(ColumnCodecTest, PatchedDictionaryForServicePorts) {
   }
 }
 
-// The address next to `a` in memcmp order (`step` +1 or -1, wrapping).
-IpAddress Neighbour(IpAddress a, int step) {
-  for (int byte_idx = 15; byte_idx >= 0; --byte_idx) {
-    const std::uint8_t before = a.bytes[byte_idx];
-    a.bytes[byte_idx] = static_cast<std::uint8_t>(before + step);
-    if ((step > 0 && before != 0xff) || (step < 0 && before != 0)) {
-      break;
-    }
-  }
-  return a;
-}
 
 // Version 4: the statistics of an address column hold the range of its IPv6 rows, in
 // every layout the writer picks (constant, packed, address dictionary, mixed after the

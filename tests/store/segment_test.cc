@@ -26,6 +26,7 @@ namespace {
 using flow::FieldId;
 using flow::FlowBatch;
 using flow::IpAddress;
+using test::Neighbour;
 using test::ExpectedRows;
 using test::ExpectSameRows;
 using test::FillEveryField;
@@ -341,17 +342,6 @@ std::string V4FixturePath() {
 
 using AddressColumn = flow::Column<IpAddress> flow::FlowColumns::*;
 
-// The address next to `a` in memcmp order (`step` +1 or -1).
-IpAddress Neighbour(IpAddress a, int step) {
-  for (int byte_idx = 15; byte_idx >= 0; --byte_idx) {
-    const std::uint8_t before = a.bytes[byte_idx];
-    a.bytes[byte_idx] = static_cast<std::uint8_t>(before + step);
-    if ((step > 0 && before != 0xff) || (step < 0 && before != 0)) {
-      break;
-    }
-  }
-  return a;
-}
 
 // The range [min, max] of the IPv6 (not IPv4-mapped, not unset) values of `column` in the
 // rows [begin, end) of `rows`; nullopt when there are none.

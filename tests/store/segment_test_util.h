@@ -50,6 +50,18 @@ inline flow::IpAddress V6(std::uint64_t hi, std::uint64_t lo) {
   return a;
 }
 
+// The address next to `a` in memcmp order (`step` +1 or -1, wrapping).
+inline flow::IpAddress Neighbour(flow::IpAddress a, int step) {
+  for (int byte_idx = 15; byte_idx >= 0; --byte_idx) {
+    const std::uint8_t before = a.bytes[byte_idx];
+    a.bytes[byte_idx] = static_cast<std::uint8_t>(before + step);
+    if ((step > 0 && before != 0xff) || (step < 0 && before != 0)) {
+      break;
+    }
+  }
+  return a;
+}
+
 // Sets every field of row `row` of `batch` from `n` (deterministic; every field non-zero
 // for most n, with IPv6 rows, extreme values and strings mixed in).
 inline void FillEveryField(flow::FlowBatch& batch, std::size_t row, std::uint64_t n) {
