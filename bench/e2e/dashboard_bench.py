@@ -9,8 +9,8 @@ list in well under a second).
    with the same WORKDIR reuses it).
 2. `sluice serve --data WORKDIR/data` starts with the API on a free loopback port; its
    housekeeping writes the summaries (and the hourly roll-ups) of the sealed segments.
-   The benchmark waits until every segment has its summaries and every complete hour its
-   hour summaries (`sluice store ls --json`), unless --no-wait.
+   The benchmark waits until every segment has its summaries and its address filters and
+   every complete hour its hour summaries (`sluice store ls --json`), unless --no-wait.
 3. For each range (--ranges) and each page, the same requests as web/src/pages/*.js, one
    after another (as the browser sends a page's requests at once, the page's time is
    also given with the requests in parallel); median of --repeat runs after one warm-up.
@@ -84,7 +84,8 @@ HOUR_SUMMARY_DELAY_MS = 3_600_000 + 5 * 60_000 + 60_000  # 1 h + rotation + 1 mi
 
 def store_counts(sluice, data):
     """(summaries missing, hourly roll-ups, detail segments) in the store: a detail segment
-    misses its slot summaries until it has all of them, a complete hour its hour summaries."""
+    misses its slot summaries and address filters until it has all of them, a complete hour
+    its hour summaries."""
     listing = json.loads(subprocess.run([sluice, "store", "ls", "--data", data, "--json"],
                                         capture_output=True, text=True, check=True).stdout)
     kinds = {}
@@ -98,8 +99,11 @@ def store_counts(sluice, data):
         if segment["kind"] == "detail" and hour + HOUR_SUMMARY_DELAY_MS <= now_ms:
             hours.add(hour)
     detail = kinds.get("detail", 0)
+    # The address filters of the detail segments (the host page's), written after the summaries.
+    filters = sum(1 for _, _, files in os.walk(data) for name in files if name.endswith(".flt"))
     missing = max(0, SUMMARIES_PER_SEGMENT * detail - kinds.get("summary", 0)) + \
-        max(0, HOUR_SUMMARIES_PER_HOUR * len(hours) - kinds.get("hour-summary", 0))
+        max(0, HOUR_SUMMARIES_PER_HOUR * len(hours) - kinds.get("hour-summary", 0)) + \
+        max(0, detail - filters)
     return missing, kinds.get("rollup", 0), detail
 
 
