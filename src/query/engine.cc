@@ -631,6 +631,11 @@ Result<Plan> MakePlan(const QuerySpec& spec, Summaries summaries, const Filter& 
       }
     }
     // Roll-ups first, then the detail segments in catalogue order (start, source, index).
+    if (spec.files_read == FilesRead::kDetail) {
+      rollups.clear();
+    } else if (spec.files_read == FilesRead::kRollups) {
+      candidates.clear();
+    }
     result.scan.rollups_read = rollups.size();
     plan.reads_rollups = !rollups.empty();
     rollups.insert(rollups.end(), candidates.begin(), candidates.end());

@@ -58,6 +58,13 @@ struct StatSpec {
   OrderBy order = OrderBy::kFlows;
 };
 
+// Which of the files that answer a query are read (internal to query/top_by_threshold.h).
+enum class FilesRead : std::uint8_t {
+  kAll,
+  kRollups,  // only the summaries and roll-ups that stand for detail segments
+  kDetail,   // only the detail segments that none stands for
+};
+
 // A closed range of milliseconds since the epoch.
 struct TimeWindow {
   std::int64_t from_ms = 0;
@@ -101,6 +108,7 @@ struct QuerySpec {
   // read only in its first this many blocks; QueryResult::unread_bound then bounds what
   // the rows left unread could add to any one group.
   std::size_t head_blocks = 0;
+  FilesRead files_read = FilesRead::kAll;  // internal to query/top_by_threshold.h
   std::size_t threads = 0;           // scan threads; 0 = one per core
   std::size_t memory_budget_bytes = std::size_t{1} << 30;  // for group-by hash tables
 

@@ -6,9 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "flow/field.h"
+#include "flow/ip_address.h"
 #include "query/group_table.h"
 #include "store/rollup.h"
 
@@ -56,10 +59,85 @@ std::string CandidateFilter(const std::string& filter, flow::FieldId field,
   return text;
 }
 
+Counters Sum(const Counters& a, const Counters& b) {
+  Counters sum;
+  sum.flows = internal::SaturatingAdd(a.flows, b.flows);
+  sum.packets = internal::SaturatingAdd(a.packets, b.packets);
+  sum.bytes = internal::SaturatingAdd(a.bytes, b.bytes);
+  // A first of 0 is unset, not the oldest time.
+  sum.first_ms = a.first_ms == 0 ? b.first_ms : b.first_ms == 0 ? a.first_ms : std::min(a.first_ms, b.first_ms);
+  sum.last_ms = std::max(a.last_ms, b.last_ms);
+  return sum;
+}
+
+// The scan work and warnings of `pass`, added to `into`.
+void AddPass(QueryResult& into, const QueryResult& pass) {
+  AddScan(into.scan, pass.scan);
+  for (const std::string& warning : pass.warnings) {
+    if (std::find(into.warnings.begin(), into.warnings.end(), warning) == into.warnings.end()) {
+      into.warnings.push_back(warning);
+    }
+  }
+}
+
+using AddressSet = std::unordered_set<flow::IpAddress, flow::IpAddressHash>;
+
+// Sums per address of the rows of several passes (a few hundred thousand at most: the
+// heads, and the detail segments no summary stands for).
+class AddressSums {
+ public:
+  void Add(const std::vector<GroupRow>& rows) {
+    for (const GroupRow& row : rows) {
+      Counters& sum = sums_[row.key.front().address];
+      sum = Sum(sum, row.counters);
+    }
+  }
+
+  // Adds the rows of `rows` whose address is in `keep`.
+  void AddFrom(const std::vector<GroupRow>& rows, const AddressSet& keep) {
+    for (const GroupRow& row : rows) {
+      if (keep.contains(row.key.front().address)) {
+        Counters& sum = sums_[row.key.front().address];
+        sum = Sum(sum, row.counters);
+      }
+    }
+  }
+
+  std::size_t size() const { return sums_.size(); }
+
+  // The first `top_n` (0: all) in the engine's order: `order` descending, ties by
+  // address ascending.
+  std::vector<GroupRow> Top(OrderBy order, std::size_t top_n) const {
+    std::vector<GroupRow> rows;
+    rows.reserve(sums_.size());
+    for (const auto& [address, counters] : sums_) {
+      GroupRow row;
+      row.key.push_back(KeyValue{0, address});
+      row.counters = counters;
+      rows.push_back(std::move(row));
+    }
+    auto before = [&](const GroupRow& a, const GroupRow& b) {
+      const std::uint64_t va = OrderValue(a.counters, order);
+      const std::uint64_t vb = OrderValue(b.counters, order);
+      return va != vb ? va > vb : a.key.front().address < b.key.front().address;
+    };
+    if (top_n != 0 && top_n < rows.size()) {
+      std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(top_n), rows.end(), before);
+      rows.resize(top_n);
+    } else {
+      std::sort(rows.begin(), rows.end(), before);
+    }
+    return rows;
+  }
+
+ private:
+  std::unordered_map<flow::IpAddress, Counters, flow::IpAddressHash> sums_;
+};
+
 }  // namespace
 
 bool AnswersByThreshold(const QuerySpec& spec) {
-  if (spec.count_distinct || spec.head_blocks != 0 || !spec.use_rollups || !spec.files.empty() ||
+  if (spec.count_distinct || spec.head_blocks != 0 || spec.files_read != FilesRead::kAll || !spec.use_rollups || !spec.files.empty() ||
       spec.stats.size() != 1 || !spec.aggregate.empty() || spec.bucket_ms != 0 || spec.top_n == 0) {
     return false;
   }
@@ -74,24 +152,45 @@ bool AnswersByThreshold(const QuerySpec& spec) {
   return address && order && key.v4_prefix == 32 && key.v6_prefix == 128 && !key.flow_mask;
 }
 
-Result<QueryResult> RunTopByThreshold(const QuerySpec& spec, ScanFunction scan) {
+Result<QueryResult> RunTopByThreshold(const QuerySpec& spec, ScanFunction scan, std::size_t detail_top_n) {
   const StatSpec& stat = spec.stats.front();
+  // The detail segments that no summary stands for (the one being written, those the
+  // window cuts) are read once: their detail_top_n addresses of most value, exactly; any
+  // other address has at most the last one's value there.
+  QuerySpec detail_pass = spec;
+  detail_pass.files_read = FilesRead::kDetail;
+  detail_pass.top_n = std::max<std::size_t>(detail_top_n, 1);
+  Result<QueryResult> detail = scan(detail_pass);
+  if (!detail) {
+    return detail;
+  }
   QuerySpec head_pass = spec;
+  head_pass.files_read = FilesRead::kRollups;
   head_pass.head_blocks = store::kTopHeadBlocks;
   head_pass.top_n = 0;  // every address seen, for the candidates
   Result<QueryResult> seen = scan(head_pass);
   if (!seen) {
     return seen;
   }
-  std::vector<GroupRow>& partial = seen->stats.front().rows;
-  if (!seen->head_cut) {
+  AddressSums sums;
+  sums.Add(detail->stats.front().rows);
+  sums.Add(seen->stats.front().rows);
+  const std::vector<GroupRow>& detail_top = detail->stats.front().rows;
+  const bool detail_whole = detail_top.size() < detail_pass.top_n;
+  if (!seen->head_cut && detail_whole) {
     // Every row was read: this is the whole answer.
-    if (partial.size() > spec.top_n) {
-      partial.resize(spec.top_n);
-    }
-    return seen;
+    QueryResult answer = std::move(*detail);
+    answer.totals = Sum(answer.totals, seen->totals);
+    StatTable& table = answer.stats.front();
+    table.distinct = sums.size();
+    table.total = answer.totals;
+    table.rows = sums.Top(stat.order, spec.top_n);
+    AddPass(answer, *seen);
+    return answer;
   }
-  const std::uint64_t bound = seen->unread_bound;
+  const std::vector<GroupRow> partial = sums.Top(stat.order, 0);
+  const std::uint64_t bound = internal::SaturatingAdd(
+      seen->unread_bound, detail_whole ? 0 : OrderValue(detail_top.back().counters, stat.order));
   std::size_t candidates = 0;
   if (partial.size() >= spec.top_n) {
     const std::uint64_t nth = OrderValue(partial[spec.top_n - 1].counters, stat.order);
@@ -110,15 +209,35 @@ Result<QueryResult> RunTopByThreshold(const QuerySpec& spec, ScanFunction scan) 
   if (candidates == 0 || candidates > kMaxCandidates || !addresses_set) {
     Result<QueryResult> whole = scan(spec);
     if (whole) {
-      AddScan(whole->scan, seen->scan);
+      AddPass(*whole, *detail);
+      AddPass(*whole, *seen);
     }
     return whole;
   }
+  // The candidates' exact sums: their summary rows, and their detail rows read above if
+  // the detail pass kept them all (else the detail is read again for them).
+  AddressSet in_detail;
+  for (const GroupRow& row : detail_top) {
+    in_detail.insert(row.key.front().address);
+  }
+  AddressSet candidate_set;
+  bool detail_known = true;
+  for (std::size_t idx = 0; idx < candidates; ++idx) {
+    candidate_set.insert(partial[idx].key.front().address);
+    detail_known = detail_known && (detail_whole || in_detail.contains(partial[idx].key.front().address));
+  }
   QuerySpec exact_pass = spec;
+  exact_pass.files_read = detail_whole || detail_known ? FilesRead::kRollups : FilesRead::kAll;
   exact_pass.filter = CandidateFilter(spec.filter, stat.key.front().field, partial, candidates);
+  exact_pass.top_n = 0;
   Result<QueryResult> exact = scan(exact_pass);
   if (!exact) {
     return exact;
+  }
+  AddressSums found;
+  found.Add(exact->stats.front().rows);
+  if (exact_pass.files_read == FilesRead::kRollups) {
+    found.AddFrom(detail_top, candidate_set);
   }
   QuerySpec totals_pass = spec;
   totals_pass.stats.clear();
@@ -126,20 +245,14 @@ Result<QueryResult> RunTopByThreshold(const QuerySpec& spec, ScanFunction scan) 
   if (!answer) {
     return answer;
   }
-  StatTable table = std::move(exact->stats.front());
+  StatTable table;
   table.spec = stat;
+  table.rows = found.Top(stat.order, spec.top_n);
   table.total = answer->totals;
-  table.distinct = 0;
   table.distinct_known = false;
   answer->stats.push_back(std::move(table));
-  AddScan(answer->scan, seen->scan);
-  AddScan(answer->scan, exact->scan);
-  for (QueryResult* pass : {&*seen, &*exact}) {
-    for (std::string& warning : pass->warnings) {
-      if (std::find(answer->warnings.begin(), answer->warnings.end(), warning) == answer->warnings.end()) {
-        answer->warnings.push_back(std::move(warning));
-      }
-    }
+  for (const QueryResult* pass : {&*detail, &*seen, &*exact}) {
+    AddPass(*answer, *pass);
   }
   return answer;
 }

@@ -229,6 +229,42 @@ TEST(TopByThresholdTest, SkewedTrafficGivesTheDetailsTopLists) {
   }
 }
 
+// With only a few of the detail segments' addresses kept, the others bounded by the last
+// one kept: the candidates outside them are read again from the detail, and the rows stay
+// exact.
+TEST(TopByThresholdTest, FewDetailAddressesKeptStayExact) {
+  DayStore day(7, true);
+  QuerySpec spec = SpecFor(day.store);
+  spec.window = query::TimeWindow{kHour + 7 * 60'000, kHour + store::kMillisPerHour + 12 * 60'000};
+  spec.count_distinct = false;
+  auto scan = [](const QuerySpec& pass) {
+    QuerySpec one = pass;
+    one.count_distinct = true;  // a pass, never this path again
+    return RunQuery(one, nullptr);
+  };
+  for (const std::size_t kept : {1u, 3u, 50u}) {
+    for (const FieldId field : {FieldId::kSrcAddr, FieldId::kDstAddr}) {
+      spec.stats = {AddressStat(field, OrderBy::kBytes)};
+      spec.top_n = 10;
+      auto heads = query::RunTopByThreshold(spec, scan, kept);
+      ASSERT_TRUE(heads) << heads.error().Message();
+      QuerySpec whole = spec;
+      whole.count_distinct = true;
+      whole.use_rollups = false;
+      auto detail = RunQuery(whole, nullptr);
+      ASSERT_TRUE(detail) << detail.error().Message();
+      EXPECT_TRUE(heads->totals == detail->totals);
+      const auto& got = heads->stats.front().rows;
+      const auto& want = detail->stats.front().rows;
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t row = 0; row < want.size(); ++row) {
+        EXPECT_TRUE(got[row].key == want[row].key) << "kept " << kept << " row " << row;
+        EXPECT_TRUE(got[row].counters == want[row].counters) << "kept " << kept << " row " << row;
+      }
+    }
+  }
+}
+
 // On skewed traffic the head pass closes the bound: the answer did not count distinct
 // keys, and read fewer rows than the whole of the summaries.
 TEST(TopByThresholdTest, SkewedTrafficReadsTheHeads) {
