@@ -34,9 +34,9 @@ namespace sluice::query {
 // One pass of the engine (RunQuery without this path).
 using ScanFunction = Result<QueryResult> (*)(const QuerySpec&);
 
-// True if `spec` is a query this path answers: not one of its passes, count_distinct off, one statistic of one
-// whole source or destination address by bytes, packets or flows with a top N, no
-// aggregation or series, read from a store with its summaries.
+// True if `spec` is a query this path answers: not one of its passes, count_distinct
+// off, one statistic of one whole source or destination address by bytes, packets or
+// flows with a top N, no aggregation or series, read from a store with its summaries.
 bool AnswersByThreshold(const QuerySpec& spec);
 
 // Answers `spec` (REQUIRES: AnswersByThreshold(spec)) with passes of `scan`, keeping the
