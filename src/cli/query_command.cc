@@ -385,9 +385,6 @@ int RunQuery(std::span<const std::string_view> args) {
                                           : ", both directions");
     }
   }
-  // Only JSON prints the number of distinct keys of a statistic (as nfdump, the others do
-  // not): without it a top list of addresses may be read from the summaries' heads.
-  spec.count_distinct = output.format == query::OutputFormat::kJson;
   const bool listing = spec.stats.empty() && spec.aggregate.empty() && spec.bucket_ms == 0;
   auto result = query::RunQuery(spec, listing ? writer->get() : nullptr);
   if (!result) {
