@@ -59,15 +59,11 @@ std::string CandidateFilter(const std::string& filter, flow::FieldId field,
   return text;
 }
 
+// The engine's merge of two groups' sums (internal::MergeInto), on Counters.
 Counters Sum(const Counters& a, const Counters& b) {
-  Counters sum;
-  sum.flows = internal::SaturatingAdd(a.flows, b.flows);
-  sum.packets = internal::SaturatingAdd(a.packets, b.packets);
-  sum.bytes = internal::SaturatingAdd(a.bytes, b.bytes);
-  // A first of 0 is unset, not the oldest time.
-  sum.first_ms = a.first_ms == 0 ? b.first_ms : b.first_ms == 0 ? a.first_ms : std::min(a.first_ms, b.first_ms);
-  sum.last_ms = std::max(a.last_ms, b.last_ms);
-  return sum;
+  internal::Aggregate sum{a.flows, a.packets, a.bytes, a.first_ms, a.last_ms};
+  internal::MergeInto(sum, {b.flows, b.packets, b.bytes, b.first_ms, b.last_ms});
+  return internal::ToCounters(sum);
 }
 
 // The scan work and warnings of `pass`, added to `into`.
