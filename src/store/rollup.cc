@@ -89,12 +89,20 @@ bool IsDamage(const Error& error) {
          error.Code() == ErrorCode::kMalformed;
 }
 
-// Feeds the rows a SegmentReader hands out into a RollupTable, draining the table into the
-// writer whenever it is full.
+// What a TableSink does when its table is full and a row needs a new group.
+enum class WhenFull : std::uint8_t {
+  kDrain,   // drain the table into the writer (a key may then get a row in each drain)
+  kStop,    // stop with an error; overflowed() tells
+  kFreeze,  // keep the groups held and skip rows of other keys
+  kShrink,  // narrow the table's key range (RollupTable::ShrinkToLowerHalf)
+};
+
+// Feeds the rows a SegmentReader hands out into a RollupTable.
 class TableSink final : public flow::FlowSink {
  public:
-  TableSink(RollupTable& table, SegmentWriter& writer, UnixMillis hour_start)
-      : table_(&table), writer_(&writer), hour_start_(hour_start) {}
+  TableSink(RollupTable& table, SegmentWriter& writer, UnixMillis hour_start,
+            WhenFull when_full = WhenFull::kDrain)
+      : table_(&table), writer_(&writer), hour_start_(hour_start), when_full_(when_full) {}
 
   void Consume(flow::FlowBatch& batch) override {
     if (!status_) {
@@ -103,18 +111,34 @@ class TableSink final : public flow::FlowSink {
     std::size_t row = 0;
     while (row < batch.size()) {
       row = table_->Add(batch, row);
-      if (row < batch.size()) {
-        // The table is full mid-way: a key may now get a row in each drain.
-        writer_->DropUniqueKeys();
-        rows_written_ += table_->size();
-        if (Status drained = table_->DrainTo(hour_start_, *writer_); !drained) {
-          status_ = std::move(drained);
+      if (row == batch.size()) {
+        break;
+      }
+      switch (when_full_) {
+        case WhenFull::kDrain:
+          writer_->DropUniqueKeys();
+          rows_written_ += table_->size();
+          if (Status drained = table_->DrainTo(hour_start_, *writer_); !drained) {
+            status_ = std::move(drained);
+            return;
+          }
+          break;
+        case WhenFull::kStop:
+          overflowed_ = true;
+          status_ = MakeError(ErrorCode::kResourceExhausted, "roll-up: more groups than allowed");
           return;
-        }
+        case WhenFull::kFreeze:
+          table_->Freeze();
+          break;
+        case WhenFull::kShrink:
+          table_->ShrinkToLowerHalf();
+          break;
       }
     }
     rows_added_ += batch.size();
   }
+
+  bool overflowed() const { return overflowed_; }
 
   // Drains what the table still holds.
   Status Finish() {
@@ -135,6 +159,8 @@ class TableSink final : public flow::FlowSink {
   RollupTable* table_;
   SegmentWriter* writer_;
   UnixMillis hour_start_;
+  WhenFull when_full_;
+  bool overflowed_ = false;
   Status status_;
   std::uint64_t rows_added_ = 0;
   std::uint64_t rows_written_ = 0;
@@ -336,23 +362,19 @@ std::size_t RollupTable::Add(const flow::FlowBatch& batch, std::size_t begin) {
     if (first_bucket_ms_ > 0 && c.first[row] > 0) {
       key[kKeyWords - 1] = static_cast<std::uint64_t>(c.first[row] / first_bucket_ms_) + 1;
     }
-    const std::uint64_t hash = Hash(key);
-    const std::uint64_t tag = hash & 0xffffffff00000000ULL;
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t pos = static_cast<std::size_t>(hash >> 32) & mask;
-    Group* group = nullptr;
-    while (slots_[pos] != 0) {
-      const std::uint64_t slot = slots_[pos];
-      if ((slot & 0xffffffff00000000ULL) == tag) {
-        Group& candidate = At(static_cast<std::size_t>(slot & 0xffffffffu) - 1);
-        if (SameKey(candidate.key, key)) {
-          group = &candidate;
-          break;
-        }
-      }
-      pos = (pos + 1) & mask;
+    if ((has_lo_ && KeyLess(key, lo_)) || (has_hi_ && !KeyLess(key, hi_))) {
+      continue;
     }
-    if (group == nullptr) {
+    const std::uint64_t hash = Hash(key);
+    if (skip_ != nullptr && skip_->Find(key, hash) != nullptr) {
+      continue;
+    }
+    const std::uint64_t tag = hash & 0xffffffff00000000ULL;
+    const std::size_t pos = Probe(key, hash);
+    if (slots_[pos] == 0) {
+      if (frozen_) {
+        continue;
+      }
       if (full()) {
         return row;
       }
@@ -368,6 +390,7 @@ std::size_t RollupTable::Add(const flow::FlowBatch& batch, std::size_t begin) {
       }
       continue;
     }
+    Group* group = &At(static_cast<std::size_t>(slots_[pos] & 0xffffffffu) - 1);
     group->bytes = SaturatingAdd(group->bytes, c.bytes[row]);
     group->packets = SaturatingAdd(group->packets, c.packets[row]);
     group->flows = SaturatingAdd(group->flows, c.flows[row]);
@@ -381,6 +404,112 @@ std::size_t RollupTable::Add(const flow::FlowBatch& batch, std::size_t begin) {
   return batch.size();
 }
 
+std::size_t RollupTable::Probe(const Key& key, std::uint64_t hash) const {
+  const std::uint64_t tag = hash & 0xffffffff00000000ULL;
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t pos = static_cast<std::size_t>(hash >> 32) & mask;
+  while (slots_[pos] != 0) {
+    const std::uint64_t slot = slots_[pos];
+    if ((slot & 0xffffffff00000000ULL) == tag &&
+        SameKey(At(static_cast<std::size_t>(slot & 0xffffffffu) - 1).key, key)) {
+      return pos;
+    }
+    pos = (pos + 1) & mask;
+  }
+  return pos;
+}
+
+const RollupTable::Group* RollupTable::Find(const Key& key, std::uint64_t hash) const {
+  const std::uint64_t slot = slots_[Probe(key, hash)];
+  return slot == 0 ? nullptr : &At(static_cast<std::size_t>(slot & 0xffffffffu) - 1);
+}
+
+bool RollupTable::KeyLess(const Key& a, const Key& b) const {
+  const auto* ka = reinterpret_cast<const std::uint8_t*>(a.data());
+  const auto* kb = reinterpret_cast<const std::uint8_t*>(b.data());
+  if (order_field_width_ == 16) {
+    if (const int cmp = std::memcmp(ka + order_field_at_, kb + order_field_at_, 16); cmp != 0) {
+      return cmp < 0;
+    }
+  } else {
+    std::uint64_t a_value = 0;
+    std::uint64_t b_value = 0;
+    std::memcpy(&a_value, ka + order_field_at_, order_field_width_);
+    std::memcpy(&b_value, kb + order_field_at_, order_field_width_);
+    if (a_value != b_value) {
+      return a_value < b_value;
+    }
+  }
+  return std::memcmp(ka, kb, kKeyWords * 8) < 0;
+}
+
+void RollupTable::KeepOnly(std::vector<std::uint32_t> kept) {
+  std::sort(kept.begin(), kept.end());
+  // Ascending, so that each group moves down to a place already vacated or its own.
+  for (std::size_t idx = 0; idx < kept.size(); ++idx) {
+    if (kept[idx] != idx) {
+      At(idx) = At(kept[idx]);
+    }
+  }
+  group_count_ = kept.size();
+  std::fill(slots_.begin(), slots_.end(), 0);
+  for (std::size_t idx = 0; idx < group_count_; ++idx) {
+    const std::uint64_t hash = Hash(At(idx).key);
+    slots_[Probe(At(idx).key, hash)] =
+        (hash & 0xffffffff00000000ULL) | static_cast<std::uint64_t>(idx + 1);
+  }
+}
+
+void RollupTable::ShrinkToLowerHalf() {
+  std::vector<std::uint32_t> order(group_count_);
+  for (std::size_t idx = 0; idx < group_count_; ++idx) {
+    order[idx] = static_cast<std::uint32_t>(idx);
+  }
+  const std::size_t keep = group_count_ / 2;
+  const auto middle = order.begin() + static_cast<std::ptrdiff_t>(keep);
+  std::nth_element(order.begin(), middle, order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return KeyLess(At(a).key, At(b).key); });
+  hi_ = At(*middle).key;
+  has_hi_ = true;
+  order.resize(keep);
+  KeepOnly(std::move(order));
+}
+
+void RollupTable::KeepMostBytes(std::size_t count) {
+  if (count >= group_count_) {
+    return;
+  }
+  std::vector<std::uint32_t> order(group_count_);
+  for (std::size_t idx = 0; idx < group_count_; ++idx) {
+    order[idx] = static_cast<std::uint32_t>(idx);
+  }
+  std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) {
+                     const Group& ga = At(a);
+                     const Group& gb = At(b);
+                     return ga.bytes != gb.bytes ? ga.bytes > gb.bytes : KeyLess(ga.key, gb.key);
+                   });
+  order.resize(count);
+  KeepOnly(std::move(order));
+}
+
+void RollupTable::ResetCounters() {
+  for (std::size_t idx = 0; idx < group_count_; ++idx) {
+    Group& group = At(idx);
+    group.bytes = 0;
+    group.packets = 0;
+    group.flows = 0;
+    group.first = 0;
+    group.last = 0;
+  }
+}
+
+void RollupTable::NextRange() {
+  lo_ = hi_;
+  has_lo_ = has_hi_;
+  has_hi_ = false;
+}
+
 std::vector<std::uint32_t> RollupTable::DrainOrder() {
   std::vector<std::uint32_t> order(group_count_);
   for (std::size_t idx = 0; idx < group_count_; ++idx) {
@@ -390,24 +519,7 @@ std::vector<std::uint32_t> RollupTable::DrainOrder() {
     return order;
   }
   // Ties of bytes go by key, so that the file is the same whatever the hash order.
-  auto key_less = [&](std::uint32_t a, std::uint32_t b) {
-    const auto* ka = reinterpret_cast<const std::uint8_t*>(At(a).key.data());
-    const auto* kb = reinterpret_cast<const std::uint8_t*>(At(b).key.data());
-    if (order_field_width_ == 16) {
-      if (const int cmp = std::memcmp(ka + order_field_at_, kb + order_field_at_, 16); cmp != 0) {
-        return cmp < 0;
-      }
-    } else {
-      std::uint64_t a_value = 0;
-      std::uint64_t b_value = 0;
-      std::memcpy(&a_value, ka + order_field_at_, order_field_width_);
-      std::memcpy(&b_value, kb + order_field_at_, order_field_width_);
-      if (a_value != b_value) {
-        return a_value < b_value;
-      }
-    }
-    return std::memcmp(ka, kb, kKeyWords * 8) < 0;
-  };
+  auto key_less = [&](std::uint32_t a, std::uint32_t b) { return KeyLess(At(a).key, At(b).key); };
   if (order_ == RowOrder::kByLastKeyField) {
     std::sort(order.begin(), order.end(), key_less);
     return order;
@@ -425,6 +537,15 @@ std::vector<std::uint32_t> RollupTable::DrainOrder() {
 }
 
 Status RollupTable::DrainTo(UnixMillis hour_start, SegmentWriter& writer) {
+  if (Status written = WriteTo(hour_start, writer); !written) {
+    return written;
+  }
+  group_count_ = 0;  // the chunks stay allocated for the next groups
+  std::fill(slots_.begin(), slots_.end(), 0);
+  return OkStatus();
+}
+
+Status RollupTable::WriteTo(UnixMillis hour_start, SegmentWriter& writer) {
   static_assert(kKeyBytes <= kKeyWords * 8);
   out_.Clear();
   alignas(8) std::array<std::uint8_t, kKeyWords * 8> packed{};
@@ -471,78 +592,210 @@ Status RollupTable::DrainTo(UnixMillis hour_start, SegmentWriter& writer) {
     }
     out_.Clear();
   }
-  group_count_ = 0;  // the chunks stay allocated for the next groups
-  std::fill(slots_.begin(), slots_.end(), 0);
   return OkStatus();
 }
 
-Result<RollupResult> BuildRollup(const RollupSpec& spec) {
-  RollupResult result;
-  const std::vector<flow::FieldId> input_fields = RollupInputFields(spec.shape);
-  std::vector<bool> excluded(spec.segments.size(), false);
-  // Each pass either succeeds or leaves out one more damaged segment, so this ends.
-  for (;;) {
-    const SegmentWriterOptions options = RollupWriterOptions(spec.shape, spec.writer_options);
-    auto writer = SegmentWriter::Create(spec.path, options);
-    if (!writer) {
-      return tl::unexpected(writer.error());
-    }
-    RollupTable table(spec.max_groups, spec.shape, kTopHeadBlocks * options.rows_per_block);
-    TableSink sink(table, **writer, spec.hour_start);
-    result.segments_read = 0;
-    bool start_over = false;
-    for (std::size_t segment_idx = 0; segment_idx < spec.segments.size(); ++segment_idx) {
-      if (excluded[segment_idx]) {
-        continue;
-      }
-      const std::string& path = spec.segments[segment_idx];
-      auto reader = SegmentReader::Open(path);
-      if (!reader) {
-        if (!IsDamage(reader.error())) {
-          return tl::unexpected(reader.error());
-        }
-        excluded[segment_idx] = true;
-        result.skipped.push_back(reader.error());
-        continue;
-      }
-      const std::uint64_t rows_before = sink.rows_added();
-      for (std::size_t block_idx = 0; block_idx < (*reader)->blocks().size(); ++block_idx) {
-        if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) {
-          return MakeError(ErrorCode::kResourceExhausted, spec.path + ": stopped (shutting down)");
-        }
-        Status read = (*reader)->ReadBlock(block_idx, input_fields, sink);
-        if (!sink.status()) {
-          return tl::unexpected(sink.status().error());
-        }
-        if (!read) {
-          if (!IsDamage(read.error())) {
-            return tl::unexpected(read.error());
-          }
-          excluded[segment_idx] = true;
-          result.skipped.push_back(read.error());
-          start_over = sink.rows_added() != rows_before;
-          break;
-        }
-      }
-      if (start_over) {
-        break;
-      }
-      if (!excluded[segment_idx]) {
-        ++result.segments_read;
-      }
-    }
-    if (start_over) {
+namespace {
+
+enum class ReadOutcome : std::uint8_t {
+  kDone,
+  kStartOver,  // a damaged segment was left out after some of its rows were added
+};
+
+// Reads the blocks of spec.segments (all, or the first `max_blocks` of each) that
+// `excluded` does not leave out into `sink`; a damaged segment becomes excluded and goes
+// into result.skipped. Counts the segments read in result.segments_read.
+Result<ReadOutcome> ReadSegments(const RollupSpec& spec, std::span<const flow::FieldId> fields,
+                                 std::size_t max_blocks, std::vector<bool>& excluded,
+                                 TableSink& sink, RollupResult& result) {
+  result.segments_read = 0;
+  for (std::size_t segment_idx = 0; segment_idx < spec.segments.size(); ++segment_idx) {
+    if (excluded[segment_idx]) {
       continue;
     }
-    if (Status drained = sink.Finish(); !drained) {
+    const std::string& path = spec.segments[segment_idx];
+    auto reader = SegmentReader::Open(path);
+    if (!reader) {
+      if (!IsDamage(reader.error())) {
+        return tl::unexpected(reader.error());
+      }
+      excluded[segment_idx] = true;
+      result.skipped.push_back(reader.error());
+      continue;
+    }
+    const std::uint64_t rows_before = sink.rows_added();
+    const std::size_t blocks = std::min(max_blocks, (*reader)->blocks().size());
+    for (std::size_t block_idx = 0; block_idx < blocks; ++block_idx) {
+      if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) {
+        return MakeError(ErrorCode::kResourceExhausted, spec.path + ": stopped (shutting down)");
+      }
+      Status read = (*reader)->ReadBlock(block_idx, fields, sink);
+      if (!sink.status()) {
+        return tl::unexpected(sink.status().error());
+      }
+      if (!read) {
+        if (!IsDamage(read.error())) {
+          return tl::unexpected(read.error());
+        }
+        excluded[segment_idx] = true;
+        result.skipped.push_back(read.error());
+        if (sink.rows_added() != rows_before) {
+          return ReadOutcome::kStartOver;
+        }
+        break;
+      }
+    }
+    if (!excluded[segment_idx]) {
+      ++result.segments_read;
+    }
+  }
+  return ReadOutcome::kDone;
+}
+
+constexpr std::size_t kAllBlocks = std::numeric_limits<std::size_t>::max();
+
+// True for the shapes whose roll-up keeps one row per key however many keys there are
+// (BuildRanged), rather than draining its table in runs.
+bool BuildsInRanges(const RollupShape& shape) {
+  return shape.order == RowOrder::kHeadByBytesThenKey && shape.first_bucket_ms == 0;
+}
+
+// One read of the segments into one table, drained into the writer whenever it fills
+// (or, with WhenFull::kStop, giving up: `overflowed`). False: start over, a segment
+// turned out damaged half-way.
+Result<bool> BuildInOneRead(const RollupSpec& spec, WhenFull when_full, std::vector<bool>& excluded,
+                            RollupResult& result, bool& overflowed) {
+  const std::vector<flow::FieldId> input_fields = RollupInputFields(spec.shape);
+  const SegmentWriterOptions options = RollupWriterOptions(spec.shape, spec.writer_options);
+  auto writer = SegmentWriter::Create(spec.path, options);
+  if (!writer) {
+    return tl::unexpected(writer.error());
+  }
+  RollupTable table(spec.max_groups, spec.shape, kTopHeadBlocks * options.rows_per_block);
+  TableSink sink(table, **writer, spec.hour_start, when_full);
+  Result<ReadOutcome> read = ReadSegments(spec, input_fields, kAllBlocks, excluded, sink, result);
+  if (!read) {
+    overflowed = sink.overflowed();
+    return tl::unexpected(read.error());
+  }
+  if (*read == ReadOutcome::kStartOver) {
+    return false;
+  }
+  if (Status drained = sink.Finish(); !drained) {
+    return tl::unexpected(drained.error());
+  }
+  if (Status finished = (*writer)->Finish(); !finished) {
+    return tl::unexpected(finished.error());
+  }
+  result.input_rows = sink.rows_added();
+  result.rows = sink.rows_written();
+  return true;
+}
+
+// A roll-up of more keys than one table may hold, with one row per key and a head of the
+// keys of most bytes (RowOrder::kHeadByBytesThenKey), in several reads of the segments:
+//   1. the keys of the segments' own heads (their first kTopHeadBlocks blocks) are the
+//      candidates for the head; a read of everything sums their rows, and the head is the
+//      candidates of most bytes, written first;
+//   2. then every other key, range by range in key order: a read of everything aggregates
+//      the keys from where the last range ended; when the table fills, it keeps the lower
+//      half of its keys and the range ends there (RollupTable::ShrinkToLowerHalf).
+// The memory bound is spec.max_groups groups, a quarter for the candidates. False: start
+// over, a segment turned out damaged.
+Result<bool> BuildRanged(const RollupSpec& spec, std::vector<bool>& excluded, RollupResult& result) {
+  const std::vector<flow::FieldId> input_fields = RollupInputFields(spec.shape);
+  const SegmentWriterOptions options = RollupWriterOptions(spec.shape, spec.writer_options);
+  auto writer = SegmentWriter::Create(spec.path, options);
+  if (!writer) {
+    return tl::unexpected(writer.error());
+  }
+  const std::size_t skipped_before = result.skipped.size();
+  auto read_all = [&](TableSink& sink, std::size_t max_blocks) -> Result<bool> {
+    Result<ReadOutcome> read = ReadSegments(spec, input_fields, max_blocks, excluded, sink, result);
+    if (!read) {
+      return tl::unexpected(read.error());
+    }
+    // A segment left out now may have rows in what an earlier read wrote.
+    return result.skipped.size() == skipped_before;
+  };
+  const std::size_t max_groups = std::max<std::size_t>(spec.max_groups, 8);
+  const std::size_t head_rows = kTopHeadBlocks * options.rows_per_block;
+  RollupTable head(max_groups / 4, spec.shape, std::numeric_limits<std::size_t>::max());
+  TableSink head_sink(head, **writer, spec.hour_start, WhenFull::kFreeze);
+  for (const std::size_t max_blocks : {kTopHeadBlocks, kAllBlocks}) {
+    Result<bool> read = read_all(head_sink, max_blocks);
+    if (!read) {
+      return tl::unexpected(read.error());
+    }
+    if (!*read) {
+      return false;
+    }
+    if (max_blocks == kTopHeadBlocks) {
+      head.ResetCounters();
+      head.Freeze();
+      result.input_rows = head_sink.rows_added();
+    }
+  }
+  result.input_rows = head_sink.rows_added() - result.input_rows;
+  head.KeepMostBytes(head_rows);
+  if (Status written = head.WriteTo(spec.hour_start, **writer); !written) {
+    return tl::unexpected(written.error());
+  }
+  result.rows = head.size();
+  RollupTable tail(max_groups - max_groups / 4, spec.shape, /*head_rows=*/0);
+  tail.SkipKeysOf(&head);
+  TableSink tail_sink(tail, **writer, spec.hour_start, WhenFull::kShrink);
+  for (;;) {
+    Result<bool> read = read_all(tail_sink, kAllBlocks);
+    if (!read) {
+      return tl::unexpected(read.error());
+    }
+    if (!*read) {
+      return false;
+    }
+    const bool more = tail.range_bounded();
+    result.rows += tail.size();
+    if (Status drained = tail.DrainTo(spec.hour_start, **writer); !drained) {
       return tl::unexpected(drained.error());
     }
-    if (Status finished = (*writer)->Finish(); !finished) {
-      return tl::unexpected(finished.error());
+    if (!more) {
+      break;
     }
-    result.input_rows = sink.rows_added();
-    result.rows = sink.rows_written();
-    return result;
+    tail.NextRange();
+  }
+  if (Status finished = (*writer)->Finish(); !finished) {
+    return tl::unexpected(finished.error());
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<RollupResult> BuildRollup(const RollupSpec& spec) {
+  std::vector<bool> excluded(spec.segments.size(), false);
+  RollupResult result;
+  bool ranged = false;
+  // Each try either succeeds, or leaves out one more damaged segment, or (once) turns to
+  // reading in ranges, so this ends.
+  for (;;) {
+    Result<bool> built;
+    if (ranged) {
+      built = BuildRanged(spec, excluded, result);
+    } else {
+      bool overflowed = false;
+      const WhenFull when_full = BuildsInRanges(spec.shape) ? WhenFull::kStop : WhenFull::kDrain;
+      built = BuildInOneRead(spec, when_full, excluded, result, overflowed);
+      if (!built && overflowed) {
+        ranged = true;
+        continue;
+      }
+    }
+    if (!built) {
+      return tl::unexpected(built.error());
+    }
+    if (*built) {
+      return result;
+    }
   }
 }
 

@@ -154,6 +154,28 @@ class RollupTable {
   // `hour_start`, and empties the table. Every other column of the rows is 0.
   Status DrainTo(UnixMillis hour_start, SegmentWriter& writer);
 
+  // The same, and the table keeps its groups.
+  Status WriteTo(UnixMillis hour_start, SegmentWriter& writer);
+
+  // Filters for building a roll-up in key ranges (BuildRollup):
+  //   - frozen: a row whose key the table does not hold is skipped (Add never stops);
+  //   - a range [lo, hi) of keys, in the order of RowOrder's tail (the last key field,
+  //     then the rest of the key): rows outside it are skipped;
+  //   - `other`: rows whose key `other` holds are skipped. REQUIRES: the same shape.
+  void Freeze() { frozen_ = true; }
+  void SkipKeysOf(const RollupTable* other) { skip_ = other; }
+  // Sets the range to [hi, none): the next range after the current one.
+  void NextRange();
+  // Whether the current range has an upper end (ShrinkToLowerHalf set one).
+  bool range_bounded() const { return has_hi_; }
+  // Keeps the lower half of the groups by key and makes the range end at the smallest
+  // key dropped. REQUIRES: at least 2 groups.
+  void ShrinkToLowerHalf();
+  // Keeps the `count` groups of most bytes.
+  void KeepMostBytes(std::size_t count);
+  // Sets every group's counters and times to 0, keeping the keys.
+  void ResetCounters();
+
  private:
   // 101 bytes of key fields, zero-padded to 13 words, then the bucket of `first`.
   static constexpr std::size_t kKeyWords = 14;
@@ -179,8 +201,19 @@ class RollupTable {
   // Hash and equality over the key's active words (the others are 0 in every key).
   std::uint64_t Hash(const Key& key) const;
   bool SameKey(const Key& a, const Key& b) const;
+  // The order of the tail of RowOrder::kHeadByBytesThenKey and of kByLastKeyField.
+  bool KeyLess(const Key& a, const Key& b) const;
+  // The slot that holds `key`, or the empty slot where it would go.
+  std::size_t Probe(const Key& key, std::uint64_t hash) const;
+  // The group holding `key`, or nullptr.
+  const Group* Find(const Key& key, std::uint64_t hash) const;
+  // Keeps the groups `kept` (indexes, in any order) and drops the others.
+  void KeepOnly(std::vector<std::uint32_t> kept);
 
   Group& At(std::size_t group_idx) {
+    return chunks_[group_idx >> kChunkShift][group_idx & (kChunkGroups - 1)];
+  }
+  const Group& At(std::size_t group_idx) const {
     return chunks_[group_idx >> kChunkShift][group_idx & (kChunkGroups - 1)];
   }
 
@@ -206,6 +239,12 @@ class RollupTable {
   // (hash >> 32) << 32 | (group + 1). At most 2^32 slots (kMaxGroups keeps them fewer).
   std::vector<std::uint64_t> slots_;
   flow::FlowBatch out_;
+  bool frozen_ = false;
+  const RollupTable* skip_ = nullptr;
+  bool has_lo_ = false;
+  bool has_hi_ = false;
+  Key lo_{};
+  Key hi_{};
 };
 
 // What one roll-up needs.

@@ -711,6 +711,42 @@ TEST_F(MaintenanceTest, HourSummariesMergeTheSlotSummariesOnceTheHourIsComplete)
   }
 }
 
+// More addresses than one aggregation may hold: the src and dst hour summaries are written
+// range by range, still one row per key (the footer says so), a head by bytes first and
+// the rest in address order.
+TEST_F(MaintenanceTest, HourSummariesOfManyAddressesKeepOneRowPerKeyAndAnAddressOrderedTail) {
+  options_.rollup_max_groups = 8;       // 2 head candidates, 6 groups per range
+  options_.segment.rows_per_block = 4;  // a head of 2 blocks: 8 rows
+  WriteHour(kHour, 400);
+  const MaintenanceReport report = Run(RollupDue(kHour));
+  EXPECT_EQ(report.errors, 0u) << Messages(report);
+  ASSERT_EQ(report.hour_summaries_written, kHourSummaries.size()) << Messages(report);
+  for (const std::size_t kind : {std::size_t{1}, std::size_t{2}}) {
+    const std::string path = HourSummaryPath(data_dir_, "core", kind, kHour);
+    std::vector<std::string> slots;
+    for (UnixMillis slot = kHour; slot < kHour + kMillisPerHour; slot += kSlot) {
+      slots.push_back(SummaryPath(data_dir_, "core", kind, slot, 0));
+    }
+    const std::map<std::string, Sums> merged = KeySums({path});
+    EXPECT_EQ(merged, KeySums(slots)) << kSummaryDirs[kind];
+    const CollectingSink rows = ReadRows(path);
+    ASSERT_EQ(rows.size(), merged.size()) << kSummaryDirs[kind];
+    ASSERT_GT(rows.size(), 8u) << "more keys than one aggregation may hold";
+    auto reader = SegmentReader::Open(path);
+    ASSERT_TRUE(reader);
+    EXPECT_TRUE((*reader)->summary().unique_keys) << kSummaryDirs[kind];
+    auto address = [&](std::size_t idx) {
+      const flow::FlowColumns& c = rows[idx].cols();
+      return (kind == 1 ? c.src_addr : c.dst_addr)[rows[idx].row].bytes;
+    };
+    // The head is at most 8 rows, bytes descending; every row from the 8th on is tail.
+    for (std::size_t idx = 9; idx < rows.size(); ++idx) {
+      EXPECT_LE(address(idx - 1), address(idx)) << kSummaryDirs[kind] << " row " << idx;
+    }
+    EXPECT_GE(rows[0].cols().bytes[rows[0].row], rows[1].cols().bytes[rows[1].row]);
+  }
+}
+
 TEST_F(MaintenanceTest, HourSummariesWaitForEverySlotAndSkipADamagedOne) {
   options_.summaries_per_run = 6;  // half the hour's slots per run
   WriteHour(kHour, 200);
