@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <utility>
 
 #include "flow/flow_sink.h"
@@ -443,6 +444,12 @@ bool RollupTable::KeyLess(const Key& a, const Key& b) const {
   return std::memcmp(ka, kb, kKeyWords * 8) < 0;
 }
 
+std::vector<std::uint32_t> RollupTable::GroupIndexes() const {
+  std::vector<std::uint32_t> indexes(group_count_);
+  std::iota(indexes.begin(), indexes.end(), std::uint32_t{0});
+  return indexes;
+}
+
 void RollupTable::KeepOnly(std::vector<std::uint32_t> kept) {
   std::sort(kept.begin(), kept.end());
   // Ascending, so that each group moves down to a place already vacated or its own.
@@ -461,10 +468,7 @@ void RollupTable::KeepOnly(std::vector<std::uint32_t> kept) {
 }
 
 void RollupTable::ShrinkToLowerHalf() {
-  std::vector<std::uint32_t> order(group_count_);
-  for (std::size_t idx = 0; idx < group_count_; ++idx) {
-    order[idx] = static_cast<std::uint32_t>(idx);
-  }
+  std::vector<std::uint32_t> order = GroupIndexes();
   const std::size_t keep = group_count_ / 2;
   const auto middle = order.begin() + static_cast<std::ptrdiff_t>(keep);
   std::nth_element(order.begin(), middle, order.end(),
@@ -479,10 +483,7 @@ void RollupTable::KeepMostBytes(std::size_t count) {
   if (count >= group_count_) {
     return;
   }
-  std::vector<std::uint32_t> order(group_count_);
-  for (std::size_t idx = 0; idx < group_count_; ++idx) {
-    order[idx] = static_cast<std::uint32_t>(idx);
-  }
+  std::vector<std::uint32_t> order = GroupIndexes();
   std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count), order.end(),
                    [&](std::uint32_t a, std::uint32_t b) {
                      const Group& ga = At(a);
@@ -511,10 +512,7 @@ void RollupTable::NextRange() {
 }
 
 std::vector<std::uint32_t> RollupTable::DrainOrder() {
-  std::vector<std::uint32_t> order(group_count_);
-  for (std::size_t idx = 0; idx < group_count_; ++idx) {
-    order[idx] = static_cast<std::uint32_t>(idx);
-  }
+  std::vector<std::uint32_t> order = GroupIndexes();
   if (order_ == RowOrder::kAny) {
     return order;
   }
@@ -722,21 +720,20 @@ Result<bool> BuildRanged(const RollupSpec& spec, std::vector<bool>& excluded, Ro
   const std::size_t head_rows = kTopHeadBlocks * options.rows_per_block;
   RollupTable head(max_groups / 4, spec.shape, std::numeric_limits<std::size_t>::max());
   TableSink head_sink(head, **writer, spec.hour_start, WhenFull::kFreeze);
-  for (const std::size_t max_blocks : {kTopHeadBlocks, kAllBlocks}) {
-    Result<bool> read = read_all(head_sink, max_blocks);
-    if (!read) {
-      return tl::unexpected(read.error());
-    }
-    if (!*read) {
-      return false;
-    }
-    if (max_blocks == kTopHeadBlocks) {
-      head.ResetCounters();
-      head.Freeze();
-      result.input_rows = head_sink.rows_added();
-    }
+  Result<bool> read = read_all(head_sink, kTopHeadBlocks);  // the candidates' keys
+  if (read && *read) {
+    head.ResetCounters();
+    head.Freeze();
+    const std::uint64_t candidate_rows = head_sink.rows_added();
+    read = read_all(head_sink, kAllBlocks);  // their sums
+    result.input_rows = head_sink.rows_added() - candidate_rows;
   }
-  result.input_rows = head_sink.rows_added() - result.input_rows;
+  if (!read) {
+    return tl::unexpected(read.error());
+  }
+  if (!*read) {
+    return false;
+  }
   head.KeepMostBytes(head_rows);
   if (Status written = head.WriteTo(spec.hour_start, **writer); !written) {
     return tl::unexpected(written.error());
@@ -746,7 +743,7 @@ Result<bool> BuildRanged(const RollupSpec& spec, std::vector<bool>& excluded, Ro
   tail.SkipKeysOf(&head);
   TableSink tail_sink(tail, **writer, spec.hour_start, WhenFull::kShrink);
   for (;;) {
-    Result<bool> read = read_all(tail_sink, kAllBlocks);
+    read = read_all(tail_sink, kAllBlocks);
     if (!read) {
       return tl::unexpected(read.error());
     }

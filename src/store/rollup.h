@@ -207,6 +207,8 @@ class RollupTable {
   std::size_t Probe(const Key& key, std::uint64_t hash) const;
   // The group holding `key`, or nullptr.
   const Group* Find(const Key& key, std::uint64_t hash) const;
+  // 0, 1, ..., size() - 1.
+  std::vector<std::uint32_t> GroupIndexes() const;
   // Keeps the groups `kept` (indexes, in any order) and drops the others.
   void KeepOnly(std::vector<std::uint32_t> kept);
 
